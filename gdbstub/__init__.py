@@ -1,0 +1,1 @@
+"""booke-gdbstub: a GDB RSP server for a simulated PowerPC BookE (e500mc) vCPU."""

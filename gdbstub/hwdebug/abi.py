@@ -1,0 +1,45 @@
+"""The KVM PowerPC guest-debug ABI: control flags, breakpoint types, the debug exit.
+
+Mirrors ``arch/powerpc/include/uapi/asm/kvm.h`` as merged (``address`` + ``status`` in the exit,
+not the seed's ``pc`` + ``exception``).
+"""
+from dataclasses import dataclass, field
+
+KVM_GUESTDBG_ENABLE = 0x00000001
+KVM_GUESTDBG_SINGLESTEP = 0x00000002
+KVM_GUESTDBG_USE_SW_BP = 0x00010000
+KVM_GUESTDBG_USE_HW_BP = 0x00020000
+
+KVMPPC_DEBUG_NONE = 0x0
+KVMPPC_DEBUG_BREAKPOINT = 1 << 1
+KVMPPC_DEBUG_WATCH_WRITE = 1 << 2
+KVMPPC_DEBUG_WATCH_READ = 1 << 3
+KVMPPC_DEBUG_VALID_TYPES = KVMPPC_DEBUG_BREAKPOINT | KVMPPC_DEBUG_WATCH_WRITE | KVMPPC_DEBUG_WATCH_READ
+
+KVM_GUESTDBG_BP_COUNT = 16  # length of kvm_guest_debug_arch.bp[]
+
+
+@dataclass
+class BreakpointSpec:
+    """One ``kvm_guest_debug_arch.bp[]`` entry."""
+    addr: int = 0
+    type: int = KVMPPC_DEBUG_NONE
+
+
+@dataclass
+class GuestDebug:
+    """``struct kvm_guest_debug``: what the stub asks the vCPU's debug facility to do."""
+    control: int = 0
+    bp: list[BreakpointSpec] = field(
+        default_factory=lambda: [BreakpointSpec() for _ in range(KVM_GUESTDBG_BP_COUNT)])
+
+
+@dataclass(frozen=True)
+class DebugExit:
+    """``struct kvm_debug_exit_arch``: why the vCPU stopped for the stub.
+
+    ``status`` is 0 (single step, software breakpoint) or KVMPPC_DEBUG_BREAKPOINT /
+    WATCH_WRITE / WATCH_READ; ``address`` is the PC, or the DAC value for a watchpoint.
+    """
+    address: int
+    status: int
