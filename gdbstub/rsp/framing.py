@@ -1,0 +1,260 @@
+"""RSP framing: checksums, ``}`` escapes, run-length encoding and ``$…#cs`` frames.
+
+Wire format (GDB manual, "Overview" of the remote protocol): a packet is
+``$`` payload ``#`` two hex checksum digits, where the checksum is the sum
+modulo 256 of the payload bytes *as sent* (escaped and run-length encoded).
+Outside a frame, ``+`` and ``-`` acknowledge a packet and the byte 0x03 is
+an interrupt request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_MAX_PACKET = 16384
+"""Default bound on the wire bytes between ``$`` and ``#`` of one frame."""
+
+ESCAPE = 0x7D  # '}'
+RUN = 0x2A  # '*'
+_MUST_ESCAPE = frozenset(b"#$}*")
+_RUN_BIAS = 29  # a run count character c means c - 29 extra copies
+_MIN_RUN = 3  # below this a run costs more than the plain bytes (and is unprintable)
+_MAX_RUN = 126 - _RUN_BIAS
+_FORBIDDEN_RUN_CHARS = frozenset(b"#$+-")
+
+
+def checksum(data: bytes) -> int:
+    """Return the RSP checksum of ``data``: the byte sum modulo 256."""
+    return sum(data) & 0xFF
+
+
+def escape(data: bytes) -> bytes:
+    """Escape ``#``, ``$``, ``}`` and ``*`` as ``}`` followed by the byte XOR 0x20."""
+    return _encode(data, escapes=True, runs=False)
+
+
+class DecodeError(ValueError):
+    """A payload has a dangling escape or an invalid run-length sequence."""
+
+
+def _decode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
+    """Undo ``}`` escapes and/or ``X*n`` runs in one left-to-right pass.
+
+    A run repeats the last *decoded* byte, so ``}]*"`` is six ``}`` bytes.
+    """
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        if escapes and b == ESCAPE:
+            if i + 1 >= n:
+                raise DecodeError("dangling escape at end of payload")
+            out.append(data[i + 1] ^ 0x20)
+            i += 2
+        elif runs and b == RUN:
+            if not out:
+                raise DecodeError("run-length marker with no preceding byte")
+            if i + 1 >= n:
+                raise DecodeError("run-length marker without a count")
+            count = data[i + 1] - _RUN_BIAS
+            if count < 0:
+                raise DecodeError(f"invalid run-length count byte 0x{data[i + 1]:02x}")
+            out += out[-1:] * count
+            i += 2
+        else:
+            out.append(b)
+            i += 1
+    return bytes(out)
+
+
+def unescape(data: bytes) -> bytes:
+    """Inverse of :func:`escape`; raises :class:`DecodeError` on a dangling ``}``."""
+    return _decode(data, escapes=True, runs=False)
+
+
+def rle_decode(data: bytes) -> bytes:
+    """Expand ``X*c`` runs (``c - 29`` more copies of ``X``); raises :class:`DecodeError`."""
+    return _decode(data, escapes=False, runs=True)
+
+
+def decode_payload(wire: bytes) -> bytes:
+    """Turn the bytes of a frame as sent into the payload (escapes and runs undone)."""
+    return _decode(wire, escapes=True, runs=True)
+
+
+def _run_length(remaining: int) -> int:
+    """Longest extra-copy count worth encoding for ``remaining`` copies, or 0."""
+    for count in range(min(remaining, _MAX_RUN), _MIN_RUN - 1, -1):
+        if count + _RUN_BIAS not in _FORBIDDEN_RUN_CHARS:
+            return count
+    return 0
+
+
+def _encode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        j = i + 1
+        while j < n and data[j] == b:
+            j += 1
+        remaining = j - i
+        i = j
+        if b in _MUST_ESCAPE or not runs:
+            # Runs of escapable bytes are never compressed: gdb repeats the raw
+            # character before '*', which would be the second byte of the escape.
+            one = bytes((ESCAPE, b ^ 0x20)) if escapes and b in _MUST_ESCAPE else bytes((b,))
+            out += one * remaining
+            continue
+        while remaining:
+            out.append(b)
+            remaining -= 1
+            count = _run_length(remaining)
+            if count:
+                out += bytes((RUN, count + _RUN_BIAS))
+                remaining -= count
+    return bytes(out)
+
+
+def rle_encode(data: bytes) -> bytes:
+    """Compress runs as ``X*c`` where that saves bytes (inverse of :func:`rle_decode`).
+
+    Count characters ``#``, ``$``, ``+`` and ``-`` are never produced, and runs
+    of ``# $ } *`` are left as they are. Frames should use :func:`encode_packet`.
+    """
+    return _encode(data, escapes=False, runs=True)
+
+
+def encode_packet(payload: bytes, *, rle: bool = False) -> bytes:
+    """Frame ``payload`` as ``$<escaped, optionally run-length encoded payload>#cs``."""
+    wire = _encode(payload, escapes=True, runs=rle)
+    return b"$%s#%02x" % (wire, checksum(wire))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A complete packet with a valid checksum; ``payload`` is decoded."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class BadFrame:
+    """A frame that was dropped: bad checksum, bad encoding or too long."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A ``+`` outside a frame."""
+
+
+@dataclass(frozen=True)
+class Nak:
+    """A ``-`` outside a frame."""
+
+
+@dataclass(frozen=True)
+class Interrupt:
+    """The out-of-band 0x03 byte (Ctrl-C) outside a frame."""
+
+
+FrameEvent = Frame | BadFrame | Ack | Nak | Interrupt
+
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_FRAME_END = re.compile(rb"[#$]")
+_IDLE, _PAYLOAD, _CHECKSUM = range(3)
+
+
+class FrameDecoder:
+    """Incremental decoder from a byte stream to :data:`FrameEvent` values.
+
+    Reads may split or coalesce frames arbitrarily. Bytes outside a frame other
+    than ``$ + - 0x03`` are ignored; a ``$`` inside a frame abandons the partial
+    frame silently and starts a new one. At most ``max_packet`` wire bytes of a
+    frame are stored: a longer frame is skipped and reported once, when it ends,
+    as :class:`BadFrame`.
+    """
+
+    def __init__(self, max_packet: int = DEFAULT_MAX_PACKET) -> None:
+        if max_packet < 1:
+            raise ValueError("max_packet must be positive")
+        self.max_packet = max_packet
+        self._state = _IDLE
+        self._wire = bytearray()
+        self._overlong = False
+        self._checksum_digits = bytearray()
+
+    @property
+    def buffered(self) -> int:
+        """Number of bytes currently held for a partial frame."""
+        return len(self._wire) + len(self._checksum_digits)
+
+    def feed(self, data: bytes) -> list[FrameEvent]:
+        """Consume ``data`` and return the events it completes, in order."""
+        events: list[FrameEvent] = []
+        i, n = 0, len(data)
+        while i < n:
+            if self._state == _PAYLOAD:
+                i = self._take_payload(data, i)
+                continue
+            b = data[i]
+            i += 1
+            if b == 0x24:  # '$' (also restarts a frame abandoned in its checksum)
+                self._start_frame()
+            elif self._state == _CHECKSUM:
+                self._checksum_digits.append(b)
+                if len(self._checksum_digits) == 2:
+                    events.append(self._finish_frame())
+            elif b == 0x2B:
+                events.append(Ack())
+            elif b == 0x2D:
+                events.append(Nak())
+            elif b == 0x03:
+                events.append(Interrupt())
+        return events
+
+    def _start_frame(self) -> None:
+        self._state = _PAYLOAD
+        self._wire.clear()
+        self._checksum_digits.clear()
+        self._overlong = False
+
+    def _take_payload(self, data: bytes, i: int) -> int:
+        """Store payload bytes from ``data[i:]`` up to ``#`` or ``$``; return the new index."""
+        m = _FRAME_END.search(data, i)
+        end = m.start() if m else len(data)
+        if not self._overlong:
+            if len(self._wire) + end - i > self.max_packet:
+                self._overlong = True
+                self._wire.clear()
+            else:
+                self._wire += data[i:end]
+        if m is None:
+            return end
+        if m.group() == b"$":
+            self._start_frame()
+        else:
+            self._state = _CHECKSUM
+        return end + 1
+
+    def _finish_frame(self) -> Frame | BadFrame:
+        digits = bytes(self._checksum_digits)
+        wire = bytes(self._wire)
+        overlong = self._overlong
+        self._state = _IDLE
+        self._wire.clear()
+        self._checksum_digits.clear()
+        self._overlong = False
+        if overlong:
+            return BadFrame(f"frame longer than {self.max_packet} bytes")
+        if not _HEX.issuperset(digits):
+            return BadFrame(f"bad checksum digits {digits!r}")
+        if int(digits, 16) != checksum(wire):
+            return BadFrame(f"checksum mismatch: got {digits.decode()}, computed {checksum(wire):02x}")
+        try:
+            return Frame(decode_payload(wire))
+        except DecodeError as exc:
+            return BadFrame(str(exc))
