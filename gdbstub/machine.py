@@ -1,0 +1,141 @@
+"""The debug target: one vCPU with its memory, devices, loaded guest and debug controller.
+
+``Machine`` is what a session talks to. It speaks gdb's terms (register numbers, Z types,
+resume/step) but not the wire protocol, and it turns vCPU exits into protocol-agnostic
+``Stopped``/``Exited`` results.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import registers
+from .hwdebug.abi import DebugExit
+from .hwdebug.controller import DebugController
+from .hwdebug.profiles import E500MC, CoreProfile
+from .vcpu.cpu import Cpu
+from .vcpu.elf import load_elf
+from .vcpu.exits import Fault, Halted
+from .vcpu.memory import Memory
+
+log = logging.getLogger("gdbstub.machine")
+
+DEFAULT_RAM_SIZE = 64 << 20
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The guest stopped with ``signal``; ``reason`` is swbreak/hwbreak/watch/rwatch/awatch."""
+    signal: int
+    reason: str | None = None
+    address: int | None = None
+
+
+@dataclass(frozen=True)
+class Exited:
+    """The guest halted with an exit status."""
+    status: int
+
+
+class Machine:
+    """A guest ELF loaded into a fresh e500mc vCPU, with KVM-style debugging attached."""
+
+    def __init__(self, elf_path: str | Path, *, profile: CoreProfile = E500MC,
+                 ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], None] = lambda data: None):
+        self.elf_path = Path(elf_path)
+        self.profile = profile
+        self.ram_size = ram_size
+        self.uart_output = uart_output
+        self.reset()
+
+    def reset(self) -> None:
+        """Reload the guest into a fresh vCPU: registers, memory and debug state start over."""
+        self.memory = Memory(size=self.ram_size, uart_output=self.uart_output)
+        self.cpu = Cpu(memory=self.memory)
+        self.elf = load_elf(self.elf_path, self.cpu)
+        self.debug = DebugController(self.cpu, self.profile)
+        self.exited: Exited | None = None
+        self.last_stop: Stopped | Exited = Stopped(signal.SIGTRAP)
+
+    # --- registers -----------------------------------------------------------------
+    def read_registers(self) -> bytes:
+        return registers.read_all(self.cpu)
+
+    def write_registers(self, data: bytes) -> None:
+        registers.write_all(self.cpu, data)
+
+    def read_register(self, regno: int) -> bytes:
+        return registers.read_register(self.cpu, regno)
+
+    def write_register(self, regno: int, data: bytes) -> None:
+        registers.write_register(self.cpu, regno, data)
+
+    # --- memory (software breakpoints hidden) ------------------------------------------
+    def read_memory(self, addr: int, length: int) -> bytes:
+        return self.debug.read_memory(addr, length)
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        self.debug.write_memory(addr, data)
+
+    # --- breakpoints and watchpoints -----------------------------------------------------
+    def insert_point(self, z_type: int, addr: int, kind: int) -> None:
+        self.debug.insert_point(z_type, addr, kind)
+
+    def remove_point(self, z_type: int, addr: int, kind: int) -> None:
+        self.debug.remove_point(z_type, addr, kind)
+
+    # --- execution ---------------------------------------------------------------------
+    def resume(self, *, step: bool) -> None:
+        """Arm the debug facility for one resume (``step``: stop after one instruction)."""
+        self.debug.resume(step)
+
+    def run(self, max_steps: int) -> Stopped | Exited | None:
+        """Run up to ``max_steps`` instructions; a stop or exit, or None if still running."""
+        if self.exited:
+            return self.exited
+        result = self.cpu.run(max_steps)
+        if result is None:
+            return None
+        self.last_stop = self._translate(result)
+        if isinstance(self.last_stop, Exited):
+            self.exited = self.last_stop
+        return self.last_stop
+
+    def interrupted(self) -> Stopped:
+        """Record that the client interrupted the running guest (Ctrl-C)."""
+        self.last_stop = Stopped(signal.SIGINT)
+        return self.last_stop
+
+    def _translate(self, result) -> Stopped | Exited:
+        if isinstance(result, DebugExit):
+            stop = self.debug.describe_stop(result)
+            reason = None if stop.kind == "step" else stop.kind
+            return Stopped(signal.SIGTRAP, reason, stop.address)
+        if isinstance(result, Halted):
+            return Exited(result.status)
+        if isinstance(result, Fault):
+            log.info("guest fault at %#010x: %s", result.pc, result.reason)
+            return Stopped(result.signal)
+        raise TypeError(f"unexpected vCPU exit {result!r}")
+
+    def monitor(self, command: str) -> str:
+        """The text answer to ``monitor COMMAND`` (qRcmd)."""
+        words = command.split()
+        if not words or words[0] == "help":
+            return MONITOR_HELP
+        if words[0] == "debug":
+            return self.debug.describe()
+        if words[0] == "reset":
+            self.reset()
+            return "guest reset: registers, memory and debug state reloaded\n"
+        raise ValueError(f"unknown monitor command {words[0]!r}; try 'monitor help'")
+
+
+MONITOR_HELP = """\
+monitor debug   show DBCR0/1/2, DBSR, the IAC/DAC slots and which gdb point owns each
+monitor reset   reload the guest: registers, memory and debug state start over
+monitor help    this text
+"""

@@ -1,0 +1,168 @@
+"""gdb's view of the vCPU registers: numbering, sizes, target description, access.
+
+The numbering follows gdb's ``org.gnu.gdb.power.core`` and ``org.gnu.gdb.power.fpu`` features
+(r0-r31 = 0-31, f0-f31 = 32-63, pc 64, msr 65, cr 66, lr 67, ctr 68, xer 69, fpscr 70),
+followed by a ``org.gnu.gdb.power.booke`` feature with the BookE SPRs a debugger wants.
+``g``/``G``/``p``/``P`` and ``target.xml`` are all derived from the one table below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .vcpu import booke
+
+CORE_FEATURE = "org.gnu.gdb.power.core"
+FPU_FEATURE = "org.gnu.gdb.power.fpu"
+BOOKE_FEATURE = "org.gnu.gdb.power.booke"
+ARCHITECTURE = "powerpc:common"
+
+
+@dataclass(frozen=True)
+class Register:
+    """One gdb register: its number is its index in ``REGISTERS``."""
+    name: str
+    bits: int
+    feature: str
+    read: Callable[[object], int]
+    write: Callable[[object, int], None]
+    type: str = "uint32"
+    group: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.bits // 8
+
+
+def _list_item(attr: str, index: int, name: str, bits: int, feature: str, type_: str) -> Register:
+    def read(cpu):
+        return getattr(cpu, attr)[index]
+
+    def write(cpu, value):
+        getattr(cpu, attr)[index] = value
+    return Register(name, bits, feature, read, write, type_)
+
+
+def _attribute(attr: str, name: str, feature: str, type_: str = "uint32") -> Register:
+    def read(cpu):
+        return getattr(cpu, attr)
+
+    def write(cpu, value):
+        setattr(cpu, attr, value)
+    return Register(name, 32, feature, read, write, type_)
+
+
+def _spr(name: str, number: int) -> Register:
+    def read(cpu):
+        return cpu.read_spr(number)
+
+    def write(cpu, value):
+        cpu.write_spr(number, value)
+    return Register(name, 32, BOOKE_FEATURE, read, write, "uint32", "booke")
+
+
+def _dbsr() -> Register:
+    """DBSR is write-one-to-clear for the guest; the debugger sets its exact value."""
+    def read(cpu):
+        return cpu.guest_debug_regs.dbsr
+
+    def write(cpu, value):
+        cpu.guest_debug_regs.dbsr = value
+    return Register("dbsr", 32, BOOKE_FEATURE, read, write, "uint32", "booke")
+
+
+BOOKE_SPRS = (
+    [("dbcr0", booke.SPR_DBCR0), ("dbcr1", booke.SPR_DBCR1), ("dbcr2", booke.SPR_DBCR2),
+     ("dbsr", booke.SPR_DBSR)]
+    + [("iac1", booke.SPR_IAC1), ("iac2", booke.SPR_IAC2), ("dac1", booke.SPR_DAC1), ("dac2", booke.SPR_DAC2)]
+    + [("srr0", booke.SPR_SRR0), ("srr1", booke.SPR_SRR1), ("csrr0", booke.SPR_CSRR0),
+       ("csrr1", booke.SPR_CSRR1), ("dsrr0", booke.SPR_DSRR0), ("dsrr1", booke.SPR_DSRR1),
+       ("esr", booke.SPR_ESR), ("dear", booke.SPR_DEAR), ("ivpr", booke.SPR_IVPR)]
+    + [(f"ivor{n}", booke.SPR_IVOR0 + n) for n in range(16)]
+    + [("pir", booke.SPR_PIR), ("pvr", booke.SPR_PVR)]
+    + [(f"sprg{n}", booke.SPR_SPRG0 + n) for n in range(8)]
+    + [("dec", booke.SPR_DEC), ("tbl", booke.SPR_TBL_R), ("tbu", booke.SPR_TBU_R)]
+)
+
+
+def _tb_register(name: str, read_spr: int, write_spr: int) -> Register:
+    """The time base is read and written through different SPR numbers."""
+    def read(cpu):
+        return cpu.read_spr(read_spr)
+
+    def write(cpu, value):
+        cpu.write_spr(write_spr, value)
+    return Register(name, 32, BOOKE_FEATURE, read, write, "uint32", "booke")
+
+
+def _booke_register(name: str, number: int) -> Register:
+    if name == "dbsr":
+        return _dbsr()
+    if name == "tbl":
+        return _tb_register(name, booke.SPR_TBL_R, booke.SPR_TBL_W)
+    if name == "tbu":
+        return _tb_register(name, booke.SPR_TBU_R, booke.SPR_TBU_W)
+    return _spr(name, number)
+
+
+REGISTERS: tuple[Register, ...] = tuple(
+    [_list_item("gpr", n, f"r{n}", 32, CORE_FEATURE, "uint32") for n in range(32)]
+    + [_list_item("fpr", n, f"f{n}", 64, FPU_FEATURE, "ieee_double") for n in range(32)]
+    + [_attribute("pc", "pc", CORE_FEATURE, "code_ptr"), _attribute("msr", "msr", CORE_FEATURE),
+       _attribute("cr", "cr", CORE_FEATURE), _attribute("lr", "lr", CORE_FEATURE, "code_ptr"),
+       _attribute("ctr", "ctr", CORE_FEATURE), _attribute("xer", "xer", CORE_FEATURE),
+       _attribute("fpscr", "fpscr", FPU_FEATURE)]
+    + [_booke_register(name, number) for name, number in BOOKE_SPRS]
+)
+BY_NAME = {reg.name: number for number, reg in enumerate(REGISTERS)}
+PC_REGNUM = BY_NAME["pc"]
+
+
+def read_register(cpu, regno: int) -> bytes:
+    """The big-endian bytes of register ``regno`` (IndexError when there is no such register)."""
+    reg = REGISTERS[regno]
+    return reg.read(cpu).to_bytes(reg.size, "big")
+
+
+def write_register(cpu, regno: int, data: bytes) -> None:
+    """Set register ``regno`` from its big-endian bytes (ValueError on a size mismatch)."""
+    reg = REGISTERS[regno]
+    if len(data) != reg.size:
+        raise ValueError(f"{reg.name} is {reg.size} bytes, got {len(data)}")
+    reg.write(cpu, int.from_bytes(data, "big"))
+
+
+def read_all(cpu) -> bytes:
+    """The ``g`` block: every register in order."""
+    return b"".join(read_register(cpu, n) for n in range(len(REGISTERS)))
+
+
+def write_all(cpu, data: bytes) -> None:
+    """Apply a ``G`` block; a short block sets the leading registers (as gdb may send)."""
+    offset = 0
+    for regno, reg in enumerate(REGISTERS):
+        if offset + reg.size > len(data):
+            if offset != len(data):
+                raise ValueError("G block ends inside a register")
+            return
+        write_register(cpu, regno, data[offset:offset + reg.size])
+        offset += reg.size
+    if offset != len(data):
+        raise ValueError("G block is longer than the register file")
+
+
+def target_xml() -> str:
+    """The target description served through ``qXfer:features:read:target.xml``."""
+    lines = ['<?xml version="1.0"?>', '<!DOCTYPE target SYSTEM "gdb-target.dtd">',
+             "<target>", f"  <architecture>{ARCHITECTURE}</architecture>"]
+    feature = None
+    for regno, reg in enumerate(REGISTERS):
+        if reg.feature != feature:
+            if feature is not None:
+                lines.append("  </feature>")
+            feature = reg.feature
+            lines.append(f'  <feature name="{feature}">')
+        group = f' group="{reg.group}"' if reg.group else ""
+        lines.append(f'    <reg name="{reg.name}" bitsize="{reg.bits}" regnum="{regno}" type="{reg.type}"{group}/>')
+    lines += ["  </feature>", "</target>"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,108 @@
+"""The trio server: one debugging session at a time over TCP or stdio.
+
+A second client is told the target is busy and disconnected while the first stays intact.
+After a detach the guest runs on by itself until the next client attaches; after a
+disconnect or kill the guest stays stopped for the next client.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import trio
+
+from .machine import Machine
+from .rsp.connection import PacketReceived, RspLink
+from .rsp import replies
+from .session import PACKET_SIZE, RUN_SLICE, Session
+
+log = logging.getLogger("gdbstub.server")
+
+BUSY_MESSAGE = "another gdb session is attached to this target; only one at a time"
+REFUSE_TIMEOUT = 5.0
+
+
+class Server:
+    """Serves ``machine`` to one client at a time."""
+
+    def __init__(self, machine: Machine, *, once: bool = False, log_packets: bool = False):
+        self.machine = machine
+        self.once = once
+        self.log_packets = log_packets
+        self._busy = False
+        self._free_run: trio.CancelScope | None = None
+        self._done = trio.Event()
+
+    async def serve_tcp(self, host: str = "127.0.0.1", port: int = 1234, *,
+                        task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Listen on ``host:port`` (port 0 picks a free one, reported through ``task_status``)."""
+        listeners = await trio.open_tcp_listeners(port, host=host)
+        bound = listeners[0].socket.getsockname()
+        log.info("listening on %s:%d", bound[0], bound[1])
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            nursery.start_soon(self._cancel_when_done, nursery.cancel_scope)
+            await nursery.start(trio.serve_listeners, self._handle_client, listeners)
+            task_status.started(bound[1])
+
+    async def serve_stdio(self) -> None:
+        """Serve exactly one session over stdin/stdout (``target remote | gdbstub serve --stdio``)."""
+        stream = trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await self._serve_session(stream)
+            nursery.cancel_scope.cancel()
+
+    async def _cancel_when_done(self, scope: trio.CancelScope) -> None:
+        await self._done.wait()
+        scope.cancel()
+
+    async def _handle_client(self, stream: trio.SocketStream) -> None:
+        if self._busy:
+            await self._refuse(stream)
+            return
+        self._busy = True
+        try:
+            await self._serve_session(stream)
+        finally:
+            self._busy = False
+            await stream.aclose()
+        if self.once:
+            self._done.set()
+
+    async def _serve_session(self, stream) -> None:
+        self._stop_free_run()
+        if self.machine.exited:
+            self.machine.reset()
+        log.info("client attached")
+        how = await Session(stream, self.machine, log_packets=self.log_packets).run()
+        log.info("client session ended: %s", how)
+        if how == "detach" and not self.once:
+            self._nursery.start_soon(self._run_free)
+
+    async def _refuse(self, stream: trio.SocketStream) -> None:
+        """Answer the intruder's first packet with an error message, then hang up."""
+        log.warning("refused a second client: %s", BUSY_MESSAGE)
+        link = RspLink(max_packet=PACKET_SIZE)
+        with trio.move_on_after(REFUSE_TIMEOUT):
+            try:
+                while data := await stream.receive_some(4096):
+                    if any(isinstance(event, PacketReceived) for event in link.receive(data)):
+                        link.send(replies.error_message(BUSY_MESSAGE))
+                        await stream.send_all(link.data_to_send())
+                        break
+            except (trio.BrokenResourceError, OSError):
+                pass
+        await stream.aclose()
+
+    async def _run_free(self) -> None:
+        """Let a detached guest run on until it halts or the next client attaches."""
+        with trio.CancelScope() as self._free_run:
+            self.machine.resume(step=False)
+            while self.machine.run(RUN_SLICE) is None:
+                await trio.sleep(0)
+
+    def _stop_free_run(self) -> None:
+        if self._free_run is not None:
+            self._free_run.cancel()
+            self._free_run = None

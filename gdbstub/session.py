@@ -1,0 +1,325 @@
+"""One gdb connection: typed packets in, one reply each out, and the run/stop state machine.
+
+A reader task turns bytes into link events and queues them, in order, with Ctrl-C bytes and
+the end of the connection. The dispatcher answers packets while the target is stopped; while
+it runs, the dispatcher executes the guest in slices and drains the queue between slices, so
+a Ctrl-C (even one that arrived in the same read as the ``c``) interrupts it and a disconnect
+stops it cleanly. Packets that arrive while running wait for the stop.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import signal
+from dataclasses import dataclass
+
+import trio
+
+from . import registers
+from .hwdebug.points import NoSuchPoint, PointError, UnsupportedPoint
+from .machine import Exited, Machine, Stopped
+from .vcpu.memory import BusError
+from .rsp import packets as pk
+from .rsp import replies
+from .rsp.connection import InterruptReceived, PacketReceived, RspLink
+
+log = logging.getLogger("gdbstub.session")
+
+PACKET_SIZE = 0x4000        # what we advertise and accept
+MAX_MEMORY_READ = (PACKET_SIZE - 8) // 2  # an m reply is hex, so two characters a byte
+RUN_SLICE = 4000            # instructions between looks at the connection while running
+THREAD_ID = 1               # the single vCPU is thread 1
+
+E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
+E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
+E_NO_SUCH = b"E02"          # ENOENT: removing a point that is not there
+
+
+@dataclass(frozen=True)
+class _Closed:
+    """The client went away."""
+
+
+class SessionEnd(Exception):
+    """The session is over: detach, kill or disconnect."""
+
+    def __init__(self, how: str):
+        super().__init__(how)
+        self.how = how
+
+
+class Session:
+    """Serves one client over ``stream`` against ``machine``."""
+
+    def __init__(self, stream: trio.abc.Stream, machine: Machine, *, log_packets: bool = False):
+        self.stream = stream
+        self.machine = machine
+        self.link = RspLink(max_packet=PACKET_SIZE, log_packets=log_packets)
+        self.client_features: dict[str, str | bool] = {}
+        self._send_lock = trio.Lock()
+        self._events_in, self._events = trio.open_memory_channel(64)
+        self._deferred: collections.deque = collections.deque()
+
+    async def run(self) -> str:
+        """Serve until the client detaches, kills or disconnects; return which."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._read_loop)
+            try:
+                await self._dispatch_loop()
+            except SessionEnd as end:
+                how = end.how
+            nursery.cancel_scope.cancel()
+        await self._flush()
+        return how
+
+    # --- I/O -------------------------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        async with self._events_in:
+            while True:
+                try:
+                    data = await self.stream.receive_some(65536)
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                    data = b""
+                if not data:
+                    await self._events_in.send(_Closed())
+                    return
+                for event in self.link.receive(data):
+                    await self._events_in.send(event)
+                await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._send_lock:
+            out = self.link.data_to_send()
+            if out:
+                try:
+                    await self.stream.send_all(out)
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                    log.info("client went away while we were sending")
+
+    async def _reply(self, payload: bytes) -> None:
+        self.link.send(payload)
+        await self._flush()
+
+    async def _next_event(self):
+        if self._deferred:
+            return self._deferred.popleft()
+        return await self._events.receive()
+
+    # --- dispatch --------------------------------------------------------------------------
+    async def _dispatch_loop(self) -> None:
+        while True:
+            event = await self._next_event()
+            if isinstance(event, _Closed):
+                raise SessionEnd("disconnect")
+            if isinstance(event, InterruptReceived):
+                log.info("Ctrl-C while the target is stopped: nothing to interrupt")
+                continue
+            packet = pk.parse_packet(event.payload)
+            reply = await self._handle(packet)
+            if reply is not None:
+                await self._reply(reply)
+            if isinstance(packet, pk.StartNoAckMode):
+                self.link.start_no_ack_after_reply()
+            if isinstance(packet, (pk.Detach, pk.Kill)):
+                raise SessionEnd("detach" if isinstance(packet, pk.Detach) else "kill")
+
+    async def _handle(self, packet) -> bytes | None:
+        """The reply payload for ``packet`` (None only for ``k``, which gdb expects no reply to)."""
+        handler = self._HANDLERS.get(type(packet))
+        if handler is None:
+            return replies.empty()
+        try:
+            return await handler(self, packet)
+        except (ValueError, IndexError, KeyError) as exc:
+            log.warning("bad arguments in %r: %s", packet, exc)
+            return self._error(E_INVALID, str(exc))
+
+    def _error(self, code: bytes, message: str) -> bytes:
+        if self.client_features.get("error-message"):
+            return replies.error_message(message)
+        return code
+
+    # --- queries ---------------------------------------------------------------------------
+    async def _supported(self, packet: pk.QSupported) -> bytes:
+        self.client_features = dict(packet.features)
+        features = [f"PacketSize={PACKET_SIZE:x}", "qXfer:features:read+", "QStartNoAckMode+",
+                    "vContSupported+"]
+        features += [f"{name}+" for name in ("swbreak", "hwbreak", "error-message")
+                     if self.client_features.get(name)]
+        return ";".join(features).encode()
+
+    async def _malformed(self, packet: pk.Malformed) -> bytes:
+        log.warning("malformed packet %r: %s", packet.payload[:80], packet.reason)
+        return self._error(E_INVALID, packet.reason)
+
+    async def _ok(self, packet) -> bytes:
+        return replies.OK
+
+    async def _empty(self, packet) -> bytes:
+        return replies.empty()
+
+    async def _halt_reason(self, packet) -> bytes:
+        return self._stop_reply(self.machine.last_stop)
+
+    async def _current_thread(self, packet) -> bytes:
+        return f"QC{THREAD_ID:x}".encode()
+
+    async def _thread_info_first(self, packet) -> bytes:
+        return f"m{THREAD_ID:x}".encode()
+
+    async def _thread_info_next(self, packet) -> bytes:
+        return b"l"
+
+    async def _attached(self, packet) -> bytes:
+        return b"1"
+
+    async def _thread_alive(self, packet: pk.ThreadAlive) -> bytes:
+        return replies.OK if self._is_our_thread(packet.thread) else self._error(b"E01", "no such thread")
+
+    async def _set_thread(self, packet: pk.SetThread) -> bytes:
+        return replies.OK if self._is_our_thread(packet.thread) else self._error(b"E01", "no such thread")
+
+    @staticmethod
+    def _is_our_thread(thread: pk.ThreadId | None) -> bool:
+        return thread is None or thread.tid in (-1, 0, THREAD_ID)
+
+    async def _xfer(self, packet: pk.XferRead) -> bytes:
+        if packet.object != "features":
+            return replies.empty()
+        if packet.annex != "target.xml":
+            return self._error(b"E00", f"no such annex {packet.annex!r}")
+        document = registers.target_xml().encode()
+        return replies.xfer_chunk(document, packet.offset, min(packet.length, PACKET_SIZE - 8))
+
+    async def _monitor(self, packet: pk.MonitorCommand) -> bytes:
+        try:
+            text = self.machine.monitor(packet.command)
+        except ValueError as exc:
+            text = f"{exc}\n"
+        return replies.hex_encode(text.encode())
+
+    # --- registers and memory --------------------------------------------------------------
+    async def _read_registers(self, packet) -> bytes:
+        return replies.hex_encode(self.machine.read_registers())
+
+    async def _write_registers(self, packet: pk.WriteRegisters) -> bytes:
+        self.machine.write_registers(packet.data)
+        return replies.OK
+
+    async def _read_register(self, packet: pk.ReadRegister) -> bytes:
+        return replies.hex_encode(self.machine.read_register(packet.regno))
+
+    async def _write_register(self, packet: pk.WriteRegister) -> bytes:
+        self.machine.write_register(packet.regno, packet.value)
+        return replies.OK
+
+    async def _read_memory(self, packet: pk.ReadMemory) -> bytes:
+        length = min(packet.length, MAX_MEMORY_READ)
+        try:
+            return replies.hex_encode(self.machine.read_memory(packet.addr, length))
+        except BusError as exc:
+            return self._error(E_MEMORY, str(exc))
+
+    async def _write_memory(self, packet: pk.WriteMemory | pk.WriteMemoryBinary) -> bytes:
+        try:
+            self.machine.write_memory(packet.addr, packet.data)
+        except BusError as exc:
+            return self._error(E_MEMORY, str(exc))
+        return replies.OK
+
+    # --- breakpoints ------------------------------------------------------------------------
+    async def _insert_point(self, packet: pk.InsertPoint) -> bytes:
+        return self._point_result(self.machine.insert_point, packet)
+
+    async def _remove_point(self, packet: pk.RemovePoint) -> bytes:
+        return self._point_result(self.machine.remove_point, packet)
+
+    def _point_result(self, action, packet) -> bytes:
+        try:
+            action(packet.type, packet.addr, packet.kind)
+        except UnsupportedPoint:
+            return replies.empty()
+        except NoSuchPoint as exc:
+            return self._error(E_NO_SUCH, str(exc))
+        except PointError as exc:
+            log.info("%s refused: %s", type(packet).__name__, exc)
+            return self._error(E_INVALID, str(exc))
+        except BusError as exc:
+            return self._error(E_MEMORY, str(exc))
+        return replies.OK
+
+    # --- execution --------------------------------------------------------------------------
+    async def _continue(self, packet) -> bytes:
+        return await self._resume(step=False, addr=packet.addr)
+
+    async def _step(self, packet) -> bytes:
+        return await self._resume(step=True, addr=packet.addr)
+
+    async def _vcont_query(self, packet) -> bytes:
+        return b"vCont;c;C;s;S"
+
+    async def _vcont(self, packet: pk.VCont) -> bytes:
+        for action in packet.actions:
+            if self._is_our_thread(action.thread):
+                if action.kind in "cC":
+                    return await self._resume(step=False)
+                if action.kind in "sS":
+                    return await self._resume(step=True)
+                return self._error(E_INVALID, f"vCont action {action.kind!r} is not supported")
+        return self._error(E_INVALID, "vCont names no thread of this target")
+
+    async def _resume(self, *, step: bool, addr: int | None = None) -> bytes:
+        if addr is not None:
+            self.machine.cpu.pc = addr
+        self.machine.resume(step=step)
+        while True:
+            stop = self.machine.run(RUN_SLICE)
+            if stop is not None:
+                return self._stop_reply(stop)
+            await trio.sleep(0)
+            if self._interrupt_arrived():
+                return self._stop_reply(self.machine.interrupted())
+
+    def _interrupt_arrived(self) -> bool:
+        """Drain queued events while running: Ctrl-C stops, a disconnect ends the session."""
+        while True:
+            try:
+                event = self._events.receive_nowait()
+            except trio.WouldBlock:
+                return False
+            if isinstance(event, InterruptReceived):
+                return True
+            if isinstance(event, _Closed):
+                self.machine.interrupted()
+                raise SessionEnd("disconnect")
+            self._deferred.append(event)
+
+    def _stop_reply(self, stop: Stopped | Exited) -> bytes:
+        if isinstance(stop, Exited):
+            return replies.exited(stop.status)
+        reason = None
+        if stop.reason is not None and (stop.reason not in ("swbreak", "hwbreak")
+                                        or self.client_features.get(stop.reason)):
+            reason = replies.StopReason(stop.reason, stop.address)
+        return replies.stop_reply(stop.signal, thread=pk.ThreadId(None, THREAD_ID), reason=reason)
+
+    async def _detach(self, packet) -> bytes:
+        self.machine.debug.reset()
+        return replies.OK
+
+    async def _kill(self, packet) -> None:
+        self.machine.reset()
+
+    _HANDLERS = {
+        pk.QSupported: _supported, pk.Malformed: _malformed, pk.StartNoAckMode: _ok,
+        pk.MustReplyEmpty: _empty, pk.QueryHaltReason: _halt_reason, pk.CurrentThread: _current_thread,
+        pk.ThreadInfoFirst: _thread_info_first, pk.ThreadInfoNext: _thread_info_next,
+        pk.Attached: _attached, pk.ThreadAlive: _thread_alive, pk.SetThread: _set_thread,
+        pk.XferRead: _xfer, pk.MonitorCommand: _monitor,
+        pk.ReadRegisters: _read_registers, pk.WriteRegisters: _write_registers,
+        pk.ReadRegister: _read_register, pk.WriteRegister: _write_register,
+        pk.ReadMemory: _read_memory, pk.WriteMemory: _write_memory, pk.WriteMemoryBinary: _write_memory,
+        pk.InsertPoint: _insert_point, pk.RemovePoint: _remove_point,
+        pk.Continue: _continue, pk.ContinueSignal: _continue, pk.Step: _step, pk.StepSignal: _step,
+        pk.VContQuery: _vcont_query, pk.VCont: _vcont, pk.Detach: _detach, pk.Kill: _kill,
+    }

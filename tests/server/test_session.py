@@ -1,0 +1,151 @@
+"""The server and session over real TCP connections, with the RSP client."""
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from gdbstub import registers
+from gdbstub.rsp.client import RspClient
+from gdbstub.rsp.framing import encode_packet
+from gdbstub.session import MAX_MEMORY_READ
+
+GUEST_ENTRY = 0x100000
+
+
+@pytest.fixture
+def spin_client(serve, spin_elf):
+    server = serve(spin_elf)
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        yield client
+
+
+def pc_of(client: RspClient) -> int:
+    return int(client.request(f"p{registers.PC_REGNUM:x}"), 16)
+
+
+def test_qsupported_advertises_packet_size_and_echoes_stop_reasons(spin_client):
+    reply = spin_client.request("qSupported:multiprocess+;swbreak+;xmlRegisters=i386").decode()
+    features = reply.split(";")
+    assert "PacketSize=4000" in features
+    assert "qXfer:features:read+" in features
+    assert "swbreak+" in features and "hwbreak+" not in features
+
+
+def test_halt_reason_and_thread_queries(spin_client):
+    assert spin_client.request("?") == b"T05thread:1;"
+    assert spin_client.request("qC") == b"QC1"
+    assert spin_client.request("qfThreadInfo") == b"m1"
+    assert spin_client.request("qsThreadInfo") == b"l"
+    assert spin_client.request("Hg0") == b"OK"
+    assert spin_client.request("T2").startswith(b"E")
+
+
+def test_unknown_packet_gets_empty_reply_and_malformed_gets_error(spin_client):
+    assert spin_client.request("qNoSuchThing") == b""
+    assert spin_client.request("vMustReplyEmpty") == b""
+    assert spin_client.request("mzz,4").startswith(b"E")
+    assert spin_client.request("qXfer:features:read:target.xml") .startswith(b"E")
+    assert pc_of(spin_client) == GUEST_ENTRY  # still usable
+
+
+def test_registers_read_back(spin_client):
+    block = bytes.fromhex(spin_client.request("g").decode())
+    assert len(block) == sum(reg.size for reg in registers.REGISTERS)
+    assert spin_client.request("P3=0badcafe") == b"OK"
+    assert spin_client.request("p3") == b"0badcafe"
+    assert spin_client.request(f"p{registers.BY_NAME['pvr']:x}") == b"80230020"
+    assert spin_client.request("p4000").startswith(b"E")
+
+
+def test_memory_write_read_and_length_cap(spin_client):
+    assert spin_client.request("M2000,4:deadbeef") == b"OK"
+    assert spin_client.request("m2000,4") == b"deadbeef"
+    assert spin_client.request("X2004,2:" .encode() + b"}\x03*") == b"OK"  # escaped '#' and '*'
+    assert spin_client.request("m2004,2") == b"232a"
+    assert len(spin_client.request("m0,100000")) == 2 * MAX_MEMORY_READ
+    assert spin_client.request("mf0000000,4").startswith(b"E")
+
+
+def test_target_xml_is_served_in_chunks(spin_client):
+    document = b""
+    while True:
+        chunk = spin_client.request(f"qXfer:features:read:target.xml:{len(document):x},200")
+        document += chunk[1:]
+        if chunk[:1] == b"l":
+            break
+        assert chunk[:1] == b"m"
+    assert document.decode() == registers.target_xml()
+
+
+def test_step_advances_pc(spin_client):
+    assert spin_client.request("s").startswith(b"T05")
+    assert pc_of(spin_client) == GUEST_ENTRY + 4
+    assert spin_client.request("vCont;s:1").startswith(b"T05")
+    assert pc_of(spin_client) == GUEST_ENTRY + 8
+
+
+def test_ctrl_c_interrupts_a_running_guest(spin_client):
+    spin_client.send("c")
+    with pytest.raises(Exception):
+        spin_client.receive(timeout=0.3)  # still running
+    spin_client.interrupt()
+    assert spin_client.receive(timeout=10).startswith(b"T02")
+    assert int(spin_client.request("p3"), 16) > 0  # it really ran
+
+
+def test_ctrl_c_in_the_same_read_as_continue(serve, spin_elf):
+    server = serve(spin_elf)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(encode_packet(b"c") + b"\x03")
+        reply = b""
+        while b"#" not in reply:
+            reply += sock.recv(4096)
+        assert b"$T02" in reply
+
+
+def test_software_breakpoint_stops_with_swbreak(spin_client):
+    spin_client.request("qSupported:swbreak+")
+    assert spin_client.request(f"Z0,{GUEST_ENTRY + 4:x},4") == b"OK"
+    assert spin_client.request("m100004,4") == b"38630001"  # the original addi, not the trap
+    assert spin_client.request("c") == b"T05thread:1;swbreak:;"
+    assert pc_of(spin_client) == GUEST_ENTRY + 4
+    assert spin_client.request(f"z0,{GUEST_ENTRY + 4:x},4") == b"OK"
+
+
+def test_guest_halt_is_reported_as_exit(serve, demo_elf):
+    server = serve(demo_elf)
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        assert client.request("c") == b"W00"
+    assert b"sum of squares = 140" in bytes(server.uart)
+
+
+def test_second_client_is_refused_while_first_stays_intact(serve, spin_elf):
+    server = serve(spin_elf)
+    with RspClient.connect("127.0.0.1", server.port) as first:
+        assert first.request("M2000,4:01020304") == b"OK"
+        with RspClient.connect("127.0.0.1", server.port) as second:
+            assert second.request("qSupported").startswith(b"E.another gdb session")
+        assert first.request("m2000,4") == b"01020304"
+
+
+def test_next_client_attaches_after_disconnect_with_no_ack_reset(serve, spin_elf):
+    server = serve(spin_elf)
+    with RspClient.connect("127.0.0.1", server.port) as first:
+        first.start_no_ack_mode()
+        assert first.request("M2000,4:0a0b0c0d") == b"OK"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(encode_packet(b"m2000,4"))
+        reply = b""
+        deadline = time.monotonic() + 10
+        while not reply.endswith(encode_packet(b"0a0b0c0d")) and time.monotonic() < deadline:
+            reply += sock.recv(4096)
+        assert reply == b"+" + encode_packet(b"0a0b0c0d")  # acked: no-ack mode did not leak
+
+
+def test_monitor_help_and_unknown_command(spin_client):
+    help_text = bytes.fromhex(spin_client.request("qRcmd," + b"help".hex()).decode()).decode()
+    assert "monitor debug" in help_text
+    unknown = bytes.fromhex(spin_client.request("qRcmd," + b"frobnicate".hex()).decode()).decode()
+    assert "unknown monitor command" in unknown
