@@ -27,10 +27,19 @@ def _serve(args: argparse.Namespace) -> int:
     if args.stdio:
         trio.run(server.serve_stdio)
     else:
-        print(f"serving {guest} on {args.host}:{args.port} (gdb: target remote {args.host}:{args.port})",
-              file=sys.stderr, flush=True)
-        trio.run(server.serve_tcp, args.host, args.port)
+        trio.run(_serve_tcp, server, guest, args)
     return 0
+
+
+async def _serve_tcp(server: Server, guest: Path, args: argparse.Namespace) -> None:
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(server.serve_tcp, args.host, args.port)
+        print(f"serving {guest} on {args.host}:{port} (gdb: target remote {args.host}:{port})",
+              file=sys.stderr, flush=True)
+        if args.port_file:
+            tmp = Path(f"{args.port_file}.tmp")
+            tmp.write_text(f"{port}\n")
+            tmp.replace(args.port_file)
 
 
 def _uart_sink(args: argparse.Namespace):
@@ -54,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="serve the bundled demo guest (built on demand)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=1234, help="TCP port (default 1234, 0 = any free port)")
+    serve.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE once listening")
     serve.add_argument("--stdio", action="store_true", help="speak RSP on stdin/stdout: target remote | gdbstub serve --stdio X.elf")
     serve.add_argument("--once", action="store_true", help="exit after the first session ends")
     serve.add_argument("--log-packets", action="store_true", help="log every packet in both directions")

@@ -1,0 +1,134 @@
+"""Automated gdb sessions for CI: the server and gdb-multiarch (over MI, via pygdbmi) together.
+
+    with GdbSession("guest.elf") as gdb:
+        gdb.cmd("-break-insert main")
+        stop = gdb.run("-exec-continue")       # waits for *stopped
+        print(gdb.console("info registers pc"))
+
+Everything started is stopped on exit, also when the block fails.
+"""
+from __future__ import annotations
+
+import itertools
+import shutil
+import time
+from pathlib import Path
+
+from pygdbmi.gdbcontroller import GdbController
+
+from .hwdebug.profiles import PROFILES
+from .machine import Machine
+from .testing import ServerThread
+
+GDB_CANDIDATES = ("powerpc-linux-gnu-gdb", "gdb-multiarch")
+
+
+class GdbError(RuntimeError):
+    """gdb answered ^error, or did not answer in time."""
+
+
+def find_gdb() -> str:
+    """The PowerPC-capable gdb on PATH."""
+    for name in GDB_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise GdbError("no PowerPC gdb found: install gdb-multiarch")
+
+
+class GdbSession:
+    """A served guest with a real gdb attached over MI."""
+
+    def __init__(self, elf: str | Path, *, profile: str = "e500mc", gdb: str | None = None,
+                 timeout: float = 30.0):
+        self.elf = Path(elf)
+        self.timeout = timeout
+        self.uart = bytearray()
+        self.machine = Machine(self.elf, profile=PROFILES[profile], uart_output=self.uart.extend)
+        self._gdb_path = gdb or find_gdb()
+        self._tokens = itertools.count(1)
+        self._backlog: list[dict] = []   # records read but not yet consumed
+        self.server: ServerThread | None = None
+        self.gdb: GdbController | None = None
+
+    def __enter__(self) -> "GdbSession":
+        try:
+            self.server = ServerThread(self.machine).__enter__()
+            self.gdb = GdbController(command=[self._gdb_path, "--nx", "--quiet", "--interpreter=mi3",
+                                              str(self.elf)])
+            self.cmd("-gdb-set confirm off")
+            self.cmd(f"-target-select remote 127.0.0.1:{self.server.port}")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop gdb and the server (idempotent)."""
+        if self.gdb is not None:
+            self.gdb.exit()
+            self.gdb = None
+        if self.server is not None:
+            server, self.server = self.server, None
+            server.stop()
+
+    def cmd(self, command: str, *, timeout: float | None = None) -> list[dict]:
+        """Send an MI (or CLI) command; return every record up to and including its result.
+
+        Raises ``GdbError`` on ``^error``. For commands that resume the target use ``run``.
+        """
+        token = next(self._tokens)
+        self.gdb.write(f"{token}{command}", read_response=False)
+        records = self._read_until(lambda r: r["type"] == "result" and r.get("token") == token, timeout)
+        result = records[-1]
+        if result["message"] == "error":
+            raise GdbError(f"{command}: {result['payload'].get('msg', result['payload'])}")
+        return records
+
+    def run(self, command: str, *, timeout: float | None = None) -> dict:
+        """Resume with ``command`` (``-exec-continue``, ``-exec-step`` …) and wait for the stop.
+
+        Returns the payload of the ``*stopped`` record (``reason``, ``frame`` …).
+        """
+        self.cmd(command, timeout=timeout)
+        return self.wait_stopped(timeout=timeout)
+
+    def wait_stopped(self, *, timeout: float | None = None) -> dict:
+        records = self._read_until(lambda r: r["type"] == "notify" and r["message"] == "stopped", timeout)
+        return records[-1]["payload"]
+
+    def interrupt(self) -> dict:
+        """Ctrl-C the running target (``-exec-interrupt``) and return the stop."""
+        self.cmd("-exec-interrupt")
+        return self.wait_stopped()
+
+    def console(self, command: str, *, timeout: float | None = None) -> str:
+        """Run a CLI command and return what it printed."""
+        records = self.cmd(f'-interpreter-exec console "{_mi_quote(command)}"', timeout=timeout)
+        return "".join(r["payload"] for r in records if r["type"] in ("console", "output") and r["payload"])
+
+    def evaluate(self, expression: str) -> str:
+        """The value of an expression as gdb prints it."""
+        records = self.cmd(f'-data-evaluate-expression "{_mi_quote(expression)}"')
+        return records[-1]["payload"]["value"]
+
+    def _read_until(self, done, timeout: float | None) -> list[dict]:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        records: list[dict] = []
+        while True:
+            while self._backlog:
+                record = self._backlog.pop(0)
+                records.append(record)
+                if done(record):
+                    return records
+            if time.monotonic() > deadline:
+                break
+            self._backlog = self.gdb.get_gdb_response(timeout_sec=0.1, raise_error_on_timeout=False)
+        raise GdbError(f"gdb did not answer in time; last records: {records[-5:]}")
+
+
+def _mi_quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
