@@ -21,7 +21,7 @@ _MUST_ESCAPE = frozenset(b"#$}*")
 _RUN_BIAS = 29  # a run count character c means c - 29 extra copies
 _MIN_RUN = 3  # below this a run costs more than the plain bytes (and is unprintable)
 _MAX_RUN = 126 - _RUN_BIAS
-_FORBIDDEN_RUN_CHARS = frozenset(b"#$+-")
+_FORBIDDEN_RUN_CHARS = frozenset(b"#$+-*}")  # frame, ack and encoding characters
 
 
 def checksum(data: bytes) -> int:
@@ -120,7 +120,7 @@ def _encode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
 def rle_encode(data: bytes) -> bytes:
     """Compress runs as ``X*c`` where that saves bytes (inverse of :func:`rle_decode`).
 
-    Count characters ``#``, ``$``, ``+`` and ``-`` are never produced, and runs
+    Count characters ``# $ + - * }`` are never produced, and runs
     of ``# $ } *`` are left as they are. Frames should use :func:`encode_packet`.
     """
     return _encode(data, escapes=False, runs=True)
