@@ -42,7 +42,8 @@ LinkEvent = PacketReceived | InterruptReceived
 
 
 def _show(payload: bytes) -> str:
-    return payload.decode("ascii", "backslashreplace")
+    """Printable ASCII as is, other bytes as ``\\xNN``."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in payload)
 
 
 class RspLink:
