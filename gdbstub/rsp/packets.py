@@ -292,8 +292,8 @@ def _signal(text: bytes) -> int:
 
 
 def _signal_addr(args: bytes) -> tuple[int, int | None]:
-    sig, _, addr = args.partition(b";")
-    return _signal(sig), _optional_addr(addr)
+    sig, sep, addr = args.partition(b";")
+    return _signal(sig), _num(addr, "address") if sep else None
 
 
 def _no_args(cls):
