@@ -9,8 +9,7 @@ from gdbstub.rsp.framing import (
 )
 from gdbstub.rsp.packets import parse_packet
 
-settings.register_profile("rsp", max_examples=200, deadline=None)
-settings.load_profile("rsp")
+modest = settings(max_examples=200, deadline=None)
 
 # Payloads rich in runs and in characters that need escaping.
 runs = st.lists(st.tuples(st.sampled_from(b"0aZ#$}*+-\x03\x00\xff"), st.integers(1, 120)), max_size=8)
@@ -22,11 +21,13 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in zip([0] + points, points + [len(data)])]
 
 
+@modest
 @given(payloads, st.booleans())
 def test_encode_decode_roundtrip(payload, rle):
     assert FrameDecoder(max_packet=4096).feed(encode_packet(payload, rle=rle)) == [Frame(payload)]
 
 
+@modest
 @given(payloads)
 def test_escape_and_rle_roundtrips(payload):
     assert unescape(escape(payload)) == payload
@@ -39,6 +40,7 @@ OOB_EVENTS = {ord("+"): Ack(), ord("-"): Nak(), 3: Interrupt()}
 oob = st.sampled_from([b"+", b"-", b"\x03", b"junk", b"\r\n"])
 
 
+@modest
 @given(st.lists(st.one_of(payloads.map(lambda p: ("frame", p)), oob.map(lambda b: ("oob", b))), max_size=10),
        st.booleans(), st.lists(st.integers(0, 10_000), max_size=6))
 def test_decoder_finds_every_frame_across_any_split(items, rle, cuts):
@@ -57,6 +59,7 @@ noise = st.lists(st.one_of(st.binary(max_size=80), st.sampled_from([b"$", b"#", 
                  max_size=40).map(b"".join)
 
 
+@modest
 @given(noise, st.lists(st.integers(0, 10_000), max_size=6))
 def test_decoder_survives_any_input_with_a_bounded_buffer(stream, cuts):
     decoder = FrameDecoder(max_packet=16)
@@ -65,6 +68,7 @@ def test_decoder_survives_any_input_with_a_bounded_buffer(stream, cuts):
         assert decoder.buffered <= 16 + 2
 
 
+@modest
 @given(noise, st.lists(st.integers(0, 10_000), max_size=6))
 def test_link_survives_any_input_with_bounded_state_and_output(stream, cuts):
     link = RspLink(max_packet=16, max_resends=4)
@@ -80,6 +84,7 @@ def test_link_survives_any_input_with_bounded_state_and_output(stream, cuts):
     assert out <= len(stream) + 4 * len(frame)
 
 
+@modest
 @given(st.binary(max_size=200))
 def test_parse_packet_never_raises(payload):
     packet = parse_packet(payload)
@@ -94,6 +99,7 @@ tails = st.lists(st.sampled_from([b"0", b"1", b"f", b"-1", b"p", b".", b",", b":
                                   b"ffffffffffffffffff", b"\xff", b"c", b"r", b"S"]), max_size=12).map(b"".join)
 
 
+@modest
 @given(prefixes, tails)
 def test_parse_packet_never_raises_on_near_valid_input(prefix, tail):
     parse_packet(prefix + tail)
@@ -102,6 +108,7 @@ def test_parse_packet_never_raises_on_near_valid_input(prefix, tail):
 u64 = st.integers(0, 2**64 - 1)
 
 
+@modest
 @given(u64, u64, st.binary(max_size=64))
 def test_memory_packets_roundtrip(addr, length, data):
     assert parse_packet(b"m%x,%x" % (addr, length)) == pk.ReadMemory(addr, length)
