@@ -18,6 +18,7 @@ DEFAULT_MAX_PACKET = 16384
 ESCAPE = 0x7D  # '}'
 RUN = 0x2A  # '*'
 _MUST_ESCAPE = frozenset(b"#$}*")
+_ESCAPABLE = re.compile(rb"[#$}*]")
 _RUN_BIAS = 29  # a run count character c means c - 29 extra copies
 _MIN_RUN = 3  # below this a run costs more than the plain bytes (and is unprintable)
 _MAX_RUN = 126 - _RUN_BIAS
@@ -43,6 +44,8 @@ def _decode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
 
     A run repeats the last *decoded* byte, so ``}]*"`` is six ``}`` bytes.
     """
+    if not ((escapes and ESCAPE in data) or (runs and RUN in data)):
+        return bytes(data)
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -92,6 +95,8 @@ def _run_length(remaining: int) -> int:
 
 
 def _encode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
+    if not runs and not _ESCAPABLE.search(data):
+        return bytes(data)
     out = bytearray()
     i, n = 0, len(data)
     while i < n:

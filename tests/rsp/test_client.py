@@ -86,7 +86,8 @@ def test_requests_and_conveniences(stub):
         with pytest.raises(RspErrorReply):
             client.read_register(9)
         assert client.request(b"qNope") == b""
-    assert stub.received.count(b"+") >= 7  # every reply was acked
+    stub.join(timeout=5)
+    assert stub.received.count(b"+") == 7  # every reply was acked
 
 
 def test_binary_payloads_are_escaped(stub):
@@ -94,6 +95,7 @@ def test_binary_payloads_are_escaped(stub):
         assert client.request(b"M0,4:" + b"23242a7d") == b"OK"
         assert client.request(b"m0,4") == b"23242a7d"
         assert client.request(b"qRcmd,#$}*") == b"E01"  # escaped on the wire, malformed hex for the stub
+    stub.join(timeout=5)
     assert b"}\x03}\x04}]}\x0a" in stub.received
 
 
@@ -102,6 +104,7 @@ def test_client_naks_a_corrupt_reply_and_gets_it_again():
     stub.start()
     with RspClient.connect("127.0.0.1", stub.port, timeout=5) as client:
         assert client.request("m0,2") == b"0001"
+    stub.join(timeout=5)
     assert b"-" in stub.received
 
 
@@ -111,6 +114,7 @@ def test_no_ack_mode(stub):
         assert client.request("m1,1") == b"01"
         assert client.request("m2,1") == b"02"
         assert stub.link.no_ack
+    stub.join(timeout=5)
     tail = stub.received[stub.received.index(b"QStartNoAckMode"):]
     assert tail.count(b"+") == 1  # only the ack of the OK
 
