@@ -243,7 +243,7 @@ def _num(text: bytes, what: str, limit: int = _U64) -> int:
         raise _Bad(f"bad hex {what} {text[:32]!r}")
     value = int(text, 16)
     if value >= limit:
-        raise _Bad(f"{what} 0x{value:x} out of range")
+        raise _Bad(f"{what} {text[:24]!r} out of range")
     return value
 
 
