@@ -17,7 +17,6 @@ from .framing import (
     Frame,
     FrameDecoder,
     Interrupt,
-    Nak,
     encode_packet,
 )
 
