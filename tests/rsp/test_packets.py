@@ -72,7 +72,8 @@ def test_valid_packets(payload, expected):
 
 
 UNKNOWN = [b"", b"!", b"qCRC:0,4", b"qOffsets", b"qSymbol::", b"qTStatus", b"QNonStop:1", b"vKill;1",
-           b"vContX", b"vCont?x", b"qSupportedX", b"qSupportedswbreak+", b"qC1", b"qfThreadInfo1", b",4", b"qAttachedX", b"qfThreadInfoX", b"qXfer",
+           b"vContX", b"vCont?x", b"qSupportedX", b"qSupportedswbreak+", b"qC1", b"qfThreadInfo1", b",4",
+           b"qAttachedX", b"qXfer",
            b"qXfer:features:write:target.xml:0:aa", b"Z5,1000,4", b"z9,0,0", b"b", b"B", b"R00", b"\xff"]
 
 
