@@ -27,6 +27,7 @@ log = logging.getLogger("gdbstub.session")
 
 PACKET_SIZE = 0x4000        # what we advertise and accept
 MAX_MEMORY_READ = (PACKET_SIZE - 8) // 2  # an m reply is hex, so two characters a byte
+MAX_BINARY_CHUNK = (PACKET_SIZE - 8) // 2  # qXfer data may double when escaped
 RUN_SLICE = 4000            # instructions between looks at the connection while running
 THREAD_ID = 1               # the single vCPU is thread 1
 
@@ -189,7 +190,7 @@ class Session:
         if packet.annex != "target.xml":
             return self._error(b"E00", f"no such annex {packet.annex!r}")
         document = registers.target_xml().encode()
-        return replies.xfer_chunk(document, packet.offset, min(packet.length, PACKET_SIZE - 8))
+        return replies.xfer_chunk(document, packet.offset, min(packet.length, MAX_BINARY_CHUNK))
 
     async def _monitor(self, packet: pk.MonitorCommand) -> bytes:
         try:
