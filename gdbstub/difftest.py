@@ -36,6 +36,8 @@ import lief
 from . import registers
 from .guests.build import cross_prefix
 from .rsp.client import RspClient, RspError
+from .vcpu.exits import Halted
+from .vcpu.memory import BusError
 
 QEMU = "qemu-system-ppc"
 QEMU_ARGS = ("-M", "mpc8544ds", "-cpu", "e500mc", "-nographic", "-monitor", "none", "-serial", "none",
@@ -367,7 +369,6 @@ class _Lockstep:
         return _register_diff(self.qemu.fpu_registers(), vcpu_registers(self.cpu, FPU))
 
     def run(self, steps: int, memory_every: int) -> DiffResult:
-        from .vcpu.exits import Halted
         state = {**self.qemu.core_registers(), **self.qemu.fpu_registers()}
         set_vcpu_registers(self.cpu, state)
         core = {name: state[name] for name in CORE}
@@ -380,7 +381,7 @@ class _Lockstep:
             pc = core["pc"]
             try:
                 word = int.from_bytes(self.cpu.read_memory(pc, 4), "big")
-            except Exception:  # the vCPU's bus error for an unmapped PC
+            except BusError:  # the PC left RAM
                 word = None
             self.trace.append((pc, word))
             store = store_access(word, [core[f"r{n}"] for n in range(32)], core["xer"]) if word is not None else None
