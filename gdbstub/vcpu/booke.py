@@ -149,3 +149,29 @@ IVOR_DEBUG = 15
 # --- Instruction words ------------------------------------------------------------
 EHPRIV_DEBUG = 0x7C000A1C      # ehpriv 1: KVM's software-breakpoint instruction
 ILLEGAL_DEBUG_WORD = 0x00DDDD00  # later kernels' software-breakpoint word (an illegal opcode)
+
+# --- Added by the vCPU: e500mc registers and vectors beyond the debug facility ---------
+SPR_USPRG0 = 256
+SPR_SPRG3_R = 259
+SPR_MCSRR0 = 570
+SPR_MCSRR1 = 571
+SPR_L1CSR2 = 606
+SPR_HID0 = 1008
+SPR_HID1 = 1009
+SPR_L1CSR0 = 1010
+SPR_L1CSR1 = 1011
+SPR_BUCSR = 1013
+SPR_IVOR32 = 528  # IVOR32..35 are 528..531 (SPE/embedded FP, performance monitor)
+SPR_IVOR36 = 432  # IVOR36..41 are 432..437 (doorbells, hypervisor system call / privilege)
+SVR_E500MC = 0x40000000  # SVR as QEMU's e500mc model reports it (read-only)
+
+MSR_PMM = 0x00000004
+MSR_RI = 0x00000002
+# MSR bits an e500mc keeps on mtmsr/rfi (the others read as 0)
+MSR_WRITABLE = (MSR_GS | MSR_UCLE | MSR_CE | MSR_EE | MSR_PR | MSR_FP | MSR_ME | MSR_FE0 | MSR_DE
+                | MSR_FE1 | MSR_IS | MSR_DS | MSR_PMM | MSR_RI)
+
+E500MC_CACHE_LINE = 64  # bytes zeroed by dcbz, invalidated by icbi
+
+IVOR_SPE_UNAVAILABLE = 32
+IVOR_HV_PRIVILEGE = 41

@@ -1,0 +1,386 @@
+"""The e500mc vCPU: architected state, the decode cache, the run loop, interrupts and the
+debug comparators. See ``docs/architecture.md`` for the contract other layers rely on."""
+from __future__ import annotations
+
+import signal
+
+from . import booke
+from .debugregs import DebugHost, DebugRegs
+from .exits import Fault, Halted
+from .guts import HaltRequest
+from .interrupts import DebugEvent, GuestInterrupt, illegal
+from .isa import decode
+from .isa.bits import MASK32
+from .memory import BusError, Memory
+from .spr import UnknownSpr, initial_storage, ivor_spr, spr_table
+
+_SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
+_LINE_SHIFT = 6  # decode-cache bookkeeping granule: the 64-byte cache line
+
+# Interrupt classes: (save/restore registers, MSR bits kept on entry). Base class otherwise.
+_BASE_CLASS = (booke.SPR_SRR0, booke.SPR_SRR1, booke.MSR_CE | booke.MSR_ME | booke.MSR_DE)
+_INTERRUPT_CLASS = {
+    booke.IVOR_CRITICAL: (booke.SPR_CSRR0, booke.SPR_CSRR1, booke.MSR_ME | booke.MSR_DE),
+    booke.IVOR_WATCHDOG: (booke.SPR_CSRR0, booke.SPR_CSRR1, booke.MSR_ME | booke.MSR_DE),
+    booke.IVOR_MACHINE_CHECK: (booke.SPR_MCSRR0, booke.SPR_MCSRR1, 0),
+    booke.IVOR_DEBUG: (booke.SPR_DSRR0, booke.SPR_DSRR1, booke.MSR_ME),
+}
+_INTERRUPT_NAMES = {
+    booke.IVOR_CRITICAL: "critical input", booke.IVOR_MACHINE_CHECK: "machine check",
+    booke.IVOR_DATA_STORAGE: "data storage", booke.IVOR_INSN_STORAGE: "instruction storage",
+    booke.IVOR_EXTERNAL: "external input", booke.IVOR_ALIGNMENT: "alignment",
+    booke.IVOR_PROGRAM: "program", booke.IVOR_FP_UNAVAILABLE: "floating-point unavailable",
+    booke.IVOR_SYSCALL: "system call", booke.IVOR_DECREMENTER: "decrementer",
+    booke.IVOR_WATCHDOG: "watchdog", booke.IVOR_DEBUG: "debug",
+}
+_SEGV_INTERRUPTS = {booke.IVOR_MACHINE_CHECK, booke.IVOR_DATA_STORAGE, booke.IVOR_INSN_STORAGE,
+                    booke.IVOR_ALIGNMENT, booke.IVOR_DTLB_MISS, booke.IVOR_ITLB_MISS}
+_PROGRAM_CAUSES = ((booke.ESR_PIL, "illegal instruction"), (booke.ESR_PPR, "privileged instruction"),
+                   (booke.ESR_PTR, "trap"), (booke.ESR_FP, "floating-point enabled exception"),
+                   (booke.ESR_PUO, "unimplemented operation"))
+
+
+def _fault(ivor: int, pc: int, esr: int | None, dear: int | None) -> Fault:
+    """The exit for an interrupt the guest has no handler for."""
+    esr = esr or 0
+    if ivor == booke.IVOR_DEBUG:
+        signo = signal.SIGTRAP
+    elif ivor in _SEGV_INTERRUPTS:
+        signo = signal.SIGSEGV
+    elif ivor == booke.IVOR_PROGRAM and esr & booke.ESR_FP:
+        signo = signal.SIGFPE
+    else:
+        signo = signal.SIGILL
+    reason = f"unhandled {_INTERRUPT_NAMES.get(ivor, f'IVOR{ivor}')} interrupt"
+    if ivor == booke.IVOR_PROGRAM:
+        reason += "".join(f" ({text})" for bit, text in _PROGRAM_CAUSES if esr & bit)
+    if dear is not None:
+        reason += f" at data address {dear:#010x}"
+    return Fault(int(signo), pc, reason)
+
+
+class HostExit(Exception):
+    """A debug host hook asked to stop with ``exit``."""
+
+    def __init__(self, exit):
+        super().__init__(exit)
+        self.exit = exit
+
+
+def _debug_instruction_hit(cpu: Cpu) -> int:
+    """Semantics of ``cpu.debug_instruction``: the host's breakpoint, else an illegal word."""
+    if cpu.host is None:
+        raise illegal()
+    exit = cpu.host.on_debug_instruction(cpu)
+    cpu.debug_registers_changed()
+    if exit is not None:
+        raise HostExit(exit)
+    return cpu.pc
+
+
+def _instruction_storage(cpu: Cpu) -> None:
+    """Semantics of fetching from an address that is not RAM (or not word aligned)."""
+    raise GuestInterrupt(booke.IVOR_INSN_STORAGE, esr=0)
+
+
+def _privilege_allows(msr: int, control: int, us_mask: int) -> bool:
+    """DBCR1 IACnUS / DBCR2 DACnUS: 0b10 supervisor only, 0b11 user only, else both."""
+    mode = (control & us_mask) >> ((us_mask & -us_mask).bit_length() - 1)
+    if mode == 0b10:
+        return not msr & booke.MSR_PR
+    if mode == 0b11:
+        return bool(msr & booke.MSR_PR)
+    return True
+
+
+class Cpu:
+    """One e500mc core. Registers are plain attributes; ``run()`` executes guest code."""
+
+    def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2):
+        self.memory = memory if memory is not None else Memory()
+        self.gpr = [0] * 32
+        self.fpr = [0] * 32
+        self.cr = self.lr = self.ctr = self.xer = self.msr = self.pc = self.fpscr = 0
+        self.sprs = initial_storage()
+        self.ivors_installed: set[int] = set()
+        self.icount = 0              # instructions executed; drives the time base and DEC
+        self._timebase_offset = 0
+        self._dec_value = 0
+        self._dec_written_at = 0
+        self.reservation: tuple[int, int] | None = None   # lwarx (address, value)
+        self.iac_slots = iac_slots
+        self._sprs = spr_table(iac_slots)
+        self.host: DebugHost | None = None
+        self.guest_debug_regs = DebugRegs()
+        self._active_debug = self.guest_debug_regs
+        self._debug_instruction = booke.EHPRIV_DEBUG
+        self._decoded: dict[int, tuple] = {}
+        self._code_lines: set[int] = set()
+        self._skip_checks_at: int | None = None
+        self._halt_pending = False
+        self.debug_registers_changed()
+
+    # --- debug facility configuration ------------------------------------------------
+    @property
+    def active_debug(self) -> DebugRegs:
+        """The registers the comparators use (``guest_debug_regs`` unless a host swaps them)."""
+        return self._active_debug
+
+    @active_debug.setter
+    def active_debug(self, regs: DebugRegs) -> None:
+        self._active_debug = regs
+        self.debug_registers_changed()
+
+    @property
+    def debug_instruction(self) -> int:
+        """The word that calls ``host.on_debug_instruction`` (ehpriv 1 by default)."""
+        return self._debug_instruction
+
+    @debug_instruction.setter
+    def debug_instruction(self, word: int) -> None:
+        self._debug_instruction = word
+        self._forget_all_code()
+
+    def debug_registers_changed(self) -> None:
+        """Re-derive the comparator flags; call after changing ``active_debug`` fields directly
+        (``run()``/``step()`` also do so on entry)."""
+        control = self._active_debug.dbcr0 if self._active_debug.dbcr0 & booke.DBCR0_IDM else 0
+        self._iac_armed = bool(control & (booke.DBCR0_IAC1 | booke.DBCR0_IAC2 | booke.DBCR0_IAC3
+                                          | booke.DBCR0_IAC4))
+        self._dac_armed = bool(control & (booke.DBCR0_DAC1R | booke.DBCR0_DAC1W | booke.DBCR0_DAC2R
+                                          | booke.DBCR0_DAC2W))
+        self.trap_armed = bool(control & booke.DBCR0_TRAP)
+        self._ic_armed = bool(control & booke.DBCR0_IC)
+        self._debug_armed = self._iac_armed or self._dac_armed or self.trap_armed or self._ic_armed
+
+    # --- SPRs, time base ------------------------------------------------------------------
+    def spr_accessor(self, spr: int):
+        """The ``Spr(read, write)`` pair for ``spr``, or None when it is not modelled."""
+        return self._sprs.get(spr)
+
+    def read_spr(self, spr: int) -> int:
+        """Read ``spr`` as mfspr would (no privilege check); UnknownSpr if not modelled."""
+        access = self._sprs.get(spr)
+        if access is None or access.read is None:
+            raise UnknownSpr(spr)
+        return access.read(self)
+
+    def write_spr(self, spr: int, value: int) -> None:
+        """Write ``spr`` as mtspr would (DBSR/TSR write-one-to-clear); UnknownSpr if not modelled."""
+        access = self._sprs.get(spr)
+        if access is None or access.write is None:
+            raise UnknownSpr(spr)
+        access.write(self, value & MASK32)
+
+    def timebase(self) -> int:
+        """The 64-bit time base: one tick per executed instruction."""
+        return (self._timebase_offset + self.icount) & ((1 << 64) - 1)
+
+    def set_timebase(self, value: int) -> None:
+        self._timebase_offset = value - self.icount
+
+    def decrementer(self) -> int:
+        """DEC counts down one per instruction and stops at 0 (no interrupt is raised)."""
+        return max(0, self._dec_value - (self.icount - self._dec_written_at))
+
+    def set_decrementer(self, value: int) -> None:
+        self._dec_value = value & MASK32
+        self._dec_written_at = self.icount
+
+    # --- memory as instructions see it ------------------------------------------------------
+    def _check_dac(self, ea: int, size: int, write: bool) -> None:
+        regs = self._active_debug
+        enables, events = ((booke.DBCR0_DACW, booke.DBSR_DACW) if write
+                           else (booke.DBCR0_DACR, booke.DBSR_DACR))
+        bits = 0
+        for slot in range(2):
+            if (regs.dbcr0 & enables[slot] and ea <= regs.dac[slot] < ea + size
+                    and _privilege_allows(self.msr, regs.dbcr2, booke.DBCR2_DACUS[slot])):
+                bits |= events[slot]
+        if bits:
+            raise DebugEvent(bits)
+
+    def load(self, ea: int, size: int) -> int:
+        """A guest load of ``size`` bytes (big-endian), after the DAC read comparators."""
+        if self._dac_armed:
+            self._check_dac(ea, size, False)
+        try:
+            return self.memory.read(ea, size)
+        except BusError:
+            raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=0, dear=ea) from None
+
+    def store(self, ea: int, size: int, value: int) -> None:
+        """A guest store of the low ``size`` bytes of ``value``, after the DAC write comparators."""
+        if self._dac_armed:
+            self._check_dac(ea, size, True)
+        try:
+            self.memory.write(ea, size, value & _SIZE_MASK[size])
+        except BusError:
+            raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
+        lines = self._code_lines
+        if ea >> _LINE_SHIFT in lines or (ea + size - 1) >> _LINE_SHIFT in lines:
+            self._forget_code(ea, size)
+
+    def load_bytes(self, ea: int, length: int) -> bytes:
+        """A guest load of ``length`` raw bytes (lmw), compared against the DACs as one access."""
+        if self._dac_armed:
+            self._check_dac(ea, length, False)
+        try:
+            return self.memory.read_bytes(ea, length)
+        except BusError:
+            raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=0, dear=ea) from None
+
+    def store_bytes(self, ea: int, data: bytes) -> None:
+        """A guest store of raw bytes (stmw, dcbz), compared against the DACs as one access."""
+        if self._dac_armed:
+            self._check_dac(ea, len(data), True)
+        try:
+            self.memory.write_bytes(ea, data)
+        except BusError:
+            raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
+        self._forget_code(ea, len(data))
+
+    # --- debugger access ---------------------------------------------------------------------
+    def read_memory(self, addr: int, length: int) -> bytes:
+        """Debugger read (no comparators); BusError where nothing is mapped."""
+        return self.memory.read_bytes(addr, length)
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        """Debugger write (no comparators); keeps decoded instructions coherent."""
+        try:
+            self.memory.write_bytes(addr, data)
+        except HaltRequest:
+            self._halt_pending = True
+        self._forget_code(addr, len(data))
+
+    # --- the decode cache ------------------------------------------------------------------
+    def _forget_code(self, addr: int, length: int) -> None:
+        """Drop decoded instructions overlapping ``[addr, addr + length)``."""
+        first, last = addr >> _LINE_SHIFT, (addr + length - 1) >> _LINE_SHIFT
+        if not any(line in self._code_lines for line in range(first, last + 1)):
+            return
+        decoded = self._decoded
+        for word in range(addr & ~3, addr + length, 4):
+            decoded.pop(word, None)
+
+    def invalidate_code_line(self, ea: int) -> None:
+        """icbi: forget the decoded instructions of the cache line holding ``ea``."""
+        self._forget_code(ea & ~(booke.E500MC_CACHE_LINE - 1), booke.E500MC_CACHE_LINE)
+
+    def _forget_all_code(self) -> None:
+        self._decoded.clear()
+        self._code_lines.clear()
+
+    def _decode(self, pc: int) -> tuple:
+        if pc & 3 or not self.memory.is_ram(pc, 4):
+            return _instruction_storage, ()
+        word = self.memory.read(pc, 4)
+        entry = (_debug_instruction_hit, ()) if word == self._debug_instruction else decode(word)
+        self._decoded[pc] = entry
+        self._code_lines.add(pc >> _LINE_SHIFT)
+        return entry
+
+    # --- interrupts ------------------------------------------------------------------------
+    def deliver_interrupt(self, ivor: int, srr0: int, *, esr: int | None = None,
+                          dear: int | None = None) -> Fault | None:
+        """Enter interrupt ``ivor`` as BookE does: save PC (``srr0``) and MSR in the class's
+        save/restore pair, set ESR/DEAR when given, clear MSR but the bits the class keeps and
+        jump to IVPR | IVORn. If the guest never wrote that IVOR nothing changes and the
+        ``Fault`` exit is returned instead."""
+        if ivor not in self.ivors_installed:
+            return _fault(ivor, self.pc, esr, dear)
+        save_pc, save_msr, msr_kept = _INTERRUPT_CLASS.get(ivor, _BASE_CLASS)
+        self.sprs[save_pc] = srr0 & MASK32
+        self.sprs[save_msr] = self.msr
+        if esr is not None:
+            self.sprs[booke.SPR_ESR] = esr
+        if dear is not None:
+            self.sprs[booke.SPR_DEAR] = dear & MASK32
+        self.msr &= msr_kept
+        self.pc = self.sprs[booke.SPR_IVPR] & 0xFFFF0000 | self.sprs[ivor_spr(ivor)] & 0xFFF0
+        return None
+
+    def _debug_event(self, bits: int, *, before: bool):
+        """Report comparator ``bits`` at ``self.pc`` to the host, or act as bare hardware."""
+        self._active_debug.dbsr |= bits
+        if self.host is not None:
+            pc = self.pc
+            exit = self.host.on_debug_event(self, bits)
+            self.debug_registers_changed()
+            if exit is None and before and self.pc == pc:
+                self._skip_checks_at = pc
+            return exit
+        if self.msr & booke.MSR_DE:
+            return self.deliver_interrupt(booke.IVOR_DEBUG, self.pc)
+        self._active_debug.dbsr |= booke.DBSR_IDE
+        if before:
+            self._skip_checks_at = self.pc
+        return None
+
+    # --- execution ----------------------------------------------------------------------------
+    def _execute(self):
+        """Execute the instruction at PC (or enter the interrupt it raises) without comparators
+        before it; DebugEvent escapes with the instruction undone."""
+        pc = self.pc
+        entry = self._decoded.get(pc) or self._decode(pc)
+        try:
+            next_pc = entry[0](self, *entry[1])
+        except GuestInterrupt as irq:
+            self.icount += 1
+            return self.deliver_interrupt(irq.ivor, pc if irq.srr0 is None else irq.srr0,
+                                          esr=irq.esr, dear=irq.dear)
+        except HaltRequest:
+            self.icount += 1
+            self.pc = pc + 4
+            return Halted(self.gpr[3] & 0xFF)
+        except HostExit as stop:
+            return stop.exit
+        self.icount += 1
+        self.pc = pc + 4 if next_pc is None else next_pc
+        return None
+
+    def _step_checked(self):
+        """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
+        pc = self.pc
+        skip = self._skip_checks_at == pc
+        self._skip_checks_at = None
+        if skip:
+            self._dac_armed = self.trap_armed = False
+        elif self._iac_armed:
+            bits = self._iac_hits(pc)
+            if bits:
+                return self._debug_event(bits, before=True)
+        try:
+            exit = self._execute()
+        except DebugEvent as event:
+            return self._debug_event(event.bits, before=True)
+        finally:
+            if skip:
+                self.debug_registers_changed()
+        if exit is None and self._ic_armed:
+            return self._debug_event(booke.DBSR_IC, before=False)
+        return exit
+
+    def _iac_hits(self, pc: int) -> int:
+        regs = self._active_debug
+        bits = 0
+        for slot in range(4):
+            if (regs.dbcr0 & booke.DBCR0_IAC[slot] and pc == regs.iac[slot] & ~3
+                    and _privilege_allows(self.msr, regs.dbcr1, booke.DBCR1_IACUS[slot])):
+                bits |= booke.DBSR_IAC[slot]
+        return bits
+
+    def step(self):
+        """Execute one instruction (or enter one interrupt); an exit object or None."""
+        return self.run(1)
+
+    def run(self, max_steps: int):
+        """Execute up to ``max_steps`` instructions; the exit that stopped it, or None."""
+        if self._halt_pending:
+            return Halted(self.gpr[3] & 0xFF)
+        self.debug_registers_changed()
+        for _ in range(max_steps):
+            exit = self._step_checked() if self._debug_armed else self._execute()
+            if exit is not None:
+                return exit
+        return None

@@ -1,0 +1,34 @@
+"""The BookE debug registers and the host interface the comparators report to."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .cpu import Cpu
+
+
+@dataclass
+class DebugRegs:
+    """DBCR0/1/2, DBSR and the address comparators (IAC3/4 exist only on 440-class cores)."""
+    dbcr0: int = 0
+    dbcr1: int = 0
+    dbcr2: int = 0
+    dbsr: int = 0
+    iac: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    dac: list[int] = field(default_factory=lambda: [0, 0])
+
+
+class DebugHost(Protocol):
+    """What the vCPU calls when its debug facility fires (``cpu.host``).
+
+    Each hook returns an exit object, which stops ``run()`` and is handed to its caller, or
+    ``None`` to carry on from ``cpu.pc``. If a "before" event's hook (IAC, DAC, TRAP) leaves
+    PC on the instruction, the instruction then executes with those comparators skipped once.
+    """
+
+    def on_debug_event(self, cpu: Cpu, bits: int) -> object | None:
+        """DBSR ``bits`` (already ORed into ``cpu.active_debug.dbsr``) fired at ``cpu.pc``."""
+
+    def on_debug_instruction(self, cpu: Cpu) -> object | None:
+        """``cpu.debug_instruction`` is about to execute at ``cpu.pc``."""

@@ -1,0 +1,187 @@
+"""Integer loads and stores (D, update and indexed forms), byte-reversed and multiple-word
+accesses, lwarx/stwcx., and the cache-block instructions."""
+from __future__ import annotations
+
+from .. import booke
+from ..interrupts import GuestInterrupt, illegal, privileged
+from .bits import MASK32, ra_or_zero, sext, set_cr_field
+from .forms import D, X
+from .table import instruction
+
+# --- effective addresses ----------------------------------------------------------------------
+
+
+def _ea_d(cpu, ra, d):
+    return (ra_or_zero(cpu, ra) + d) & MASK32
+
+
+def _ea_x(cpu, ra, rb):
+    return (ra_or_zero(cpu, ra) + cpu.gpr[rb]) & MASK32
+
+
+def _check_update(ra, rt, is_load):
+    """Update forms with RA=0 (or RA=RT for loads) are invalid: Program illegal, as in QEMU."""
+    if ra == 0 or (is_load and ra == rt):
+        raise illegal()
+
+
+def _alignment(ea, store):
+    return GuestInterrupt(booke.IVOR_ALIGNMENT, esr=booke.ESR_ST if store else 0, dear=ea)
+
+
+# --- the load/store table: each row gives the D, D-update, X and X-update forms -------------------
+
+
+def _byte_reverse(value, size):
+    return int.from_bytes(value.to_bytes(size, "big"), "little")
+
+
+def _register_access(name, transfer, is_load, opcode, xo, update):
+    """Register a D-form (``opcode``) or X-form (``xo``) access, with or without update;
+    ``transfer(cpu, reg, ea)`` moves the data between register ``reg`` and memory."""
+    def execute(cpu, reg, ra, ea):
+        if update:
+            _check_update(ra, reg, is_load)
+        transfer(cpu, reg, ea)
+        if update:
+            cpu.gpr[ra] = ea
+
+    if opcode is not None:
+        @instruction(name, opcode, form=D)
+        def semantics(cpu, reg, ra, d):
+            execute(cpu, reg, ra, _ea_d(cpu, ra, d))
+    else:
+        @instruction(name, 31, xo, form=X)
+        def semantics(cpu, reg, ra, rb, rc):
+            execute(cpu, reg, ra, _ea_x(cpu, ra, rb))
+    semantics.__name__ = name
+
+
+def _register_load(name, size, extend, opcode, xo, update):
+    """A load: ``extend(raw)`` turns the loaded bytes into the 32-bit register value."""
+    def transfer(cpu, rt, ea):
+        cpu.gpr[rt] = extend(cpu.load(ea, size))
+    _register_access(name, transfer, True, opcode, xo, update)
+
+
+def _register_store(name, size, convert, opcode, xo, update):
+    """A store: ``convert(rs_value)`` gives the value whose low ``size`` bytes are stored."""
+    def transfer(cpu, rs, ea):
+        cpu.store(ea, size, convert(cpu.gpr[rs]))
+    _register_access(name, transfer, False, opcode, xo, update)
+
+
+def _unchanged(value):
+    return value
+
+
+def _sext16(value):
+    return sext(value, 16)
+
+
+# name, size, conversion, (D, D-update) opcodes, (X, X-update) extended opcodes
+_LOADS = (
+    ("lbz", 1, _unchanged, (34, 35), (87, 119)),
+    ("lhz", 2, _unchanged, (40, 41), (279, 311)),
+    ("lha", 2, _sext16, (42, 43), (343, 375)),
+    ("lwz", 4, _unchanged, (32, 33), (23, 55)),
+)
+_STORES = (
+    ("stb", 1, _unchanged, (38, 39), (215, 247)),
+    ("sth", 2, _unchanged, (44, 45), (407, 439)),
+    ("stw", 4, _unchanged, (36, 37), (151, 183)),
+)
+for _table, _register in ((_LOADS, _register_load), (_STORES, _register_store)):
+    for _name, _size, _convert, (_d, _du), (_x, _xu) in _table:
+        _register(_name, _size, _convert, _d, None, False)
+        _register(_name + "u", _size, _convert, _du, None, True)
+        _register(_name + "x", _size, _convert, None, _x, False)
+        _register(_name + "ux", _size, _convert, None, _xu, True)
+
+_register_load("lhbrx", 2, lambda raw: _byte_reverse(raw, 2), None, 790, False)
+_register_load("lwbrx", 4, lambda raw: _byte_reverse(raw, 4), None, 534, False)
+_register_store("sthbrx", 2, lambda value: _byte_reverse(value & 0xFFFF, 2), None, 918, False)
+_register_store("stwbrx", 4, lambda value: _byte_reverse(value, 4), None, 662, False)
+
+
+# --- multiple words: one access, word-aligned or an Alignment interrupt --------------------------
+
+
+@instruction("lmw", 46, form=D)
+def lmw(cpu, rt, ra, d):
+    ea = _ea_d(cpu, ra, d)
+    if ea & 3:
+        raise _alignment(ea, False)
+    data = cpu.load_bytes(ea, 4 * (32 - rt))
+    for n, offset in enumerate(range(0, len(data), 4)):
+        cpu.gpr[rt + n] = int.from_bytes(data[offset:offset + 4], "big")
+
+
+@instruction("stmw", 47, form=D)
+def stmw(cpu, rs, ra, d):
+    ea = _ea_d(cpu, ra, d)
+    if ea & 3:
+        raise _alignment(ea, True)
+    cpu.store_bytes(ea, b"".join(value.to_bytes(4, "big") for value in cpu.gpr[rs:]))
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+@instruction("lwarx", 31, 20, form=X)
+def lwarx(cpu, rt, ra, rb, eh):
+    ea = _ea_x(cpu, ra, rb)
+    if ea & 3:
+        raise _alignment(ea, False)
+    value = cpu.load(ea, 4)
+    cpu.reservation = (ea, value)
+    cpu.gpr[rt] = value
+
+
+@instruction("stwcx.", 31, 150, form=X)
+def stwcx(cpu, rs, ra, rb, rc):
+    """Succeeds when the reservation is for this address and the word still holds the value
+    lwarx saw (QEMU's model of reservation loss); CR0 = 0b00 || success || SO."""
+    ea = _ea_x(cpu, ra, rb)
+    if ea & 3:
+        raise _alignment(ea, True)
+    reservation, cpu.reservation = cpu.reservation, None
+    success = reservation is not None and reservation[0] == ea and cpu.load(ea, 4) == reservation[1]
+    if success:
+        cpu.store(ea, 4, cpu.gpr[rs])
+    set_cr_field(cpu, 0, (2 if success else 0) | cpu.xer >> 31)
+
+
+# --- cache blocks ---------------------------------------------------------------------------------
+
+LINE = booke.E500MC_CACHE_LINE
+
+
+@instruction("dcbz", 31, 1014, form=X)
+def dcbz(cpu, _, ra, rb, rc):
+    cpu.store_bytes(_ea_x(cpu, ra, rb) & ~(LINE - 1), bytes(LINE))
+
+
+@instruction("icbi", 31, 982, form=X)
+def icbi(cpu, _, ra, rb, rc):
+    cpu.invalidate_code_line(_ea_x(cpu, ra, rb))
+
+
+@instruction("dcbi", 31, 470, form=X)
+def dcbi(cpu, _, ra, rb, rc):
+    if cpu.msr & booke.MSR_PR:
+        raise privileged()
+
+
+def _register_cache_hint(name, xo):
+    """Instructions that only manage caches: no architected effect in the model."""
+    @instruction(name, 31, xo, form=X)
+    def semantics(cpu, _, ra, rb, rc):
+        return None
+    semantics.__name__ = name
+
+
+for _name, _xo in (("dcbt", 278), ("dcbtst", 246), ("dcbst", 54), ("dcbf", 86), ("dcba", 758),
+                   ("icbt", 22), ("dcbtls", 166), ("dcbtstls", 134), ("icbtls", 486),
+                   ("dcblc", 390), ("icblc", 230)):
+    _register_cache_hint(_name, _xo)

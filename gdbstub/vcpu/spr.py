@@ -1,0 +1,144 @@
+"""The special-purpose registers the vCPU models: how each one is read and written.
+
+``spr_table(cpu)`` maps SPR numbers (as in mfspr/mtspr) to ``Spr(read, write)`` accessors;
+a ``None`` accessor means that direction does not exist (the instruction is illegal). The
+read and write aliases (SPRG3/4-7, TBL/TBU) are separate entries over the same storage.
+Privilege follows the SPR number: bit 0x10 set means supervisor only (checked by mfspr/mtspr).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+from . import booke
+from .isa.bits import MASK32, XER_WRITABLE
+
+if TYPE_CHECKING:
+    from .cpu import Cpu
+
+
+class UnknownSpr(KeyError):
+    """The debugger named an SPR the vCPU does not model (in that direction)."""
+
+
+class Spr(NamedTuple):
+    read: Callable[[Cpu], int] | None
+    write: Callable[[Cpu, int], None] | None
+
+
+def is_privileged(spr: int) -> bool:
+    return bool(spr & 0x10)
+
+
+def ivor_spr(ivor: int) -> int:
+    """The SPR number holding IVOR ``ivor`` (0-15, 32-35, 36-41)."""
+    if ivor < 16:
+        return booke.SPR_IVOR0 + ivor
+    if ivor < 36:
+        return booke.SPR_IVOR32 + ivor - 32
+    return booke.SPR_IVOR36 + ivor - 36
+
+
+IVORS = (*range(16), *range(32, 42))
+
+# SPRs that are plain storage: number -> writable mask
+_STORED = {
+    **{n: MASK32 for n in (booke.SPR_SRR0, booke.SPR_SRR1, booke.SPR_CSRR0, booke.SPR_CSRR1,
+                           booke.SPR_DSRR0, booke.SPR_DSRR1, booke.SPR_MCSRR0, booke.SPR_MCSRR1,
+                           booke.SPR_DEAR, booke.SPR_ESR, booke.SPR_PIR, booke.SPR_DECAR,
+                           booke.SPR_TCR, booke.SPR_USPRG0, booke.SPR_HID0, booke.SPR_HID1,
+                           booke.SPR_L1CSR0, booke.SPR_L1CSR1, booke.SPR_L1CSR2, booke.SPR_BUCSR)},
+    **{booke.SPR_SPRG0 + n: MASK32 for n in range(8)},
+    booke.SPR_PID: 0xFF,
+    booke.SPR_IVPR: 0xFFFF0000,
+}
+_WRITE_ONLY = {booke.SPR_DECAR}
+# read-only aliases: SPR number read -> storage number
+_READ_ALIASES = {booke.SPR_SPRG3_R: booke.SPR_SPRG0 + 3,
+                 **{booke.SPR_SPRG4_R + n: booke.SPR_SPRG0 + 4 + n for n in range(4)}}
+_CONSTANT = {booke.SPR_PVR: booke.PVR_E500MC, booke.SPR_SVR: booke.SVR_E500MC}
+
+
+def _stored(number: int, mask: int) -> Spr:
+    def write(cpu: Cpu, value: int) -> None:
+        cpu.sprs[number] = value & mask
+    return Spr(None if number in _WRITE_ONLY else (lambda cpu: cpu.sprs[number]), write)
+
+
+def _ivor(ivor: int) -> Spr:
+    number = ivor_spr(ivor)
+
+    def write(cpu: Cpu, value: int) -> None:
+        cpu.sprs[number] = value & 0xFFF0
+        cpu.ivors_installed.add(ivor)
+    return Spr(lambda cpu: cpu.sprs[number], write)
+
+
+def _attribute(name: str, mask: int) -> Spr:
+    return Spr(lambda cpu: getattr(cpu, name), lambda cpu, value: setattr(cpu, name, value & mask))
+
+
+def _debug_field(name: str, mask: int = MASK32) -> Spr:
+    def write(cpu: Cpu, value: int) -> None:
+        setattr(cpu.guest_debug_regs, name, value & mask)
+        cpu.debug_registers_changed()
+    return Spr(lambda cpu: getattr(cpu.guest_debug_regs, name), write)
+
+
+def _debug_slot(name: str, index: int) -> Spr:
+    def write(cpu: Cpu, value: int) -> None:
+        getattr(cpu.guest_debug_regs, name)[index] = value & 0xFFFFFFFC if name == "iac" else value & MASK32
+        cpu.debug_registers_changed()
+    return Spr(lambda cpu: getattr(cpu.guest_debug_regs, name)[index], write)
+
+
+def _write_dbsr(cpu: Cpu, value: int) -> None:
+    cpu.guest_debug_regs.dbsr &= ~value & MASK32
+
+
+def _write_tsr(cpu: Cpu, value: int) -> None:
+    cpu.sprs[booke.SPR_TSR] &= ~value & MASK32
+
+
+def _timebase_half(high: bool) -> Spr:
+    shift = 32 if high else 0
+    return Spr(lambda cpu: cpu.timebase() >> shift & MASK32, None)
+
+
+def _write_timebase_half(high: bool) -> Spr:
+    shift = 32 if high else 0
+
+    def write(cpu: Cpu, value: int) -> None:
+        cpu.set_timebase(cpu.timebase() & ~(MASK32 << shift) | (value & MASK32) << shift)
+    return Spr(None, write)
+
+
+def spr_table(iac_slots: int) -> dict[int, Spr]:
+    """Every SPR of an e500mc with ``iac_slots`` instruction address comparators (2 or 4)."""
+    table = {number: _stored(number, mask) for number, mask in _STORED.items()}
+    table.update({number: Spr(lambda cpu, n=storage: cpu.sprs[n], None)
+                  for number, storage in _READ_ALIASES.items()})
+    table.update({number: Spr(lambda cpu, v=value: v, None) for number, value in _CONSTANT.items()})
+    table.update({ivor_spr(ivor): _ivor(ivor) for ivor in IVORS})
+    dbcr0_mask = MASK32 if iac_slots == 4 else MASK32 & ~(booke.DBCR0_IAC3 | booke.DBCR0_IAC4)
+    table.update({
+        booke.SPR_XER: _attribute("xer", XER_WRITABLE),
+        booke.SPR_LR: _attribute("lr", MASK32),
+        booke.SPR_CTR: _attribute("ctr", MASK32),
+        booke.SPR_DEC: Spr(lambda cpu: cpu.decrementer(), lambda cpu, value: cpu.set_decrementer(value)),
+        booke.SPR_TSR: Spr(lambda cpu: cpu.sprs[booke.SPR_TSR], _write_tsr),
+        booke.SPR_TBL_R: _timebase_half(False), booke.SPR_TBU_R: _timebase_half(True),
+        booke.SPR_TBL_W: _write_timebase_half(False), booke.SPR_TBU_W: _write_timebase_half(True),
+        booke.SPR_DBCR0: _debug_field("dbcr0", dbcr0_mask),
+        booke.SPR_DBCR1: _debug_field("dbcr1"),
+        booke.SPR_DBCR2: _debug_field("dbcr2"),
+        booke.SPR_DBSR: Spr(lambda cpu: cpu.guest_debug_regs.dbsr, _write_dbsr),
+        booke.SPR_DAC1: _debug_slot("dac", 0), booke.SPR_DAC2: _debug_slot("dac", 1),
+    })
+    table.update({booke.SPR_IAC1 + n: _debug_slot("iac", n) for n in range(iac_slots)})
+    return table
+
+
+def initial_storage() -> dict[int, int]:
+    """Reset values of the stored SPRs (all zero) and the TSR."""
+    return {**{number: 0 for number in _STORED}, **{ivor_spr(ivor): 0 for ivor in IVORS},
+            booke.SPR_TSR: 0}
