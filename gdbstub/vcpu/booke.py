@@ -163,7 +163,7 @@ SPR_L1CSR1 = 1011
 SPR_BUCSR = 1013
 SPR_IVOR32 = 528  # IVOR32..35 are 528..531 (SPE/embedded FP, performance monitor)
 SPR_IVOR36 = 432  # IVOR36..41 are 432..437 (doorbells, hypervisor system call / privilege)
-SVR_E500MC = 0x40000000  # SVR as QEMU's e500mc model reports it (read-only)
+SVR_E500MC = 0  # SVR as QEMU's e500mc model reports it (no system-on-chip version)
 
 MSR_PMM = 0x00000004
 MSR_RI = 0x00000002
