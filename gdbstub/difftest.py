@@ -36,8 +36,10 @@ import lief
 from . import registers
 from .guests.build import cross_prefix
 from .rsp.client import RspClient, RspError
+from .vcpu.cpu import Cpu
+from .vcpu.elf import load_elf
 from .vcpu.exits import Halted
-from .vcpu.memory import BusError
+from .vcpu.memory import BusError, Memory
 
 QEMU = "qemu-system-ppc"
 QEMU_ARGS = ("-M", "mpc8544ds", "-cpu", "e500mc", "-nographic", "-monitor", "none", "-serial", "none",
@@ -280,12 +282,9 @@ def set_vcpu_registers(cpu, values: dict[str, int]) -> None:
         registers.REGISTERS[registers.BY_NAME[name]].write(cpu, value)
 
 
-def new_vcpu(elf: str | Path):
+def new_vcpu(elf: str | Path) -> Cpu:
     """A fresh vCPU with the ELF loaded, as the debug server would make it."""
-    from .vcpu.cpu import Cpu
-    from .vcpu.elf import load_elf
-    from .vcpu.memory import Memory
-    cpu = Cpu(memory=Memory(size=64 << 20))
+    cpu = Cpu(memory=Memory())
     load_elf(elf, cpu)
     return cpu
 

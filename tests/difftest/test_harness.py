@@ -24,13 +24,12 @@ _start:
     mtctr   4
 1:  addi    3, 3, 1
     stwu    3, -4(1)
-    lfd     1, 0(1)
     bdnz    1b
     lis     4, 0xe00e
     li      5, 2
     stw     5, 0xb0(4)
 """
-COUNTER_STEPS = 9 + 200 * 4 + 3  # up to and including the halting store
+COUNTER_STEPS = 9 + 200 * 3 + 3  # up to and including the halting store
 
 
 @pytest.fixture(scope="module")
