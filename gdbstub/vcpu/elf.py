@@ -11,6 +11,7 @@ from .memory import BusError
 ELF_MAGIC = b"\x7fELF"
 ELFCLASS32 = 1
 ELFDATA2MSB = 2
+EM_PPC = 20
 
 
 class ElfLoadError(Exception):
@@ -33,7 +34,8 @@ class LoadedElf:
     segments: tuple[Segment, ...] = ()
 
 
-def _check_identity(path: str | os.PathLike) -> None:
+def _check_header(path: str | os.PathLike) -> None:
+    """Reject what the vCPU cannot run, from the ELF identification and e_machine."""
     try:
         with open(path, "rb") as f:
             ident = f.read(20)
@@ -45,17 +47,18 @@ def _check_identity(path: str | os.PathLike) -> None:
         raise ElfLoadError(f"{path}: not a 32-bit ELF (class {ident[4]}); the vCPU is 32-bit")
     if ident[5] != ELFDATA2MSB:
         raise ElfLoadError(f"{path}: not big-endian (data encoding {ident[5]}); the vCPU is big-endian")
+    machine = int.from_bytes(ident[18:20], "big")
+    if machine != EM_PPC:
+        raise ElfLoadError(f"{path}: e_machine {machine}, not PowerPC (EM_PPC = {EM_PPC})")
 
 
 def load_elf(path: str | os.PathLike, cpu) -> LoadedElf:
     """Copy the PT_LOAD segments to their physical addresses (zero-filling up to memsz), set
     ``cpu.pc`` to the entry point and return the entry, the symbol table and the segments."""
-    _check_identity(path)
+    _check_header(path)
     binary = lief.ELF.parse(str(path))
     if binary is None:
         raise ElfLoadError(f"{path}: malformed ELF")
-    if binary.header.machine_type != lief.ELF.ARCH.PPC:
-        raise ElfLoadError(f"{path}: machine {binary.header.machine_type.name}, not PowerPC (EM_PPC)")
     segments = []
     for segment in binary.segments:
         if segment.type != lief.ELF.Segment.TYPE.LOAD:
