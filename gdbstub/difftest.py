@@ -353,73 +353,81 @@ def _memory_diff(addr: int, expected: bytes, got: bytes, limit: int = 8) -> list
 
 # --- the lockstep run ---------------------------------------------------------------------
 
+Problem = tuple[str, list, list]  # what differs, register differences, memory differences
+
+
 class _Lockstep:
+    """One lockstep run; ``core``/``fpu`` hold the last state both sides agreed on."""
+
     def __init__(self, image: GuestImage, qemu: QemuTarget, cpu) -> None:
         self.image, self.qemu, self.cpu = image, qemu, cpu
         self.trace: deque[tuple[int, int | None]] = deque(maxlen=TRACE_LENGTH)
-
-    def compare_memory(self, addr: int, length: int) -> list[tuple[int, bytes, bytes]]:
-        return _memory_diff(addr, self.qemu.read_memory(addr, length), bytes(self.cpu.read_memory(addr, length)))
-
-    def compare_all_memory(self) -> list[tuple[int, bytes, bytes]]:
-        return [diff for start, end in self.image.regions for diff in self.compare_memory(start, end - start)]
-
-    def compare_fpu(self) -> list[tuple[str, int, int]]:
-        return _register_diff(self.qemu.fpu_registers(), vcpu_registers(self.cpu, FPU))
+        state = {**qemu.core_registers(), **qemu.fpu_registers()}
+        set_vcpu_registers(cpu, state)
+        self.core = {name: state[name] for name in CORE}
+        self.fpu = vcpu_registers(cpu, FPU)
 
     def run(self, steps: int, memory_every: int) -> DiffResult:
-        state = {**self.qemu.core_registers(), **self.qemu.fpu_registers()}
-        set_vcpu_registers(self.cpu, state)
-        core = {name: state[name] for name in CORE}
-        fpu = vcpu_registers(self.cpu, FPU)
-
-        def result(step: int, halted: bool = False, mismatch: Mismatch | None = None) -> DiffResult:
-            return DiffResult(self.image, step, halted, mismatch, list(self.trace))
-
         for step in range(1, steps + 1):
-            pc = core["pc"]
+            pc = self.core["pc"]
             try:
                 word = int.from_bytes(self.cpu.read_memory(pc, 4), "big")
             except BusError:  # the PC left RAM
                 word = None
             self.trace.append((pc, word))
-            store = store_access(word, [core[f"r{n}"] for n in range(32)], core["xer"]) if word is not None else None
-
-            def mismatch(what: str, regs=(), memory=()) -> DiffResult:
-                return result(step, mismatch=Mismatch(step, pc, word, what, list(regs), list(memory)))
-
+            gprs = [self.core[f"r{n}"] for n in range(32)]
+            store = store_access(word, gprs, self.core["xer"]) if word is not None else None
             if store is not None and store[0] == GUTS_RSTCR:
-                if diffs := self.compare_all_memory():
-                    return mismatch("memory differs before the halt", memory=diffs)
-                exit_ = self.cpu.step()
-                if isinstance(exit_, Halted):
-                    return result(step, halted=True)
-                return mismatch(f"the guest halts here but the vCPU returned {exit_!r}")
+                problem = self.halt()
+                if problem is None:
+                    return self.result(step, halted=True)
+            else:
+                problem = self.step(step, word, store, memory_every)
+            if problem is not None:
+                return self.result(step, Mismatch(step, pc, word, *problem))
+        problem = self.compare_fpu("at the end") or self.compare_all_memory("at the end")
+        return self.result(steps, problem and Mismatch(steps, self.core["pc"], None, *problem))
 
-            qemu_running = self.qemu.step()
-            exit_ = self.cpu.step()
-            if not qemu_running:
-                return mismatch(f"QEMU ended the guest; the vCPU returned {exit_!r}")
-            if exit_ is not None:
-                return mismatch(f"the vCPU stopped with {exit_!r}; QEMU went on to "
-                                f"pc {self.qemu.core_registers()['pc']:#x}")
-            core = self.qemu.core_registers()
-            if diffs := _register_diff(core, vcpu_registers(self.cpu, CORE)):
-                return mismatch("registers differ", regs=diffs)
-            if store is not None and (diffs := self.compare_memory(*store)):
-                return mismatch(f"the store to {store[0]:#x} differs", memory=diffs)
-            new_fpu = vcpu_registers(self.cpu, FPU)
-            if (word is not None and is_floating_point(word)) or new_fpu != fpu or step % memory_every == 0:
-                if diffs := self.compare_fpu():
-                    return mismatch("floating-point registers differ", regs=diffs)
-            fpu = new_fpu
-            if step % memory_every == 0 and (diffs := self.compare_all_memory()):
-                return mismatch(f"memory differs (checked every {memory_every} steps)", memory=diffs)
-        if diffs := self.compare_fpu():
-            return result(steps, mismatch=Mismatch(steps, core["pc"], None, "floating-point registers differ", diffs))
-        if diffs := self.compare_all_memory():
-            return result(steps, mismatch=Mismatch(steps, core["pc"], None, "memory differs at the end", [], diffs))
-        return result(steps)
+    def result(self, step: int, mismatch: Mismatch | None = None, halted: bool = False) -> DiffResult:
+        return DiffResult(self.image, step, halted, mismatch, list(self.trace))
+
+    def halt(self) -> Problem | None:
+        """The halting store, which QEMU cannot execute (see the module docstring)."""
+        problem = self.compare_all_memory("before the halt")
+        exit_ = self.cpu.step()
+        if problem is None and not isinstance(exit_, Halted):
+            problem = (f"the guest halts here but the vCPU returned {exit_!r}", [], [])
+        return problem
+
+    def step(self, step: int, word: int | None, store: tuple[int, int] | None, memory_every: int) -> Problem | None:
+        running = self.qemu.step()
+        exit_ = self.cpu.step()
+        if not running:
+            return f"QEMU ended the guest; the vCPU returned {exit_!r}", [], []
+        self.core = self.qemu.core_registers()
+        if exit_ is not None:
+            return f"the vCPU stopped with {exit_!r}; QEMU went on to pc {self.core['pc']:#x}", [], []
+        if diffs := _register_diff(self.core, vcpu_registers(self.cpu, CORE)):
+            return "registers differ", diffs, []
+        if store is not None and (diffs := self.compare_memory(*store)):
+            return f"the store to {store[0]:#x} differs", [], diffs
+        fpu, periodic = vcpu_registers(self.cpu, FPU), step % memory_every == 0
+        if (word is not None and is_floating_point(word)) or fpu != self.fpu or periodic:
+            if problem := self.compare_fpu():
+                return problem
+        self.fpu = fpu
+        return self.compare_all_memory(f"(checked every {memory_every} steps)") if periodic else None
+
+    def compare_memory(self, addr: int, length: int) -> list[tuple[int, bytes, bytes]]:
+        return _memory_diff(addr, self.qemu.read_memory(addr, length), bytes(self.cpu.read_memory(addr, length)))
+
+    def compare_all_memory(self, when: str) -> Problem | None:
+        diffs = [diff for start, end in self.image.regions for diff in self.compare_memory(start, end - start)]
+        return (f"memory differs {when}", [], diffs) if diffs else None
+
+    def compare_fpu(self, when: str = "") -> Problem | None:
+        diffs = _register_diff(self.qemu.fpu_registers(), vcpu_registers(self.cpu, FPU))
+        return (f"floating-point registers differ {when}".rstrip(), diffs, []) if diffs else None
 
 
 def run_difftest(elf: str | Path, *, steps: int = 20_000, memory_every: int = 256, cpu=None,

@@ -158,7 +158,7 @@ def test_detects_a_stray_memory_write(counter_elf):
     def damage(cpu):
         cpu.write_memory(target, b"\xff")
     result = run_difftest(counter_elf, memory_every=64, cpu=_damaged_vcpu(counter_elf, 300, damage))
-    assert not result.ok and result.mismatch.step == 320
+    assert not result.ok and result.mismatch.step == 320, result.report()
     (addr, expected, got), = result.mismatch.memory
     assert addr == target and got[0] == 0xFF and expected[0] != 0xFF
 
