@@ -109,6 +109,22 @@ def test_qemu_is_killed_when_the_run_fails(counter_elf):
     assert proc.poll() is not None
 
 
+def test_qemu_is_killed_when_the_vcpu_raises(counter_elf, monkeypatch):
+    started = []
+
+    class Recorded(QemuTarget):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self.proc)
+    monkeypatch.setattr(difftest, "QemuTarget", Recorded)
+
+    def damage(cpu):
+        raise RuntimeError("vCPU crashed")
+    with pytest.raises(RuntimeError, match="vCPU crashed"):
+        run_difftest(counter_elf, cpu=_damaged_vcpu(counter_elf, 5, damage))
+    assert len(started) == 1 and started[0].poll() is not None
+
+
 def test_missing_qemu_is_an_error(counter_elf):
     with pytest.raises(QemuError, match="not found"):
         QemuTarget(counter_elf, qemu="no-such-qemu-system-ppc")
