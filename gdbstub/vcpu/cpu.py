@@ -98,6 +98,7 @@ class Cpu:
 
     def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2):
         self.memory = memory if memory is not None else Memory()
+        self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
         self.gpr = [0] * 32
         self.fpr = [0] * 32
         self.cr = self.lr = self.ctr = self.xer = self.msr = self.pc = self.fpscr = 0
@@ -204,6 +205,8 @@ class Cpu:
         """A guest load of ``size`` bytes (big-endian), after the DAC read comparators."""
         if self._dac_armed:
             self._check_dac(ea, size, False)
+        if ea + size <= self._ram_size:
+            return int.from_bytes(self._ram[ea:ea + size], "big")
         try:
             return self.memory.read(ea, size)
         except BusError:
@@ -213,10 +216,13 @@ class Cpu:
         """A guest store of the low ``size`` bytes of ``value``, after the DAC write comparators."""
         if self._dac_armed:
             self._check_dac(ea, size, True)
-        try:
-            self.memory.write(ea, size, value & _SIZE_MASK[size])
-        except BusError:
-            raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
+        if ea + size <= self._ram_size:
+            self._ram[ea:ea + size] = (value & _SIZE_MASK[size]).to_bytes(size, "big")
+        else:
+            try:
+                self.memory.write(ea, size, value & _SIZE_MASK[size])
+            except BusError:
+                raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
         lines = self._code_lines
         if ea >> _LINE_SHIFT in lines or (ea + size - 1) >> _LINE_SHIFT in lines:
             self._forget_code(ea, size)
@@ -318,26 +324,36 @@ class Cpu:
         return None
 
     # --- execution ----------------------------------------------------------------------------
-    def _execute(self):
-        """Execute the instruction at PC (or enter the interrupt it raises) without comparators
-        before it; DebugEvent escapes with the instruction undone."""
-        pc = self.pc
-        entry = self._decoded.get(pc) or self._decode(pc)
-        try:
-            next_pc = entry[0](self, *entry[1])
-        except GuestInterrupt as irq:
-            self.icount += 1
-            return self.deliver_interrupt(irq.ivor, pc if irq.srr0 is None else irq.srr0,
-                                          esr=irq.esr, dear=irq.dear)
-        except HaltRequest:
-            self.icount += 1
-            self.pc = pc + 4
-            return Halted(self.gpr[3] & 0xFF)
-        except HostExit as stop:
-            return stop.exit
-        self.icount += 1
-        self.pc = pc + 4 if next_pc is None else next_pc
-        return None
+    def _execute(self, budget: int):
+        """Execute up to ``budget`` instructions (each possibly entering an interrupt) while no
+        comparator is armed, or exactly one if one is: ``(exit or None, instructions done)``.
+        A DebugEvent escapes with its instruction undone."""
+        decoded = self._decoded
+        done = 0
+        while done < budget:
+            pc = self.pc
+            semantics, args = decoded.get(pc) or self._decode(pc)
+            try:
+                next_pc = semantics(self, *args)
+            except GuestInterrupt as irq:
+                self.icount += 1
+                exit = self.deliver_interrupt(irq.ivor, pc if irq.srr0 is None else irq.srr0,
+                                              esr=irq.esr, dear=irq.dear)
+                if exit is not None:
+                    return exit, done + 1
+            except HaltRequest:
+                self.icount += 1
+                self.pc = pc + 4
+                return Halted(self.gpr[3] & 0xFF), done + 1
+            except HostExit as stop:
+                return stop.exit, done + 1
+            else:
+                self.icount += 1
+                self.pc = pc + 4 if next_pc is None else next_pc
+            done += 1
+            if self._debug_armed:
+                break
+        return None, done
 
     def _step_checked(self):
         """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
@@ -351,7 +367,7 @@ class Cpu:
             if bits:
                 return self._debug_event(bits, before=True)
         try:
-            exit = self._execute()
+            exit, _ = self._execute(1)
         except DebugEvent as event:
             return self._debug_event(event.bits, before=True)
         finally:
@@ -379,8 +395,13 @@ class Cpu:
         if self._halt_pending:
             return Halted(self.gpr[3] & 0xFF)
         self.debug_registers_changed()
-        for _ in range(max_steps):
-            exit = self._step_checked() if self._debug_armed else self._execute()
+        remaining = max_steps
+        while remaining > 0:
+            if self._debug_armed:
+                exit, done = self._step_checked(), 1
+            else:
+                exit, done = self._execute(remaining)
             if exit is not None:
                 return exit
+            remaining -= done
         return None

@@ -11,10 +11,6 @@ from .table import instruction
 # --- effective addresses ----------------------------------------------------------------------
 
 
-def _ea_d(cpu, ra, d):
-    return (ra_or_zero(cpu, ra) + d) & MASK32
-
-
 def _ea_x(cpu, ra, rb):
     return (ra_or_zero(cpu, ra) + cpu.gpr[rb]) & MASK32
 
@@ -38,41 +34,53 @@ def _byte_reverse(value, size):
 
 def _register_access(name, transfer, is_load, opcode, xo, update):
     """Register a D-form (``opcode``) or X-form (``xo``) access, with or without update;
-    ``transfer(cpu, reg, ea)`` moves the data between register ``reg`` and memory."""
-    def execute(cpu, reg, ra, ea):
-        if update:
-            _check_update(ra, reg, is_load)
-        transfer(cpu, reg, ea)
-        if update:
-            cpu.gpr[ra] = ea
-
-    if opcode is not None:
+    ``transfer(cpu, reg, ea)`` moves the data between register ``reg`` and memory. The
+    access happens before the base update, so a suppressed access changes nothing."""
+    if opcode is not None and not update:
         @instruction(name, opcode, form=D)
         def semantics(cpu, reg, ra, d):
-            execute(cpu, reg, ra, _ea_d(cpu, ra, d))
+            transfer(cpu, reg, ((cpu.gpr[ra] if ra else 0) + d) & MASK32)
+    elif opcode is not None:
+        @instruction(name, opcode, form=D)
+        def semantics(cpu, reg, ra, d):
+            _check_update(ra, reg, is_load)
+            ea = (cpu.gpr[ra] + d) & MASK32
+            transfer(cpu, reg, ea)
+            cpu.gpr[ra] = ea
+    elif not update:
+        @instruction(name, 31, xo, form=X)
+        def semantics(cpu, reg, ra, rb, rc):
+            transfer(cpu, reg, ((cpu.gpr[ra] if ra else 0) + cpu.gpr[rb]) & MASK32)
     else:
         @instruction(name, 31, xo, form=X)
         def semantics(cpu, reg, ra, rb, rc):
-            execute(cpu, reg, ra, _ea_x(cpu, ra, rb))
+            _check_update(ra, reg, is_load)
+            ea = (cpu.gpr[ra] + cpu.gpr[rb]) & MASK32
+            transfer(cpu, reg, ea)
+            cpu.gpr[ra] = ea
     semantics.__name__ = name
 
 
 def _register_load(name, size, extend, opcode, xo, update):
-    """A load: ``extend(raw)`` turns the loaded bytes into the 32-bit register value."""
-    def transfer(cpu, rt, ea):
-        cpu.gpr[rt] = extend(cpu.load(ea, size))
+    """A load: ``extend(raw)``, if given, turns the loaded bytes into the register value."""
+    if extend is None:
+        def transfer(cpu, rt, ea):
+            cpu.gpr[rt] = cpu.load(ea, size)
+    else:
+        def transfer(cpu, rt, ea):
+            cpu.gpr[rt] = extend(cpu.load(ea, size))
     _register_access(name, transfer, True, opcode, xo, update)
 
 
 def _register_store(name, size, convert, opcode, xo, update):
-    """A store: ``convert(rs_value)`` gives the value whose low ``size`` bytes are stored."""
-    def transfer(cpu, rs, ea):
-        cpu.store(ea, size, convert(cpu.gpr[rs]))
+    """A store of the low ``size`` bytes of RS, or of ``convert(RS)`` if given."""
+    if convert is None:
+        def transfer(cpu, rs, ea):
+            cpu.store(ea, size, cpu.gpr[rs])
+    else:
+        def transfer(cpu, rs, ea):
+            cpu.store(ea, size, convert(cpu.gpr[rs]))
     _register_access(name, transfer, False, opcode, xo, update)
-
-
-def _unchanged(value):
-    return value
 
 
 def _sext16(value):
@@ -81,15 +89,15 @@ def _sext16(value):
 
 # name, size, conversion, (D, D-update) opcodes, (X, X-update) extended opcodes
 _LOADS = (
-    ("lbz", 1, _unchanged, (34, 35), (87, 119)),
-    ("lhz", 2, _unchanged, (40, 41), (279, 311)),
+    ("lbz", 1, None, (34, 35), (87, 119)),
+    ("lhz", 2, None, (40, 41), (279, 311)),
     ("lha", 2, _sext16, (42, 43), (343, 375)),
-    ("lwz", 4, _unchanged, (32, 33), (23, 55)),
+    ("lwz", 4, None, (32, 33), (23, 55)),
 )
 _STORES = (
-    ("stb", 1, _unchanged, (38, 39), (215, 247)),
-    ("sth", 2, _unchanged, (44, 45), (407, 439)),
-    ("stw", 4, _unchanged, (36, 37), (151, 183)),
+    ("stb", 1, None, (38, 39), (215, 247)),
+    ("sth", 2, None, (44, 45), (407, 439)),
+    ("stw", 4, None, (36, 37), (151, 183)),
 )
 for _table, _register in ((_LOADS, _register_load), (_STORES, _register_store)):
     for _name, _size, _convert, (_d, _du), (_x, _xu) in _table:
@@ -109,7 +117,7 @@ _register_store("stwbrx", 4, lambda value: _byte_reverse(value, 4), None, 662, F
 
 @instruction("lmw", 46, form=D)
 def lmw(cpu, rt, ra, d):
-    ea = _ea_d(cpu, ra, d)
+    ea = (ra_or_zero(cpu, ra) + d) & MASK32
     if ea & 3:
         raise _alignment(ea, False)
     data = cpu.load_bytes(ea, 4 * (32 - rt))
@@ -119,7 +127,7 @@ def lmw(cpu, rt, ra, d):
 
 @instruction("stmw", 47, form=D)
 def stmw(cpu, rs, ra, d):
-    ea = _ea_d(cpu, ra, d)
+    ea = (ra_or_zero(cpu, ra) + d) & MASK32
     if ea & 3:
         raise _alignment(ea, True)
     cpu.store_bytes(ea, b"".join(value.to_bytes(4, "big") for value in cpu.gpr[rs:]))
