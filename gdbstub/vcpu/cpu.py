@@ -329,8 +329,7 @@ class Cpu:
         comparator is armed, or exactly one if one is: ``(exit or None, instructions done)``.
         A DebugEvent escapes with its instruction undone."""
         decoded = self._decoded
-        done = 0
-        while done < budget:
+        for done in range(1, budget + 1):
             pc = self.pc
             semantics, args = decoded.get(pc) or self._decode(pc)
             try:
@@ -340,20 +339,19 @@ class Cpu:
                 exit = self.deliver_interrupt(irq.ivor, pc if irq.srr0 is None else irq.srr0,
                                               esr=irq.esr, dear=irq.dear)
                 if exit is not None:
-                    return exit, done + 1
+                    return exit, done
             except HaltRequest:
                 self.icount += 1
                 self.pc = pc + 4
-                return Halted(self.gpr[3] & 0xFF), done + 1
+                return Halted(self.gpr[3] & 0xFF), done
             except HostExit as stop:
-                return stop.exit, done + 1
+                return stop.exit, done
             else:
                 self.icount += 1
                 self.pc = pc + 4 if next_pc is None else next_pc
-            done += 1
             if self._debug_armed:
-                break
-        return None, done
+                return None, done
+        return None, budget
 
     def _step_checked(self):
         """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
