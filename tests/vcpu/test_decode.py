@@ -42,3 +42,18 @@ def test_clashing_registrations_fail():
         instruction("clash", 31, 266, form=X)(lambda cpu, *args: None)   # add's extended opcode
     with pytest.raises(ValueError):
         instruction("clash", 14, form=X)(lambda cpu, *args: None)        # addi's primary opcode
+
+
+def test_random_words_never_raise_python_exceptions():
+    """Whatever the word and register contents, executing it yields a state change or an exit."""
+    import random
+    rng = random.Random(1234)
+    cpu = Cpu(Memory(1 << 20))
+    for _ in range(3000):
+        word = rng.getrandbits(32)
+        cpu.gpr = [rng.choice((0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, rng.getrandbits(20)))
+                   for _ in range(32)]
+        cpu.xer, cpu.cr, cpu.msr = rng.getrandbits(32) & 0xE000007F, rng.getrandbits(32), rng.choice((0, 0x4000))
+        cpu.pc = 0x1000
+        cpu.write_memory(0x1000, word.to_bytes(4, "big"))
+        cpu.step()
