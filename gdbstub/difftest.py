@@ -19,8 +19,10 @@ that store: it compares everything before it and expects the vCPU to report ``Ha
 from __future__ import annotations
 
 import argparse
+import ctypes
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +59,14 @@ class QemuError(RuntimeError):
 
 # --- QEMU side -------------------------------------------------------------------------
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Run in QEMU's process before exec: Linux kills it if the harness dies without closing it."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -75,7 +85,8 @@ class QemuTarget:
         self.port = _free_port()
         self.proc = subprocess.Popen(
             [qemu, *QEMU_ARGS, "-gdb", f"tcp:127.0.0.1:{self.port}", "-kernel", str(elf)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         try:
             self.client = self._connect(timeout)
             self.regnums = self._register_numbers()

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -123,6 +127,19 @@ def test_qemu_is_killed_when_the_vcpu_raises(counter_elf, monkeypatch):
     with pytest.raises(RuntimeError, match="vCPU crashed"):
         run_difftest(counter_elf, cpu=_damaged_vcpu(counter_elf, 5, damage))
     assert len(started) == 1 and started[0].poll() is not None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux-only")
+def test_qemu_dies_with_a_killed_harness(counter_elf):
+    script = ("import os, sys; from gdbstub.difftest import QemuTarget; "
+              "q = QemuTarget(sys.argv[1]); print(q.proc.pid, flush=True); os._exit(0)")
+    out = subprocess.run([sys.executable, "-c", script, str(counter_elf)], capture_output=True, text=True,
+                         check=True, timeout=60)
+    pid = int(out.stdout)
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)  # reaped by init once the kernel has killed it
+    assert not os.path.exists(f"/proc/{pid}")
 
 
 def test_missing_qemu_is_an_error(counter_elf):
