@@ -54,7 +54,7 @@ class Machine:
     def reset(self) -> None:
         """Reload the guest into a fresh vCPU: registers, memory and debug state start over."""
         self.memory = Memory(size=self.ram_size, uart_output=self.uart_output)
-        self.cpu = Cpu(memory=self.memory)
+        self.cpu = Cpu(memory=self.memory, iac_slots=self.profile.iac_slots)
         self.elf = load_elf(self.elf_path, self.cpu)
         self.debug = DebugController(self.cpu, self.profile)
         self.exited: Exited | None = None

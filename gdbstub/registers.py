@@ -155,14 +155,13 @@ def target_xml() -> str:
     """The target description served through ``qXfer:features:read:target.xml``."""
     lines = ['<?xml version="1.0"?>', '<!DOCTYPE target SYSTEM "gdb-target.dtd">',
              "<target>", f"  <architecture>{ARCHITECTURE}</architecture>"]
-    feature = None
-    for regno, reg in enumerate(REGISTERS):
-        if reg.feature != feature:
-            if feature is not None:
-                lines.append("  </feature>")
-            feature = reg.feature
-            lines.append(f'  <feature name="{feature}">')
-        group = f' group="{reg.group}"' if reg.group else ""
-        lines.append(f'    <reg name="{reg.name}" bitsize="{reg.bits}" regnum="{regno}" type="{reg.type}"{group}/>')
-    lines += ["  </feature>", "</target>"]
+    for feature in dict.fromkeys(reg.feature for reg in REGISTERS):
+        lines.append(f'  <feature name="{feature}">')
+        for regno, reg in enumerate(REGISTERS):
+            if reg.feature == feature:
+                group = f' group="{reg.group}"' if reg.group else ""
+                lines.append(f'    <reg name="{reg.name}" bitsize="{reg.bits}" regnum="{regno}" '
+                             f'type="{reg.type}"{group}/>')
+        lines.append("  </feature>")
+    lines.append("</target>")
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ log = logging.getLogger("gdbstub.server")
 
 BUSY_MESSAGE = "another gdb session is attached to this target; only one at a time"
 REFUSE_TIMEOUT = 5.0
+HANDOVER_GRACE = 2.0  # a reconnecting client may arrive before we notice the old one left
 
 
 class Server:
@@ -29,7 +30,8 @@ class Server:
         self.machine = machine
         self.once = once
         self.log_packets = log_packets
-        self._busy = False
+        self._idle = trio.Event()
+        self._idle.set()
         self._free_run: trio.CancelScope | None = None
         self._done = trio.Event()
 
@@ -58,14 +60,16 @@ class Server:
         scope.cancel()
 
     async def _handle_client(self, stream: trio.SocketStream) -> None:
-        if self._busy:
+        with trio.move_on_after(HANDOVER_GRACE):
+            await self._idle.wait()
+        if not self._idle.is_set():
             await self._refuse(stream)
             return
-        self._busy = True
+        self._idle = trio.Event()
         try:
             await self._serve_session(stream)
         finally:
-            self._busy = False
+            self._idle.set()
             await stream.aclose()
         if self.once:
             self._done.set()

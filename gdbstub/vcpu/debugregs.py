@@ -32,3 +32,6 @@ class DebugHost(Protocol):
 
     def on_debug_instruction(self, cpu: Cpu) -> object | None:
         """``cpu.debug_instruction`` is about to execute at ``cpu.pc``."""
+
+    def on_guest_debug_write(self, cpu: Cpu) -> None:
+        """The guest wrote DBCR0/1/2, IACn or DACn (``cpu.guest_debug_regs``) with mtspr."""

@@ -77,17 +77,24 @@ def _attribute(name: str, mask: int) -> Spr:
     return Spr(lambda cpu: getattr(cpu, name), lambda cpu, value: setattr(cpu, name, value & mask))
 
 
+def _guest_debug_written(cpu: Cpu) -> None:
+    """Tell the host (which may be merging the guest's comparators) and re-arm them."""
+    if cpu.host is not None:
+        cpu.host.on_guest_debug_write(cpu)
+    cpu.debug_registers_changed()
+
+
 def _debug_field(name: str, mask: int = MASK32) -> Spr:
     def write(cpu: Cpu, value: int) -> None:
         setattr(cpu.guest_debug_regs, name, value & mask)
-        cpu.debug_registers_changed()
+        _guest_debug_written(cpu)
     return Spr(lambda cpu: getattr(cpu.guest_debug_regs, name), write)
 
 
 def _debug_slot(name: str, index: int) -> Spr:
     def write(cpu: Cpu, value: int) -> None:
         getattr(cpu.guest_debug_regs, name)[index] = value & 0xFFFFFFFC if name == "iac" else value & MASK32
-        cpu.debug_registers_changed()
+        _guest_debug_written(cpu)
     return Spr(lambda cpu: getattr(cpu.guest_debug_regs, name)[index], write)
 
 

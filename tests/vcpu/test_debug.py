@@ -30,6 +30,9 @@ class FakeHost:
         self.calls.append(("instruction", None, cpu.pc))
         return self.exit
 
+    def on_guest_debug_write(self, cpu):
+        self.calls.append(("guest write", None, cpu.pc))
+
 
 @pytest.fixture
 def debugged(asm):

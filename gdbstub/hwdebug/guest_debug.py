@@ -1,0 +1,64 @@
+"""``KVM_SET_GUEST_DEBUG`` for booke, as merged: program the stub's debug registers."""
+from __future__ import annotations
+
+import errno
+
+from ..vcpu import booke
+from ..vcpu.debugregs import DebugRegs
+from .abi import (KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP,
+                  KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_NONE, KVMPPC_DEBUG_VALID_TYPES,
+                  KVMPPC_DEBUG_WATCH_READ, KVMPPC_DEBUG_WATCH_WRITE, GuestDebug)
+from .profiles import CoreProfile
+
+
+class GuestDebugError(Exception):
+    """The request cannot be programmed (``errno`` EINVAL); nothing was changed."""
+
+    def __init__(self, message: str, code: int = errno.EINVAL):
+        super().__init__(message)
+        self.errno = code
+
+
+def compute_debug_regs(dbg: GuestDebug, profile: CoreProfile) -> DebugRegs:
+    """The registers ``dbg`` asks for, or GuestDebugError (slots exhausted, unknown type)."""
+    regs = DebugRegs()
+    if not dbg.control & KVM_GUESTDBG_ENABLE:
+        return regs
+    if dbg.control & KVM_GUESTDBG_SINGLESTEP:
+        regs.dbcr0 |= booke.DBCR0_IDM | booke.DBCR0_IC
+    if not profile.hv:
+        regs.dbcr1 = booke.DBCR1_IAC1US | booke.DBCR1_IAC2US | booke.DBCR1_IAC3US | booke.DBCR1_IAC4US
+        regs.dbcr2 = booke.DBCR2_DAC1US | booke.DBCR2_DAC2US
+    if not dbg.control & KVM_GUESTDBG_USE_HW_BP:
+        return regs
+    iac = dac = 0
+    for bp in dbg.bp[:profile.iac_slots + profile.dac_slots]:
+        if bp.type == KVMPPC_DEBUG_NONE:
+            continue
+        if bp.type & ~KVMPPC_DEBUG_VALID_TYPES:
+            raise GuestDebugError(f"unknown breakpoint type {bp.type:#x}")
+        if bp.type & KVMPPC_DEBUG_BREAKPOINT:
+            if iac >= profile.iac_slots:
+                raise GuestDebugError(f"all {profile.iac_slots} IAC slots are in use")
+            regs.iac[iac] = bp.addr & 0xFFFFFFFC
+            regs.dbcr0 |= booke.DBCR0_IDM | booke.DBCR0_IAC[iac]
+            iac += 1
+        else:
+            if dac >= profile.dac_slots:
+                raise GuestDebugError(f"all {profile.dac_slots} DAC slots are in use")
+            regs.dac[dac] = bp.addr & 0xFFFFFFFF
+            regs.dbcr0 |= booke.DBCR0_IDM
+            if bp.type & KVMPPC_DEBUG_WATCH_READ:
+                regs.dbcr0 |= booke.DBCR0_DACR[dac]
+            if bp.type & KVMPPC_DEBUG_WATCH_WRITE:
+                regs.dbcr0 |= booke.DBCR0_DACW[dac]
+            dac += 1
+    return regs
+
+
+def set_guest_debug(regs: DebugRegs, dbg: GuestDebug, profile: CoreProfile) -> None:
+    """Program ``regs`` (the stub's shadow set) from ``dbg``; all or nothing."""
+    new = compute_debug_regs(dbg, profile)
+    regs.dbcr0, regs.dbcr1, regs.dbcr2 = new.dbcr0, new.dbcr1, new.dbcr2
+    regs.iac[:] = new.iac
+    regs.dac[:] = new.dac
