@@ -112,8 +112,9 @@ class Machine:
     def _translate(self, result) -> Stopped | Exited:
         if isinstance(result, DebugExit):
             stop = self.debug.describe_stop(result)
-            reason = None if stop.kind == "step" else stop.kind
-            return Stopped(signal.SIGTRAP, reason, stop.address)
+            if stop.kind == "step":
+                return Stopped(signal.SIGTRAP)
+            return Stopped(signal.SIGTRAP, stop.kind, stop.address)
         if isinstance(result, Halted):
             return Exited(result.status)
         if isinstance(result, Fault):

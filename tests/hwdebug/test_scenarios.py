@@ -1,0 +1,270 @@
+"""The debug model on the real vCPU, through Machine, with guests assembled at test time."""
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from gdbstub.guests.build import build_asm
+from gdbstub.hwdebug.points import NoSuchPoint, SlotsExhausted, UnsupportedPoint
+from gdbstub.machine import Exited, Machine, Stopped
+from gdbstub.vcpu import booke
+
+HALT = """
+    li      3, {status}
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+9:  b       9b
+"""
+
+# A loop with word/byte stores and word/halfword loads on a data block; halts with r3 = 10.
+LOOP_ASM = """
+    .globl _start
+_start:
+    lis     9, data@ha
+    addi    9, 9, data@l
+    li      3, 0
+loop:
+    addi    3, 3, 1
+store_word:
+    stw     3, 0(9)
+load_word:
+    lwz     4, 4(9)
+store_byte:
+    stb     3, 9(9)
+load_half:
+    lhz     5, 12(9)
+    cmpwi   3, 10
+    blt     loop
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+1:  b       1b
+    .data
+    .globl data
+data:
+    .long 0, 0x11111111, 0, 0x22223333
+"""
+
+# The guest installs Debug (IVOR15) and System call (IVOR8) handlers and arms its own IAC2.
+GUEST_DEBUG_ASM = """
+    .globl _start
+_start:
+    lis     10, 0x0010
+    mtspr   63, 10
+    li      11, dbg_handler - _start
+    mtspr   415, 11
+    li      11, sc_handler - _start
+    mtspr   408, 11
+    lis     12, target@ha
+    addi    12, 12, target@l
+    mtspr   313, 12
+    lis     13, 0x4040
+    mtspr   308, 13
+    mfmsr   14
+    ori     14, 14, 0x200
+    mtmsr   14
+    isync
+    li      20, 0
+    li      21, 0
+    li      22, 0
+syscall:
+    sc
+after_sc:
+    nop
+target:
+    addi    22, 22, 1
+stub_stop:
+    li      3, 7
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+1:  b       1b
+    .balign 16
+dbg_handler:
+    addi    20, 20, 1
+    li      15, 0
+    mtspr   308, 15
+    mfspr   16, 304
+    mtspr   304, 16
+    rfdi
+    .balign 16
+sc_handler:
+    addi    21, 21, 1
+    rfi
+"""
+
+
+@pytest.fixture(scope="module")
+def loop_elf():
+    return build_asm(LOOP_ASM, name="hwdebug-loop")
+
+
+@pytest.fixture(scope="module")
+def guest_debug_elf():
+    return build_asm(GUEST_DEBUG_ASM, name="hwdebug-guest-iac")
+
+
+def symbol(machine: Machine, name: str) -> int:
+    return machine.elf.symbols[name]
+
+
+def run(machine: Machine, *, step: bool = False):
+    machine.resume(step=step)
+    result = machine.run(100_000)
+    assert result is not None, "the guest did not stop"
+    return result
+
+
+def test_two_hardware_breakpoints_hit_and_a_third_is_refused(loop_elf):
+    m = Machine(loop_elf)
+    m.insert_point(1, symbol(m, "load_word"), 4)
+    m.insert_point(1, symbol(m, "load_half"), 4)
+    m.insert_point(1, symbol(m, "load_word"), 4)            # idempotent
+    with pytest.raises(SlotsExhausted):
+        m.insert_point(1, symbol(m, "store_byte"), 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "load_word"))
+    assert m.cpu.pc == symbol(m, "load_word")
+    m.remove_point(1, symbol(m, "load_word"), 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "load_half"))
+    m.insert_point(1, symbol(m, "store_byte"), 4)           # the freed slot is reusable
+    m.resume(step=False)
+    shown = m.debug.describe()
+    assert f"IAC1  {symbol(m, 'load_half'):#010x}  gdb hbreak (Z1)" in shown
+    assert f"IAC2  {symbol(m, 'store_byte'):#010x}  gdb hbreak (Z1)" in shown
+
+
+@pytest.mark.parametrize("z_type, offset, label, kind", [
+    (2, 0, "store_word", "watch"),
+    (3, 4, "load_word", "rwatch"),
+    (4, 9, "store_byte", "awatch"),
+    (3, 12, "load_half", "rwatch"),
+    (4, 13, "load_half", "awatch"),      # the second byte of a halfword load
+])
+def test_watchpoints_report_the_dac_address_with_the_access_suppressed(loop_elf, z_type, offset, label, kind):
+    m = Machine(loop_elf)
+    addr = symbol(m, "data") + offset
+    before = m.read_memory(symbol(m, "data"), 16)
+    m.insert_point(z_type, addr, 1)
+    assert run(m) == Stopped(signal.SIGTRAP, kind, addr)
+    assert m.cpu.pc == symbol(m, label)
+    assert m.read_memory(addr, 1) == before[offset:offset + 1]  # a watched store is suppressed
+    assert m.cpu.gpr[3] == 1
+
+
+def test_third_watchpoint_is_refused_and_nothing_changes(loop_elf):
+    m = Machine(loop_elf)
+    data = symbol(m, "data")
+    m.insert_point(2, data, 4)
+    m.insert_point(3, data + 4, 4)
+    before = m.debug.describe()
+    with pytest.raises(SlotsExhausted):
+        m.insert_point(4, data + 8, 4)
+    assert m.debug.describe() == before
+    with pytest.raises(UnsupportedPoint):
+        m.insert_point(5, data, 4)
+    with pytest.raises(NoSuchPoint):
+        m.remove_point(2, data + 4, 4)
+
+
+def test_software_breakpoint_in_a_loop_hits_every_iteration(loop_elf):
+    m = Machine(loop_elf)
+    addr = symbol(m, "load_word")
+    original = m.read_memory(addr, 4)
+    m.insert_point(0, addr, 4)
+    assert m.cpu.read_memory(addr, 4) == booke.EHPRIV_DEBUG.to_bytes(4, "big")
+    assert m.read_memory(addr - 4, 12)[4:8] == original        # gdb sees the original word
+    hits = 0
+    while isinstance(result := run(m), Stopped):
+        assert result == Stopped(signal.SIGTRAP, "swbreak", addr)
+        hits += 1
+    assert hits == 10 and result == Exited(10)
+
+
+def test_memory_writes_over_a_software_breakpoint_keep_it(loop_elf):
+    m = Machine(loop_elf)
+    addr = symbol(m, "load_word")
+    m.insert_point(0, addr, 4)
+    m.write_memory(addr, bytes.fromhex("60000000"))              # nop
+    assert m.read_memory(addr, 4) == bytes.fromhex("60000000")
+    assert m.cpu.read_memory(addr, 4) == booke.EHPRIV_DEBUG.to_bytes(4, "big")
+    m.remove_point(0, addr, 4)
+    assert m.cpu.read_memory(addr, 4) == bytes.fromhex("60000000")
+
+
+def test_alternative_profile_writes_the_illegal_word(loop_elf):
+    from gdbstub.hwdebug.profiles import E500MC_ILLEGAL_WORD
+    m = Machine(loop_elf, profile=E500MC_ILLEGAL_WORD)
+    addr = symbol(m, "load_word")
+    m.insert_point(0, addr, 4)
+    assert m.cpu.read_memory(addr, 4) == booke.ILLEGAL_DEBUG_WORD.to_bytes(4, "big")
+    assert run(m) == Stopped(signal.SIGTRAP, "swbreak", addr)
+
+
+def test_single_step_through_a_branch_and_into_an_exception_vector(loop_elf, guest_debug_elf):
+    m = Machine(loop_elf)
+    m.cpu.pc = symbol(m, "load_half") + 8                       # the blt back to loop
+    m.cpu.gpr[3] = 1
+    m.cpu.cr = 0x80000000                                      # LT
+    assert run(m, step=True) == Stopped(signal.SIGTRAP)
+    assert m.cpu.pc == symbol(m, "loop")
+
+    g = Machine(guest_debug_elf)
+    g.insert_point(1, symbol(g, "syscall"), 4)
+    assert run(g) == Stopped(signal.SIGTRAP, "hwbreak", symbol(g, "syscall"))
+    g.remove_point(1, symbol(g, "syscall"), 4)
+    assert run(g, step=True) == Stopped(signal.SIGTRAP)
+    assert g.cpu.pc == symbol(g, "sc_handler")
+    assert g.cpu.read_spr(booke.SPR_SRR0) == symbol(g, "after_sc")
+
+
+def test_stepping_off_a_software_breakpoint_then_continuing(loop_elf):
+    m = Machine(loop_elf)
+    addr = symbol(m, "store_word")
+    m.insert_point(0, addr, 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "swbreak", addr)
+    assert run(m, step=True) == Stopped(signal.SIGTRAP)          # executes the real stw
+    assert m.cpu.pc == addr + 4 and m.read_memory(symbol(m, "data"), 4) == (1).to_bytes(4, "big")
+    assert m.cpu.read_memory(addr, 4) == booke.EHPRIV_DEBUG.to_bytes(4, "big")  # re-inserted
+    assert run(m) == Stopped(signal.SIGTRAP, "swbreak", addr)    # next iteration
+    assert m.cpu.gpr[3] == 2
+
+
+def test_guest_owns_its_debug_facility_without_the_stub(guest_debug_elf):
+    m = Machine(guest_debug_elf)
+    assert run(m) == Exited(7)
+    assert (m.cpu.gpr[20], m.cpu.gpr[21], m.cpu.gpr[22]) == (1, 1, 1)
+    assert m.cpu.read_spr(booke.SPR_DSRR0) == symbol(m, "target")
+
+
+def test_guest_debug_events_reach_the_guest_while_the_stub_debugs(guest_debug_elf):
+    m = Machine(guest_debug_elf)
+    m.insert_point(1, symbol(m, "stub_stop"), 4)                 # the stub takes IAC1
+    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "stub_stop"))
+    assert m.cpu.active_debug is not m.cpu.guest_debug_regs
+    assert m.cpu.gpr[20] == 1 and m.cpu.gpr[22] == 1              # the guest's IAC2 went to its handler
+    m.remove_point(1, symbol(m, "stub_stop"), 4)
+    assert run(m) == Exited(7)
+    assert m.cpu.active_debug is m.cpu.guest_debug_regs          # handed back
+    assert m.cpu.guest_debug_regs.dbcr0 == 0                     # as the guest's handler left it
+
+
+def test_guest_registers_are_shadowed_not_clobbered(guest_debug_elf):
+    m = Machine(guest_debug_elf)
+    m.cpu.guest_debug_regs.dbcr0 = booke.DBCR0_IDM | booke.DBCR0_DAC1W
+    m.cpu.guest_debug_regs.dac[0] = 0x1234
+    m.insert_point(2, 0x5678, 4)
+    m.resume(step=False)
+    assert m.cpu.active_debug.dac[0] == 0x5678 and m.cpu.guest_debug_regs.dac[0] == 0x1234
+    m.remove_point(2, 0x5678, 4)
+    m.resume(step=False)
+    assert m.cpu.active_debug is m.cpu.guest_debug_regs and m.cpu.guest_debug_regs.dac[0] == 0x1234
+
+
+def test_unowned_debug_instruction_is_a_program_interrupt_for_the_guest(loop_elf):
+    m = Machine(loop_elf)
+    m.cpu.write_memory(symbol(m, "load_word"), booke.EHPRIV_DEBUG.to_bytes(4, "big"))
+    result = run(m)
+    assert result == Stopped(signal.SIGILL)                     # no Program handler installed
+    assert m.cpu.pc == symbol(m, "load_word")
