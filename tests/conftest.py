@@ -15,6 +15,40 @@ _start:
     b       1b
 """
 
+# A loop with word/byte stores and word/halfword loads on a data block; halts with r3 = 10.
+LOOP_ASM = """
+    .globl _start
+_start:
+    lis     9, data@ha
+    addi    9, 9, data@l
+    li      3, 0
+loop:
+    addi    3, 3, 1
+store_word:
+    stw     3, 0(9)
+load_word:
+    lwz     4, 4(9)
+store_byte:
+    stb     3, 9(9)
+load_half:
+    lhz     5, 12(9)
+    cmpwi   3, 10
+    blt     loop
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+1:  b       1b
+    .data
+    .globl data
+data:
+    .long 0, 0x11111111, 0, 0x22223333
+"""
+
+
+@pytest.fixture(scope="session")
+def loop_elf():
+    return build_asm(LOOP_ASM, name="loop")
+
 
 @pytest.fixture(scope="session")
 def demo_elf():

@@ -10,43 +10,6 @@ from gdbstub.hwdebug.points import NoSuchPoint, SlotsExhausted, UnsupportedPoint
 from gdbstub.machine import Exited, Machine, Stopped
 from gdbstub.vcpu import booke
 
-HALT = """
-    li      3, {status}
-    lis     4, 0xe00e
-    li      5, 2
-    stw     5, 0xb0(4)
-9:  b       9b
-"""
-
-# A loop with word/byte stores and word/halfword loads on a data block; halts with r3 = 10.
-LOOP_ASM = """
-    .globl _start
-_start:
-    lis     9, data@ha
-    addi    9, 9, data@l
-    li      3, 0
-loop:
-    addi    3, 3, 1
-store_word:
-    stw     3, 0(9)
-load_word:
-    lwz     4, 4(9)
-store_byte:
-    stb     3, 9(9)
-load_half:
-    lhz     5, 12(9)
-    cmpwi   3, 10
-    blt     loop
-    lis     4, 0xe00e
-    li      5, 2
-    stw     5, 0xb0(4)
-1:  b       1b
-    .data
-    .globl data
-data:
-    .long 0, 0x11111111, 0, 0x22223333
-"""
-
 # The guest installs Debug (IVOR15) and System call (IVOR8) handlers and arms its own IAC2.
 GUEST_DEBUG_ASM = """
     .globl _start
@@ -94,11 +57,6 @@ sc_handler:
     addi    21, 21, 1
     rfi
 """
-
-
-@pytest.fixture(scope="module")
-def loop_elf():
-    return build_asm(LOOP_ASM, name="hwdebug-loop")
 
 
 @pytest.fixture(scope="module")
