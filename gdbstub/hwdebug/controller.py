@@ -40,7 +40,7 @@ class DebugController:
         self.cpu = cpu
         self.profile = profile
         self.points = Points(cpu, profile)
-        self.shadow = DebugRegs()
+        self.shadow = DebugRegs(guest_in_user_mode=not profile.hv)
         self.control = 0
         self._guest_bits = 0          # DBSR bits of guest comparators merged into the shadow set
         self._step_over: int | None = None   # a software breakpoint lifted for one step

@@ -83,13 +83,14 @@ def _instruction_storage(cpu: Cpu) -> None:
     raise GuestInterrupt(booke.IVOR_INSN_STORAGE, esr=0)
 
 
-def _privilege_allows(msr: int, control: int, us_mask: int) -> bool:
+def _privilege_allows(regs: DebugRegs, msr: int, control: int, us_mask: int) -> bool:
     """DBCR1 IACnUS / DBCR2 DACnUS: 0b10 supervisor only, 0b11 user only, else both."""
     mode = (control & us_mask) >> ((us_mask & -us_mask).bit_length() - 1)
+    user = regs.guest_in_user_mode or bool(msr & booke.MSR_PR)
     if mode == 0b10:
-        return not msr & booke.MSR_PR
+        return not user
     if mode == 0b11:
-        return bool(msr & booke.MSR_PR)
+        return user
     return True
 
 
@@ -196,7 +197,7 @@ class Cpu:
         bits = 0
         for slot in range(2):
             if (regs.dbcr0 & enables[slot] and ea <= regs.dac[slot] < ea + size
-                    and _privilege_allows(self.msr, regs.dbcr2, booke.DBCR2_DACUS[slot])):
+                    and _privilege_allows(regs, self.msr, regs.dbcr2, booke.DBCR2_DACUS[slot])):
                 bits |= events[slot]
         if bits:
             raise DebugEvent(bits)
@@ -380,7 +381,7 @@ class Cpu:
         bits = 0
         for slot in range(4):
             if (regs.dbcr0 & booke.DBCR0_IAC[slot] and pc == regs.iac[slot] & ~3
-                    and _privilege_allows(self.msr, regs.dbcr1, booke.DBCR1_IACUS[slot])):
+                    and _privilege_allows(regs, self.msr, regs.dbcr1, booke.DBCR1_IACUS[slot])):
                 bits |= booke.DBSR_IAC[slot]
         return bits
 

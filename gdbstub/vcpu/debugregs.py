@@ -10,13 +10,19 @@ if TYPE_CHECKING:
 
 @dataclass
 class DebugRegs:
-    """DBCR0/1/2, DBSR and the address comparators (IAC3/4 exist only on 440-class cores)."""
+    """DBCR0/1/2, DBSR and the address comparators (IAC3/4 exist only on 440-class cores).
+
+    ``guest_in_user_mode``: PR-style KVM runs the guest with MSR[PR]=1 on the real core, so
+    the DBCR1/DBCR2 user/supervisor qualifiers of these registers see user mode whatever
+    the guest's own MSR says.
+    """
     dbcr0: int = 0
     dbcr1: int = 0
     dbcr2: int = 0
     dbsr: int = 0
     iac: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     dac: list[int] = field(default_factory=lambda: [0, 0])
+    guest_in_user_mode: bool = False
 
 
 class DebugHost(Protocol):

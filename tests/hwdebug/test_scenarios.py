@@ -6,6 +6,7 @@ import signal
 import pytest
 
 from gdbstub.guests.build import build_asm
+from gdbstub.hwdebug.profiles import PROFILES
 from gdbstub.hwdebug.points import NoSuchPoint, SlotsExhausted, UnsupportedPoint
 from gdbstub.machine import Exited, Machine, Stopped
 from gdbstub.vcpu import booke
@@ -91,6 +92,20 @@ def test_two_hardware_breakpoints_hit_and_a_third_is_refused(loop_elf):
     shown = m.debug.describe()
     assert f"IAC1  {symbol(m, 'load_half'):#010x}  gdb hbreak (Z1)" in shown
     assert f"IAC2  {symbol(m, 'store_byte'):#010x}  gdb hbreak (Z1)" in shown
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_points_fire_in_a_supervisor_guest_on_every_profile(loop_elf, profile):
+    """PR profiles program user-only qualifiers; the guest runs as user on the real core."""
+    m = Machine(loop_elf, profile=profile)
+    assert not m.cpu.msr & booke.MSR_PR
+    for slot in range(profile.iac_slots):
+        m.insert_point(1, symbol(m, "load_word") + 4 * slot, 4)
+    m.insert_point(2, symbol(m, "data"), 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "watch", symbol(m, "data"))
+    assert run(m) == Stopped(signal.SIGTRAP, "watch", symbol(m, "data"))  # as KVM: re-executed
+    m.remove_point(2, symbol(m, "data"), 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "load_word"))
 
 
 @pytest.mark.parametrize("z_type, offset, label, kind", [
