@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -103,6 +104,19 @@ class Machine:
         if isinstance(self.last_stop, Exited):
             self.exited = self.last_stop
         return self.last_stop
+
+    def run_for(self, seconds: float, *, slice_steps: int = 4000) -> Stopped | Exited | None:
+        """Run slices of ``slice_steps`` until a stop or exit, or until ``seconds`` have passed.
+
+        Callers pause between quanta to look at their connection. The quantum must be long:
+        CPython hands the GIL to a waiting thread only after a full switch interval without a
+        pause, so pausing every few milliseconds would starve an in-process client thread.
+        """
+        deadline = time.monotonic() + seconds
+        while (stop := self.run(slice_steps)) is None:
+            if time.monotonic() >= deadline:
+                return None
+        return stop
 
     def interrupted(self) -> Stopped:
         """Record that the client interrupted the running guest (Ctrl-C)."""

@@ -14,7 +14,7 @@ import trio
 from .machine import Machine
 from .rsp.connection import PacketReceived, RspLink
 from .rsp import replies
-from .session import PACKET_SIZE, RUN_SLICE, Session
+from .session import PACKET_SIZE, RUN_QUANTUM, Session
 
 log = logging.getLogger("gdbstub.server")
 
@@ -103,7 +103,7 @@ class Server:
         """Let a detached guest run on until it halts or the next client attaches."""
         with trio.CancelScope() as self._free_run:
             self.machine.resume(step=False)
-            while self.machine.run(RUN_SLICE) is None:
+            while self.machine.run_for(RUN_QUANTUM) is None:
                 await trio.sleep(0)
 
     def _stop_free_run(self) -> None:

@@ -28,7 +28,7 @@ log = logging.getLogger("gdbstub.session")
 PACKET_SIZE = 0x4000        # what we advertise and accept
 MAX_MEMORY_READ = (PACKET_SIZE - 8) // 2  # an m reply is hex, so two characters a byte
 MAX_BINARY_CHUNK = (PACKET_SIZE - 8) // 2  # qXfer data may double when escaped
-RUN_SLICE = 4000            # instructions between looks at the connection while running
+RUN_QUANTUM = 0.02          # seconds of guest execution between looks at the connection
 THREAD_ID = 1               # the single vCPU is thread 1
 
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
@@ -274,7 +274,7 @@ class Session:
             self.machine.cpu.pc = addr
         self.machine.resume(step=step)
         while True:
-            stop = self.machine.run(RUN_SLICE)
+            stop = self.machine.run_for(RUN_QUANTUM)
             if stop is not None:
                 return self._stop_reply(stop)
             await trio.sleep(0)

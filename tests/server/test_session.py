@@ -95,6 +95,18 @@ def test_ctrl_c_interrupts_a_running_guest(spin_client):
     assert int(spin_client.request("p3"), 16) > 0  # it really ran
 
 
+def test_a_running_guest_does_not_starve_other_threads_of_the_process(spin_client):
+    """Regression: pausing every few milliseconds kept the GIL from the client's thread for
+    seconds (CPython only forces a switch after a full switch interval without a pause)."""
+    spin_client.send("c")
+    started = time.monotonic()
+    for _ in range(10):
+        time.sleep(0.01)
+    assert time.monotonic() - started < 2.0   # ~0.1 s when the GIL is handed over; was > 5 s
+    spin_client.interrupt()
+    assert spin_client.receive(timeout=10).startswith(b"T02")
+
+
 def test_ctrl_c_in_the_same_read_as_continue(serve, spin_elf):
     server = serve(spin_elf)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
