@@ -57,7 +57,8 @@ class GdbSession:
             self.gdb = GdbController(command=[self._gdb_path, "--nx", "--quiet", "--interpreter=mi3",
                                               str(self.elf)])
             self.cmd("-gdb-set confirm off")
-            self.cmd(f"-target-select remote 127.0.0.1:{self.server.port}")
+            self.cmd("-gdb-set mi-async on")      # so that -exec-interrupt works while running
+            self.attach()
         except BaseException:
             self.close()
             raise
@@ -75,6 +76,10 @@ class GdbSession:
             server, self.server = self.server, None
             server.stop()
 
+    def attach(self) -> None:
+        """Connect gdb to the server (again, after a ``detach`` or ``kill``)."""
+        self.cmd(f"-target-select remote 127.0.0.1:{self.server.port}")
+
     def cmd(self, command: str, *, timeout: float | None = None) -> list[dict]:
         """Send an MI (or CLI) command; return every record up to and including its result.
 
@@ -83,22 +88,23 @@ class GdbSession:
         token = next(self._tokens)
         self.gdb.write(f"{token}{command}", read_response=False)
         records = self._read_until(lambda r: r["type"] == "result" and r.get("token") == token, timeout)
-        result = records[-1]
-        if result["message"] == "error":
-            raise GdbError(f"{command}: {result['payload'].get('msg', result['payload'])}")
+        _raise_on_error(command, records)
         return records
 
     def run(self, command: str, *, timeout: float | None = None) -> dict:
         """Resume with ``command`` (``-exec-continue``, ``-exec-step`` …) and wait for the stop.
 
-        Returns the payload of the ``*stopped`` record (``reason``, ``frame`` …).
+        Returns the payload of the ``*stopped`` record (``reason``, ``frame`` …). A resume that
+        gdb aborts (e.g. a breakpoint the target refused) raises ``GdbError`` with gdb's message.
         """
         self.cmd(command, timeout=timeout)
-        return self.wait_stopped(timeout=timeout)
+        records = self._read_until(lambda r: _is_stop(r) or _is_error(r), timeout)
+        _raise_on_error(command, records)
+        return records[-1]["payload"]
 
     def wait_stopped(self, *, timeout: float | None = None) -> dict:
-        records = self._read_until(lambda r: r["type"] == "notify" and r["message"] == "stopped", timeout)
-        return records[-1]["payload"]
+        """Wait for the next ``*stopped`` record and return its payload."""
+        return self._read_until(_is_stop, timeout)[-1]["payload"]
 
     def interrupt(self) -> dict:
         """Ctrl-C the running target (``-exec-interrupt``) and return the stop."""
@@ -132,3 +138,20 @@ class GdbSession:
 
 def _mi_quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _is_stop(record: dict) -> bool:
+    return record["type"] == "notify" and record["message"] == "stopped"
+
+
+def _is_error(record: dict) -> bool:
+    return record["type"] == "result" and record["message"] == "error"
+
+
+def _raise_on_error(command: str, records: list[dict]) -> None:
+    """Raise ``GdbError`` with gdb's own words if the last record is ``^error``."""
+    if not _is_error(records[-1]):
+        return
+    said = "".join(r["payload"] for r in records if r["type"] == "log" and isinstance(r["payload"], str))
+    message = records[-1]["payload"].get("msg", records[-1]["payload"])
+    raise GdbError(f"{command}: {said}{message}")
