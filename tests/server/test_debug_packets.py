@@ -1,0 +1,110 @@
+"""The hardware-debug model seen through RSP: Z/z packets, stop replies, E22, ``monitor debug``.
+
+The loop guest stores and loads words, a byte and a halfword in ``data`` ten times, then halts.
+"""
+from __future__ import annotations
+
+import pytest
+
+from gdbstub import registers
+from gdbstub.rsp.client import RspClient
+
+
+@pytest.fixture
+def loop(serve, loop_elf):
+    """``(client, symbols)`` for a fresh loop guest with hwbreak/swbreak stop reasons asked for."""
+    server = serve(loop_elf)
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        client.request("qSupported:swbreak+;hwbreak+")
+        yield client, server.machine.elf.symbols
+
+
+def pc_of(client: RspClient) -> int:
+    return int(client.request(f"p{registers.PC_REGNUM:x}"), 16)
+
+
+def monitor(client: RspClient, command: str) -> str:
+    return bytes.fromhex(client.request("qRcmd," + command.encode().hex()).decode()).decode()
+
+
+@pytest.mark.parametrize(("z_type", "offset", "length", "kind", "stops_at"), [
+    (2, 0, 4, "watch", "store_word"),     # stw of the whole word
+    (2, 9, 1, "watch", "store_byte"),     # stb of one byte
+    (3, 4, 4, "rwatch", "load_word"),     # lwz
+    (3, 13, 1, "rwatch", "load_half"),    # one byte inside the lhz halfword
+    (4, 0, 4, "awatch", "store_word"),    # an access point reports awatch for a write …
+    (4, 12, 2, "awatch", "load_half"),    # … and for a read
+])
+def test_watchpoint_stop_names_the_dac_address(loop, z_type, offset, length, kind, stops_at):
+    client, symbols = loop
+    addr = symbols["data"] + offset
+    assert client.request(f"Z{z_type},{addr:x},{length:x}") == b"OK"
+    assert client.request("c") == f"T05thread:1;{kind}:{addr:x};".encode()
+    assert pc_of(client) == symbols[stops_at]          # stopped before the access …
+    assert client.request(f"z{z_type},{addr:x},{length:x}") == b"OK"
+    assert client.request("c") == b"W0a"                # … and the loop still runs to its end
+
+
+def test_write_watchpoint_stops_once_per_iteration(loop):
+    client, symbols = loop
+    data = symbols["data"]
+    assert client.request(f"Z2,{data:x},4") == b"OK"
+    for iteration in range(1, 4):
+        assert client.request("c") == f"T05thread:1;watch:{data:x};".encode()
+        assert client.read_memory(data, 4) == (iteration - 1).to_bytes(4, "big")  # not yet written
+        assert client.request(f"z2,{data:x},4") == b"OK"   # step over it as gdb does
+        assert client.request("s") == b"T05thread:1;"
+        assert client.read_memory(data, 4) == iteration.to_bytes(4, "big")
+        assert client.request(f"Z2,{data:x},4") == b"OK"
+
+
+def test_hardware_breakpoints_use_the_two_iac_slots_and_a_third_is_refused(loop):
+    client, symbols = loop
+    first, second, third = symbols["load_word"], symbols["store_byte"], symbols["load_half"]
+    assert client.request(f"Z1,{first:x},4") == b"OK"
+    assert client.request(f"Z1,{second:x},4") == b"OK"
+    assert client.request(f"Z1,{first:x},4") == b"OK"          # the same point again: idempotent
+    assert client.request(f"Z1,{third:x},4") == b"E22"
+    assert client.request("c") == b"T05thread:1;hwbreak:;"
+    assert pc_of(client) == first
+    assert client.request(f"z1,{first:x},4") == b"OK"          # removal frees its slot …
+    assert client.request(f"Z1,{third:x},4") == b"OK"
+    assert client.request("c") == b"T05thread:1;hwbreak:;"
+    assert pc_of(client) == second
+    assert client.request(f"z1,{second:x},4") == b"OK"         # … and steps over, as gdb does
+    assert client.request("c") == b"T05thread:1;hwbreak:;"
+    assert pc_of(client) == third
+
+
+def test_a_third_watchpoint_is_refused_and_changes_nothing(loop):
+    client, symbols = loop
+    data = symbols["data"]
+    assert client.request(f"Z2,{data:x},4") == b"OK"
+    assert client.request(f"Z3,{data + 4:x},4") == b"OK"
+    before = monitor(client, "debug")
+    assert client.request(f"Z4,{data + 12:x},2") == b"E22"
+    assert monitor(client, "debug") == before
+    assert client.request("c") == f"T05thread:1;watch:{data:x};".encode()
+
+
+def test_unknown_breakpoint_kind_and_removing_an_absent_point_are_errors(loop):
+    client, symbols = loop
+    assert client.request(f"Z5,{symbols['data']:x},4") == b""            # not a Z type: unsupported
+    assert client.request(f"z2,{symbols['data']:x},4").startswith(b"E")
+
+
+def test_monitor_debug_shows_the_registers_and_who_owns_each_slot(loop):
+    client, symbols = loop
+    data, load_word = symbols["data"], symbols["load_word"]
+    assert client.request(f"Z1,{load_word:x},4") == b"OK"
+    assert client.request(f"Z2,{data:x},4") == b"OK"
+    assert client.request(f"Z0,{symbols['store_byte']:x},4") == b"OK"
+    assert client.request("c") == f"T05thread:1;watch:{data:x};".encode()  # the stub's settings are live
+    text = monitor(client, "debug")
+    assert "debug facility owned by the stub (gdb)" in text
+    assert f"IAC1  {load_word:#010x}  gdb hbreak (Z1)" in text
+    assert f"DAC1  {data:#010x}  gdb watch (Z2)" in text
+    assert "IAC2  free" in text and "DAC2  free" in text
+    assert f"software breakpoint {symbols['store_byte']:#010x} (saved word 98690009)" in text
+    dbcr0 = int(text.split("DBCR0 ")[1].split()[0], 16)
+    assert dbcr0 == 0x40000000 | 0x00800000 | 0x00040000   # IDM | IAC1 | DAC1W
