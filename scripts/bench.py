@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Benchmarks of this stub side by side with QEMU's gdbstub, printed as one table.
+
+    python3 scripts/bench.py [--rounds 80] [--no-qemu] [--no-gdb]
+
+The guest (``benchmarks/guests/bench.c``) is built at run time. Our server runs as a
+subprocess (``python -m gdbstub serve --port 0 --port-file F``) so that its peak RSS can be
+read; QEMU (``qemu-system-ppc -M mpc8544ds -cpu e500mc``, started by ``gdbstub.difftest``'s
+launcher) gets exactly the same packets from the same client. Every stub row starts a fresh
+target stopped at the ELF entry. Instruction counts come from running the guest in-process,
+which also gives the vCPU-only rows (no stub, no QEMU counterpart).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gdbstub.difftest import QemuTarget  # noqa: E402
+from gdbstub.guests.build import build_guest  # noqa: E402
+from gdbstub.machine import Machine  # noqa: E402
+from gdbstub.rsp.client import RspClient  # noqa: E402
+
+GUEST_SOURCE = ROOT / "benchmarks" / "guests" / "bench.c"
+PC_REGNUM = 0x40             # gdb's power-core numbering, used by both stubs
+READ_SIZE = 0x400            # m packets of 1 KiB
+READ_BASE = 0x100000         # the guest image
+READ_SPAN = 0x10000
+ROUND_TRIPS = 2000
+READS = 4000
+STEPI = 1000
+
+
+@dataclass
+class Row:
+    name: str
+    unit: str
+    ours: float | None
+    qemu: float | None = None
+    higher_is_better: bool = True
+    target: str = ""
+
+    def cells(self) -> list[str]:
+        ratio = ""
+        if self.ours and self.qemu:
+            ratio = f"{self.ours / self.qemu:.2f}×"
+        return [self.name, self.unit, _fmt(self.ours), _fmt(self.qemu), ratio,
+                "higher" if self.higher_is_better else "lower", self.target]
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+class OurServer:
+    """``python -m gdbstub serve`` on a free port, with a connected client."""
+
+    def __init__(self, elf: Path):
+        self._tmp = tempfile.TemporaryDirectory()
+        port_file = Path(self._tmp.name) / "port"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gdbstub", "serve", str(elf), "--port", "0", "--port-file", str(port_file)],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("our server did not start")
+            time.sleep(0.02)
+        self.port = int(port_file.read_text())
+        self.client = RspClient.connect("127.0.0.1", self.port, timeout=120)
+
+    def close(self) -> None:
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait()
+        self._tmp.cleanup()
+
+
+class Qemu:
+    """QEMU stopped at the entry, through the differential harness's launcher."""
+
+    def __init__(self, elf: Path):
+        self.target = QemuTarget(elf, timeout=30)
+        self.proc, self.port, self.client = self.target.proc, self.target.port, self.target.client
+        self.client.timeout = 120
+
+    def close(self) -> None:
+        self.target.close()
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM of a live process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+# --- measurements over one client ---------------------------------------------------------------
+
+
+def _expect(reply: bytes, prefix: bytes, what: str) -> bytes:
+    if not reply.startswith(prefix):
+        raise RuntimeError(f"{what}: unexpected reply {reply[:80]!r}")
+    return reply
+
+
+def continue_to_stop(client: RspClient, symbols: dict[str, int], rounds: int,
+                     points: list[tuple[int, str]]) -> float:
+    """Seconds from ``vCont;c`` to the stop, with ``rounds`` set and Z``type`` points inserted."""
+    client.write_memory(symbols["rounds"], rounds.to_bytes(4, "big"))
+    for z_type, symbol in points:
+        _expect(client.request(f"Z{z_type},{symbols[symbol]:x},4"), b"OK", f"Z{z_type} {symbol}")
+    start = time.perf_counter()
+    _expect(client.request(b"vCont;c:1"), b"T", "continue")
+    return time.perf_counter() - start
+
+
+def round_trips(client: RspClient) -> float:
+    """``vCont;s`` + ``p`` (pc) pairs per second."""
+    start = time.perf_counter()
+    for _ in range(ROUND_TRIPS):
+        _expect(client.request(b"vCont;s:1"), b"T", "step")
+        client.read_register(PC_REGNUM)
+    return ROUND_TRIPS / (time.perf_counter() - start)
+
+
+def memory_reads(client: RspClient) -> float:
+    """KiB/s of ``m`` reads in 1 KiB packets."""
+    start = time.perf_counter()
+    for n in range(READS):
+        client.read_memory(READ_BASE + (n * READ_SIZE) % READ_SPAN, READ_SIZE)
+    return READS * READ_SIZE / 1024 / (time.perf_counter() - start)
+
+
+def gdb_stepi(elf: Path, port: int) -> float | None:
+    """``stepi 1000`` in gdb-multiarch: steps per second, timed inside gdb."""
+    gdb = shutil.which("gdb-multiarch")
+    if gdb is None:
+        return None
+    out = subprocess.run(
+        [gdb, "-nx", "-batch", str(elf), "-ex", "set confirm off", "-ex", "set pagination off",
+         "-ex", f"target remote 127.0.0.1:{port}", "-ex", "python import time; t0 = time.perf_counter()",
+         "-ex", f"stepi {STEPI}", "-ex", "python print('STEPI-SECONDS', time.perf_counter() - t0)"],
+        capture_output=True, text=True, timeout=600).stdout
+    for line in out.splitlines():
+        if line.startswith("STEPI-SECONDS"):
+            return STEPI / float(line.split()[1])
+    raise RuntimeError(f"gdb stepi failed:\n{out}")
+
+
+# --- the benchmark ------------------------------------------------------------------------------
+
+ARMED = [(1, "never_a"), (1, "never_b"), (2, "watched_a"), (2, "watched_b")]
+
+
+def instructions_to(elf: Path, rounds: int, stop_symbol: str, *, points=(), translate: bool = True):
+    """Run the guest in-process to ``stop_symbol``: (instructions, seconds)."""
+    machine = Machine(elf)
+    symbols = machine.elf.symbols
+    if hasattr(machine.cpu, "translate"):
+        machine.cpu.translate = translate
+    machine.write_memory(symbols["rounds"], rounds.to_bytes(4, "big"))
+    for z_type, symbol in [*points, (0, stop_symbol)]:
+        machine.insert_point(z_type, symbols[symbol], 4)
+    machine.resume(step=False)
+    start = time.perf_counter()
+    stop = machine.run(1 << 40)
+    elapsed = time.perf_counter() - start
+    if getattr(stop, "address", None) != symbols[stop_symbol]:
+        raise RuntimeError(f"in-process run stopped with {stop}, not at {stop_symbol}")
+    return machine.cpu.icount, elapsed
+
+
+def measure(kinds: dict[str, type], elf: Path, rounds: int, use_gdb: bool) -> list[Row]:
+    symbols = Machine(elf).elf.symbols
+    free_count, free_time = instructions_to(elf, rounds, "_exit")
+    armed_count, armed_time = instructions_to(elf, rounds, "_exit", points=ARMED)
+    interp_count, interp_time = instructions_to(elf, rounds, "_exit", translate=False)
+    first_count, _ = instructions_to(elf, rounds, "checkpoint")
+    results: dict[str, dict[str, float | None]] = {}
+    for label, kind in kinds.items():
+        res = results[label] = {}
+        rss = []
+
+        def fresh():
+            target = kind(elf)
+            # as gdb does; QEMU 7.2 refuses QStartNoAckMode, so both stay in ack mode
+            target.client.request(b"qSupported:swbreak+;hwbreak+;vContSupported+")
+            return target
+
+        def run(fn):
+            target = fresh()
+            try:
+                value = fn(target)
+                rss.append(peak_rss_mib(target.proc.pid))
+                return value
+            finally:
+                target.close()
+
+        res["free"] = free_count / 1e6 / run(
+            lambda t: continue_to_stop(t.client, symbols, rounds, [(0, "_exit")]))
+        res["armed"] = free_count / 1e6 / run(
+            lambda t: continue_to_stop(t.client, symbols, rounds, [*ARMED, (0, "_exit")]))
+        res["first"] = 1e3 * run(lambda t: continue_to_stop(t.client, symbols, rounds, [(1, "checkpoint")]))
+        res["trips"] = run(lambda t: max(round_trips(t.client) for _ in range(2)))
+        res["reads"] = run(lambda t: max(memory_reads(t.client) for _ in range(2)))
+        if use_gdb:
+            def stepi(target):
+                target.client.close()
+                target.client = None
+                return gdb_stepi(elf, target.port)
+            res["stepi"] = run(stepi)
+        res["rss"] = max(rss)
+    ours, qemu = results["gdbstub"], results.get("QEMU", {})
+    rows = [
+        Row("MIPS, vCPU in-process, interpreter only", "MIPS", interp_count / 1e6 / interp_time),
+        Row("MIPS, vCPU in-process, no debug points", "MIPS", free_count / 1e6 / free_time, target="≥ 15"),
+        Row("MIPS, vCPU in-process, 2 IAC + 2 DAC armed", "MIPS", armed_count / 1e6 / armed_time, target="≥ 12"),
+        Row("MIPS through the stub, free-running (vCont;c)", "MIPS", ours["free"], qemu.get("free")),
+        Row("MIPS through the stub, 2 Z1 + 2 Z2 armed", "MIPS", ours["armed"], qemu.get("armed")),
+        Row(f"time to a Z1 breakpoint after {first_count:,} instructions", "ms", ours["first"], qemu.get("first"),
+            higher_is_better=False),
+        Row("round trips vCont;s + p", "per s", ours["trips"], qemu.get("trips"), target="≥ 2× QEMU"),
+        Row("m reads, 1 KiB packets", "KiB/s", ours["reads"], qemu.get("reads"), target="≥ QEMU"),
+    ]
+    if use_gdb:
+        rows.append(Row(f"gdb-multiarch stepi {STEPI}", "steps/s", ours["stepi"], qemu.get("stepi"),
+                        target="≥ QEMU"))
+    rows.append(Row("peak RSS of the server process (64 MiB guest RAM)", "MiB", ours["rss"], qemu.get("rss"),
+                    higher_is_better=False, target="< 200 MB"))
+    return rows
+
+
+def print_table(rows: list[Row], header: str) -> None:
+    titles = ["benchmark", "unit", "gdbstub", "QEMU", "ratio", "better", "target"]
+    table = [titles] + [row.cells() for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(titles))]
+    print(header)
+    for n, line in enumerate(table):
+        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths)) + " |")
+        if n == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=80, help="workload passes (about 130k instructions each)")
+    parser.add_argument("--no-qemu", action="store_true", help="measure only this stub")
+    parser.add_argument("--no-gdb", action="store_true", help="skip the gdb-multiarch stepi row")
+    args = parser.parse_args(argv)
+    elf = build_guest([GUEST_SOURCE], name="bench")
+    kinds: dict[str, type] = {"gdbstub": OurServer}
+    if not args.no_qemu and shutil.which("qemu-system-ppc"):
+        kinds["QEMU"] = Qemu
+    use_gdb = not args.no_gdb and shutil.which("gdb-multiarch") is not None
+    rows = measure(kinds, elf, args.rounds, use_gdb)
+    impl = f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}"
+    print_table(rows, f"# {elf.name}, {args.rounds} rounds; {impl}; {os.cpu_count()} CPUs; ratio = gdbstub / QEMU")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
