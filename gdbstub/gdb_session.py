@@ -112,9 +112,10 @@ class GdbSession:
         return self.wait_stopped()
 
     def console(self, command: str, *, timeout: float | None = None) -> str:
-        """Run a CLI command and return what it printed."""
+        """Run a CLI command and return what it printed (``monitor`` answers included)."""
         records = self.cmd(f'-interpreter-exec console "{_mi_quote(command)}"', timeout=timeout)
-        return "".join(r["payload"] for r in records if r["type"] in ("console", "output") and r["payload"])
+        return "".join(r["payload"] for r in records
+                       if r["type"] in ("console", "target", "output") and r["payload"])
 
     def evaluate(self, expression: str) -> str:
         """The value of an expression as gdb prints it."""

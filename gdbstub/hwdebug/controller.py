@@ -50,11 +50,15 @@ class DebugController:
         cpu.host = self
 
     # --- gdb's points -------------------------------------------------------------------------
+    # Like QEMU's kvm_insert_breakpoint/kvm_remove_breakpoint, every change is applied at once
+    # (KVM_SET_GUEST_DEBUG), so ``monitor debug`` shows what gdb has inserted right now.
     def insert_point(self, z_type: int, addr: int, length: int) -> None:
         self.points.insert(z_type, addr, length)
+        self._arm(step=False)
 
     def remove_point(self, z_type: int, addr: int, length: int) -> None:
         self.points.remove(z_type, addr, length)
+        self._arm(step=False)
 
     def read_memory(self, addr: int, length: int) -> bytes:
         return self.points.read_memory(addr, length)

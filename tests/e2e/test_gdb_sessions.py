@@ -101,6 +101,20 @@ def test_awatch_reports_byte_writes(gdb_session, e2e_elf):
     assert stop["value"] == {"old": "0 '\\000'", "new": "18 '\\022'"}
 
 
+def test_watch_a_local_on_the_stack_until_its_frame_ends(gdb_session, e2e_elf):
+    gdb = gdb_session(e2e_elf)
+    _stop_at(gdb, "triple_plus_one")
+    frame_pointer = int(gdb.evaluate("(unsigned)$r1"))
+    assert "Hardware watchpoint 2: local" in gdb.console("watch local")
+    assert frame_pointer <= int(gdb.evaluate("(unsigned)&local")) < frame_pointer + 64  # on the stack
+    stop = gdb.run("-exec-continue")
+    assert stop["reason"] == "watchpoint-trigger" and stop["value"]["new"] == "21"
+    assert _frame_function(stop) == "triple_plus_one"
+    stop = gdb.run("-exec-continue")
+    assert stop["reason"] == "watchpoint-scope" and _frame_function(stop) == "main"
+    assert "DAC1  free" in gdb.console("monitor debug")     # gdb removed it: the slot is free
+
+
 def test_stepi_nexti_step_next_finish_until(gdb_session, e2e_elf):
     gdb = gdb_session(e2e_elf)
     start = int(_stop_at(gdb, "main")["frame"]["addr"], 16)
