@@ -110,3 +110,18 @@ def test_monitor_debug_shows_the_registers_and_who_owns_each_slot(loop):
     assert dbcr0 == 0x40000000 | 0x00800000 | 0x00040000   # IDM | IAC1 | DAC1W
     assert client.request(f"z1,{load_word:x},4") == b"OK"
     assert "IAC1  free" in monitor(client, "debug")
+
+
+def test_monitor_reset_reloads_the_guest_and_drops_every_point(loop):
+    client, symbols = loop
+    data = symbols["data"]
+    assert client.request(f"Z2,{data:x},4") == b"OK"
+    assert client.request(f"Z0,{symbols['load_half']:x},4") == b"OK"
+    assert client.request("c") == f"T05thread:1;watch:{data:x};".encode()
+    client.write_memory(data + 4, b"\xde\xad\xbe\xef")
+    assert "guest reset" in monitor(client, "reset")
+    assert pc_of(client) == symbols["_start"]
+    assert client.read_memory(data + 4, 4) == bytes.fromhex("11111111")   # memory reloaded
+    text = monitor(client, "debug")
+    assert "owned by the guest" in text and "software breakpoint" not in text
+    assert client.request("c") == b"W0a"                                  # nothing stops it now
