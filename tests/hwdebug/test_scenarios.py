@@ -60,9 +60,58 @@ sc_handler:
 """
 
 
+# The guest arms its own DAC1 (write) on ``watched`` with a Debug handler that counts in r20,
+# records DSRR0 in r24, disarms and returns; the store then completes.
+GUEST_DAC_ASM = """
+    .globl _start
+_start:
+    lis     10, 0x0010
+    mtspr   63, 10
+    li      11, dbg_handler - _start
+    mtspr   415, 11
+    lis     12, watched@ha
+    addi    12, 12, watched@l
+    mtspr   316, 12
+    lis     13, 0x4004
+    mtspr   308, 13
+    mfmsr   14
+    ori     14, 14, 0x200
+    mtmsr   14
+    isync
+    li      20, 0
+    li      3, 5
+store:
+    stw     3, 0(12)
+    lwz     21, 0(12)
+stub_stop:
+    li      3, 7
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+1:  b       1b
+    .balign 16
+dbg_handler:
+    addi    20, 20, 1
+    mfspr   24, 574
+    li      15, 0
+    mtspr   308, 15
+    mfspr   16, 304
+    mtspr   304, 16
+    rfdi
+    .data
+watched:
+    .long 0
+"""
+
+
 @pytest.fixture(scope="module")
 def guest_debug_elf():
     return build_asm(GUEST_DEBUG_ASM, name="hwdebug-guest-iac")
+
+
+@pytest.fixture(scope="module")
+def guest_dac_elf():
+    return build_asm(GUEST_DAC_ASM, name="hwdebug-guest-dac")
 
 
 def symbol(machine: Machine, name: str) -> int:
@@ -241,3 +290,34 @@ def test_unowned_debug_instruction_is_a_program_interrupt_for_the_guest(loop_elf
     result = run(m)
     assert result == Stopped(signal.SIGILL)                     # no Program handler installed
     assert m.cpu.pc == symbol(m, "load_word")
+
+
+def _guest_dac_outcome(m: Machine) -> tuple[int, int, int]:
+    """(handler entries, DSRR0 seen by the handler, value the guest read back)."""
+    return m.cpu.gpr[20], m.cpu.gpr[24], m.cpu.gpr[21]
+
+
+def test_guest_owned_dac_reaches_its_handler_without_the_stub(guest_dac_elf):
+    m = Machine(guest_dac_elf)
+    assert run(m) == Exited(7)
+    assert _guest_dac_outcome(m) == (1, symbol(m, "store"), 5)   # before the store, then done
+
+
+def test_guest_owned_dac_reaches_its_handler_while_the_stub_holds_an_iac(guest_dac_elf):
+    m = Machine(guest_dac_elf)
+    m.insert_point(1, symbol(m, "stub_stop"), 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "stub_stop"))
+    assert _guest_dac_outcome(m) == (1, symbol(m, "store"), 5)
+
+
+def test_a_stub_watchpoint_in_the_guests_dac_slot_shadows_the_guests_own(guest_dac_elf):
+    """As on KVM the stub's settings win while it debugs; the guest's are kept and come back."""
+    m = Machine(guest_dac_elf)
+    watched = m.elf.symbols["watched"]
+    m.insert_point(2, watched, 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "watch", watched)
+    assert m.cpu.pc == symbol(m, "store") and m.cpu.gpr[20] == 0   # the stub's event, not the guest's
+    assert m.cpu.guest_debug_regs.dac[0] == watched                  # the guest's setting survives
+    m.remove_point(2, watched, 4)
+    assert run(m) == Exited(7)
+    assert _guest_dac_outcome(m) == (1, symbol(m, "store"), 5)      # live again once handed back
