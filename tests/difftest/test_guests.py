@@ -23,13 +23,7 @@ C_PROGRAMS = {
 ASM_PROGRAMS = ("carry", "muldiv", "rotate", "crops", "branches", "memops", "fpcorner", "interrupts")
 
 # case id -> the vCPU bug it exposes (keep the list specific; remove entries once fixed)
-_NO_FPU = "vCPU: the floating-point family (isa/floating.py) is not implemented yet: {} is illegal"
-KNOWN_MISMATCHES: dict[str, str] = {
-    "float-O0": _NO_FPU.format("lfd at step 50"),
-    "float-O2": _NO_FPU.format("stfd at step 15"),
-    "fpcorner": _NO_FPU.format("lfdx at step 15"),
-    "interrupts": _NO_FPU.format("fmr with MSR[FP]=0 (FP unavailable expected) at step 77"),
-}
+KNOWN_MISMATCHES: dict[str, str] = {}
 
 
 def _cases():
