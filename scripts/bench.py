@@ -175,8 +175,8 @@ def instructions_to(elf: Path, rounds: int, stop_symbol: str, *, points=(), tran
     """Run the guest in-process to ``stop_symbol``: (instructions, seconds)."""
     machine = Machine(elf)
     symbols = machine.elf.symbols
-    if hasattr(machine.cpu, "translate"):
-        machine.cpu.translate = translate
+    if not translate:
+        machine.cpu.translate_after = None
     machine.write_memory(symbols["rounds"], rounds.to_bytes(4, "big"))
     for z_type, symbol in [*points, (0, stop_symbol)]:
         machine.insert_point(z_type, symbols[symbol], 4)

@@ -1,5 +1,9 @@
 """The e500mc vCPU: architected state, the decode cache, the run loop, interrupts and the
-debug comparators. See ``docs/architecture.md`` for the contract other layers rely on."""
+debug comparators. See ``docs/architecture.md`` for the contract other layers rely on.
+
+``run()`` executes hot code as translated blocks (``translate.py``) and everything else,
+including every instruction with an armed IAC or under IC single-stepping, with the
+reference interpreter (``_execute``/``_step_checked``); both give the same results."""
 from __future__ import annotations
 
 import signal
@@ -13,9 +17,11 @@ from .isa import decode
 from .isa.bits import MASK32
 from .memory import BusError, Memory
 from .spr import UnknownSpr, initial_storage, ivor_spr, spr_table
+from .translate import INTERPRET, NO_DEBUG, Block, DebugKey, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _LINE_SHIFT = 6  # decode-cache bookkeeping granule: the 64-byte cache line
+_COLD_STEPS = 16  # instructions interpreted at a time where no block is translated yet
 
 # Interrupt classes: (save/restore registers, MSR bits kept on entry). Base class otherwise.
 _BASE_CLASS = (booke.SPR_SRR0, booke.SPR_SRR1, booke.MSR_CE | booke.MSR_ME | booke.MSR_DE)
@@ -97,9 +103,23 @@ def _privilege_allows(regs: DebugRegs, msr: int, control: int, us_mask: int) -> 
 class Cpu:
     """One e500mc core. Registers are plain attributes; ``run()`` executes guest code."""
 
+    translate_after = 2
+    """Executions of an address by the interpreter before a block is translated there;
+    None runs everything with the interpreter."""
+
     def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2):
         self.memory = memory if memory is not None else Memory()
         self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
+        # one flag per cache line that may hold decoded code (set on the line before, too,
+        # so that an access starting there and crossing into a code line is seen)
+        self._code_lines = bytearray((self._ram_size >> _LINE_SHIFT) + 2)
+        self._blocks: dict[int, Block] = {}
+        self._block_lines: dict[int, list[int]] = {}
+        self._heat: dict[int, int] = {}
+        self._debug_key = NO_DEBUG
+        self.code_or_debug_changed = False   # ends a running block after a called instruction
+        self._block_scope = {"ram": self._ram, "code_lines": self._code_lines,
+                             **{f"ram_last_{n}": self._ram_size - n for n in (1, 2, 4)}}
         self.gpr = [0] * 32
         self.fpr = [0] * 32
         self.cr = self.lr = self.ctr = self.xer = self.msr = self.pc = self.fpscr = 0
@@ -117,7 +137,6 @@ class Cpu:
         self._active_debug = self.guest_debug_regs
         self._debug_instruction = booke.EHPRIV_DEBUG
         self._decoded: dict[int, tuple] = {}
-        self._code_lines: set[int] = set()
         self._skip_checks_at: int | None = None
         self._halt_pending = False
         self.debug_registers_changed()
@@ -154,6 +173,17 @@ class Cpu:
         self.trap_armed = bool(control & booke.DBCR0_TRAP)
         self._ic_armed = bool(control & booke.DBCR0_IC)
         self._debug_armed = self._iac_armed or self._dac_armed or self.trap_armed or self._ic_armed
+        key = self._translation_key(control) if self._iac_armed or self._dac_armed else NO_DEBUG
+        if key != self._debug_key:
+            self._debug_key = key
+            self._drop_blocks()
+
+    def _translation_key(self, control: int) -> DebugKey:
+        """The armed comparator addresses that translated code is specialised for."""
+        regs = self._active_debug
+        return DebugKey(frozenset(regs.iac[slot] & ~3 for slot in range(4) if control & booke.DBCR0_IAC[slot]),
+                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACR[slot]),
+                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACW[slot]))
 
     # --- SPRs, time base ------------------------------------------------------------------
     def spr_accessor(self, spr: int):
@@ -190,7 +220,8 @@ class Cpu:
         self._dec_written_at = self.icount
 
     # --- memory as instructions see it ------------------------------------------------------
-    def _check_dac(self, ea: int, size: int, write: bool) -> None:
+    def check_dac(self, ea: int, size: int, write: bool) -> None:
+        """The DAC comparators for one access: DebugEvent if any armed one matches."""
         regs = self._active_debug
         enables, events = ((booke.DBCR0_DACW, booke.DBSR_DACW) if write
                            else (booke.DBCR0_DACR, booke.DBSR_DACR))
@@ -205,7 +236,7 @@ class Cpu:
     def load(self, ea: int, size: int) -> int:
         """A guest load of ``size`` bytes (big-endian), after the DAC read comparators."""
         if self._dac_armed:
-            self._check_dac(ea, size, False)
+            self.check_dac(ea, size, False)
         if ea + size <= self._ram_size:
             return int.from_bytes(self._ram[ea:ea + size], "big")
         try:
@@ -216,22 +247,21 @@ class Cpu:
     def store(self, ea: int, size: int, value: int) -> None:
         """A guest store of the low ``size`` bytes of ``value``, after the DAC write comparators."""
         if self._dac_armed:
-            self._check_dac(ea, size, True)
+            self.check_dac(ea, size, True)
         if ea + size <= self._ram_size:
             self._ram[ea:ea + size] = (value & _SIZE_MASK[size]).to_bytes(size, "big")
+            if self._code_lines[ea >> _LINE_SHIFT]:
+                self.forget_code(ea, size)
         else:
             try:
                 self.memory.write(ea, size, value & _SIZE_MASK[size])
             except BusError:
                 raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
-        lines = self._code_lines
-        if ea >> _LINE_SHIFT in lines or (ea + size - 1) >> _LINE_SHIFT in lines:
-            self._forget_code(ea, size)
 
     def load_bytes(self, ea: int, length: int) -> bytes:
         """A guest load of ``length`` raw bytes (lmw), compared against the DACs as one access."""
         if self._dac_armed:
-            self._check_dac(ea, length, False)
+            self.check_dac(ea, length, False)
         try:
             return self.memory.read_bytes(ea, length)
         except BusError:
@@ -240,12 +270,12 @@ class Cpu:
     def store_bytes(self, ea: int, data: bytes) -> None:
         """A guest store of raw bytes (stmw, dcbz), compared against the DACs as one access."""
         if self._dac_armed:
-            self._check_dac(ea, len(data), True)
+            self.check_dac(ea, len(data), True)
         try:
             self.memory.write_bytes(ea, data)
         except BusError:
             raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
-        self._forget_code(ea, len(data))
+        self.forget_code(ea, len(data))
 
     # --- debugger access ---------------------------------------------------------------------
     def read_memory(self, addr: int, length: int) -> bytes:
@@ -258,25 +288,39 @@ class Cpu:
             self.memory.write_bytes(addr, data)
         except HaltRequest:
             self._halt_pending = True
-        self._forget_code(addr, len(data))
+        self.forget_code(addr, len(data))
 
     # --- the decode cache ------------------------------------------------------------------
-    def _forget_code(self, addr: int, length: int) -> None:
-        """Drop decoded instructions overlapping ``[addr, addr + length)``."""
+    def forget_code(self, addr: int, length: int) -> None:
+        """Drop decoded instructions and translated blocks overlapping ``[addr, addr + length)``."""
         first, last = addr >> _LINE_SHIFT, (addr + length - 1) >> _LINE_SHIFT
-        if not any(line in self._code_lines for line in range(first, last + 1)):
+        if not any(self._code_lines[first:last + 1]):
             return
         decoded = self._decoded
         for word in range(addr & ~3, addr + length, 4):
             decoded.pop(word, None)
+        for line in range(first, last + 1):
+            for start in self._block_lines.pop(line, ()):
+                self._blocks.pop(start, None)
+        self.code_or_debug_changed = True
 
     def invalidate_code_line(self, ea: int) -> None:
         """icbi: forget the decoded instructions of the cache line holding ``ea``."""
-        self._forget_code(ea & ~(booke.E500MC_CACHE_LINE - 1), booke.E500MC_CACHE_LINE)
+        self.forget_code(ea & ~(booke.E500MC_CACHE_LINE - 1), booke.E500MC_CACHE_LINE)
 
     def _forget_all_code(self) -> None:
         self._decoded.clear()
-        self._code_lines.clear()
+        self._code_lines[:] = bytes(len(self._code_lines))
+        self._drop_blocks()
+
+    def _drop_blocks(self) -> None:
+        self._blocks.clear()
+        self._block_lines.clear()
+        self.code_or_debug_changed = True
+
+    def _mark_code(self, first: int, last: int) -> None:
+        """Flag lines ``first..last`` (and the line before) as holding decoded code."""
+        self._code_lines[first - 1 if first else 0:last + 1] = b"\x01" * (last + 1 - max(first - 1, 0))
 
     def _decode(self, pc: int) -> tuple:
         if pc & 3 or not self.memory.is_ram(pc, 4):
@@ -284,8 +328,30 @@ class Cpu:
         word = self.memory.read(pc, 4)
         entry = (_debug_instruction_hit, ()) if word == self._debug_instruction else decode(word)
         self._decoded[pc] = entry
-        self._code_lines.add(pc >> _LINE_SHIFT)
+        self._mark_code(pc >> _LINE_SHIFT, pc >> _LINE_SHIFT)
         return entry
+
+    def _fetch(self, pc: int) -> tuple | None:
+        """``(word, semantics, args)`` at ``pc`` for the translator, None if not fetchable RAM."""
+        if pc & 3 or not self.memory.is_ram(pc, 4):
+            return None
+        semantics, args = self._decoded.get(pc) or self._decode(pc)
+        return self.memory.read(pc, 4), semantics, args
+
+    def _hot_block(self, pc: int) -> Block:
+        """The block at ``pc``, translated once the interpreter has been there often enough."""
+        heat = self._heat.get(pc, 0)
+        if heat < self.translate_after:
+            self._heat[pc] = heat + 1
+            return INTERPRET
+        block = translate(self._fetch, pc, self._debug_key, self._block_scope)
+        self._blocks[pc] = block
+        if block.run is not None:
+            first, last = pc >> _LINE_SHIFT, (block.end - 1) >> _LINE_SHIFT
+            self._mark_code(first, last)
+            for line in range(first, last + 1):
+                self._block_lines.setdefault(line, []).append(pc)
+        return block
 
     # --- interrupts ------------------------------------------------------------------------
     def deliver_interrupt(self, ivor: int, srr0: int, *, esr: int | None = None,
@@ -335,24 +401,27 @@ class Cpu:
             semantics, args = decoded.get(pc) or self._decode(pc)
             try:
                 next_pc = semantics(self, *args)
-            except GuestInterrupt as irq:
-                self.icount += 1
-                exit = self.deliver_interrupt(irq.ivor, pc if irq.srr0 is None else irq.srr0,
-                                              esr=irq.esr, dear=irq.dear)
+            except (GuestInterrupt, HaltRequest, HostExit) as exc:
+                exit = self._instruction_raised(exc, pc)
                 if exit is not None:
                     return exit, done
-            except HaltRequest:
-                self.icount += 1
-                self.pc = pc + 4
-                return Halted(self.gpr[3] & 0xFF), done
-            except HostExit as stop:
-                return stop.exit, done
             else:
                 self.icount += 1
                 self.pc = pc + 4 if next_pc is None else next_pc
             if self._debug_armed:
                 return None, done
         return None, budget
+
+    def _instruction_raised(self, exc: Exception, pc: int):
+        """Finish the instruction at ``pc`` that raised ``exc`` (not yet counted): enter the
+        interrupt, halt, or stop for the host; the exit or None."""
+        if isinstance(exc, HostExit):
+            return exc.exit
+        self.icount += 1
+        if isinstance(exc, HaltRequest):
+            self.pc = pc + 4
+            return Halted(self.gpr[3] & 0xFF)
+        return self.deliver_interrupt(exc.ivor, pc if exc.srr0 is None else exc.srr0, esr=exc.esr, dear=exc.dear)
 
     def _step_checked(self):
         """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
@@ -390,16 +459,34 @@ class Cpu:
         return self.run(1)
 
     def run(self, max_steps: int):
-        """Execute up to ``max_steps`` instructions; the exit that stopped it, or None."""
+        """Execute up to ``max_steps`` instructions; the exit that stopped it, or None.
+
+        A step is an instruction (possibly entering an interrupt) or a debug event before one."""
         if self._halt_pending:
             return Halted(self.gpr[3] & 0xFF)
         self.debug_registers_changed()
         remaining = max_steps
+        blocks = self._blocks
         while remaining > 0:
-            if self._debug_armed:
-                exit, done = self._step_checked(), 1
+            block = INTERPRET
+            if self.translate_after is not None and not self._ic_armed and self._skip_checks_at is None:
+                block = blocks.get(self.pc) or self._hot_block(self.pc)
+            if not 0 < block.length <= remaining:
+                if self._debug_armed:
+                    exit, done = self._step_checked(), 1
+                else:
+                    exit, done = self._execute(remaining if self.translate_after is None
+                                               else min(remaining, _COLD_STEPS))
             else:
-                exit, done = self._execute(remaining)
+                start = self.icount
+                try:
+                    exit = block.run(self, remaining)
+                except DebugEvent as event:
+                    start -= 1                      # the event is a step, as in _step_checked
+                    exit = self._debug_event(event.bits, before=True)
+                except (GuestInterrupt, HaltRequest, HostExit) as exc:
+                    exit = self._instruction_raised(exc, self.pc)
+                done = self.icount - start
             if exit is not None:
                 return exit
             remaining -= done
