@@ -1,0 +1,211 @@
+"""Translated blocks against the reference interpreter: same state after every run() slice,
+same exits, same debug stops, and coherence when code changes under a translated block."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from gdbstub.guests.build import build_asm, build_guest
+from gdbstub.machine import Machine
+from gdbstub.vcpu import booke
+from gdbstub.vcpu.cpu import Cpu
+from gdbstub.vcpu.exits import Halted
+from gdbstub.vcpu.memory import Memory
+
+from .conftest import HALT, TEST_RAM, load
+
+ROOT = Path(__file__).resolve().parents[2]
+DIFFTEST_GUESTS = ROOT / "tests" / "difftest" / "guests"
+BENCH_GUEST = ROOT / "benchmarks" / "guests" / "bench.c"
+
+
+def state(cpu: Cpu) -> dict:
+    """Everything architected, plus the instruction count and memory."""
+    return {"pc": cpu.pc, "icount": cpu.icount, "gpr": list(cpu.gpr), "fpr": list(cpu.fpr), "cr": cpu.cr,
+            "lr": cpu.lr, "ctr": cpu.ctr, "xer": cpu.xer, "msr": cpu.msr, "fpscr": cpu.fpscr,
+            "sprs": dict(cpu.sprs), "reservation": cpu.reservation, "dbsr": cpu.guest_debug_regs.dbsr,
+            "ram": bytes(cpu.memory.ram)}
+
+
+def pair(make):
+    """Two vCPUs from ``make()``: the interpreter only, and translating from the first visit."""
+    reference, translated = make(), make()
+    reference.translate_after = None
+    translated.translate_after = 0
+    return reference, translated
+
+
+def run_lockstep(reference: Cpu, translated: Cpu, slice_steps: int, max_slices: int = 100_000):
+    """run(slice_steps) on both until an exit; equal state after every slice. The exit."""
+    for _ in range(max_slices):
+        expected, got = reference.run(slice_steps), translated.run(slice_steps)
+        assert got == expected
+        assert state(translated) == state(reference)
+        if expected is not None:
+            return expected
+    raise AssertionError("no exit")
+
+
+def _elf_cpu(elf):
+    return lambda: load(elf).cpu
+
+
+C_GUESTS = ["arith64", "bits", "bytes", "recursion", "float"]
+ASM_GUESTS = ["branches", "carry", "crops", "fpcorner", "interrupts", "memops", "muldiv", "rotate"]
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+@pytest.mark.parametrize("program", C_GUESTS)
+def test_c_guests_match_the_interpreter(program, opt):
+    elf = build_guest([DIFFTEST_GUESTS / "support.c", DIFFTEST_GUESTS / f"{program}.c"], opt=opt,
+                      name=f"{program}{opt}")
+    exit = run_lockstep(*pair(_elf_cpu(elf)), slice_steps=997)
+    assert isinstance(exit, Halted)
+
+
+@pytest.mark.parametrize("program", ASM_GUESTS)
+def test_asm_guests_match_the_interpreter(program):
+    elf = build_guest([DIFFTEST_GUESTS / f"{program}.S"], name=program)
+    run_lockstep(*pair(_elf_cpu(elf)), slice_steps=61)
+
+
+def test_bench_guest_matches_the_interpreter_in_odd_slices():
+    run_lockstep(*pair(_elf_cpu(build_guest([BENCH_GUEST], name="bench"))), slice_steps=1013)
+
+
+# --- debug points through the KVM-style controller -----------------------------------------------
+
+
+def _stops(translate_after, points, resumes=12, step_every=3):
+    machine = Machine(build_guest([BENCH_GUEST], name="bench"), ram_size=TEST_RAM)
+    machine.cpu.translate_after = translate_after
+    symbols = machine.elf.symbols
+    machine.write_memory(symbols["rounds"], (3).to_bytes(4, "big"))
+    for z_type, symbol in points:
+        machine.insert_point(z_type, symbols[symbol], 4)
+    stops = []
+    for n in range(resumes):
+        machine.resume(step=n % step_every == step_every - 1)
+        stop = machine.run_for(60)
+        stops.append((stop, machine.cpu.pc, machine.cpu.icount, list(machine.cpu.gpr)))
+        if stop is None or not hasattr(stop, "signal"):
+            break
+    return stops
+
+
+@pytest.mark.parametrize("points", [
+    [(1, "checkpoint")],
+    [(2, "result")],
+    [(3, "result"), (1, "never_a")],
+    [(4, "result"), (0, "checkpoint"), (1, "main")],
+    [(0, "checkpoint")],
+])
+def test_debug_stops_match_the_interpreter(points):
+    assert _stops(0, points) == _stops(None, points)
+
+
+def test_guest_owned_comparators_on_bare_hardware_match():
+    """host None: the guest's own IAC/DAC set DBSR[IDE] (MSR[DE]=0) and execution goes on."""
+    def make():
+        loaded = load(build_guest([BENCH_GUEST], name="bench"))
+        cpu, symbols = loaded.cpu, loaded.symbols
+        regs = cpu.guest_debug_regs
+        regs.iac[0], regs.dac[0] = symbols["checkpoint"], symbols["result"]
+        regs.dbcr0 = booke.DBCR0_IDM | booke.DBCR0_IAC[0] | booke.DBCR0_DACW[0]
+        cpu.debug_registers_changed()
+        return cpu
+    run_lockstep(*pair(make), slice_steps=5000)
+
+
+# --- code that changes under a translated block ----------------------------------------------------
+
+PATCHING_LOOP = """
+    li      3, 0
+    li      4, 40
+    mtctr   4
+    lis     5, patched@ha
+    addi    5, 5, patched@l
+    lis     6, 0x3863        /* addi 3, 3, 2 */
+    ori     6, 6, 2
+loop:
+patched:
+    addi    3, 3, 1
+    mfctr   7
+    cmpwi   7, 20
+    bne     1f
+    stw     6, 0(5)          /* rewrites the loop body: a store to translated code */
+1:  bdnz    loop
+"""
+
+
+def test_guest_store_to_its_own_translated_code_takes_effect_at_once():
+    reference, translated = pair(lambda: load(build_asm("    .globl _start\n_start:\n" + PATCHING_LOOP + HALT,
+                                                         name="translate-patch")).cpu)
+    run_lockstep(reference, translated, slice_steps=10_000)
+    assert translated.gpr[3] == 21 * 1 + 19 * 2   # ctr 40..20 add 1, then the patched body adds 2
+
+
+def test_debugger_write_replaces_a_translated_block():
+    loaded = load(build_asm("    .globl _start\n_start:\n" + PATCHING_LOOP + HALT, name="translate-patch"))
+    cpu, patched = loaded.cpu, loaded.symbols["patched"]
+    cpu.translate_after = 0
+    cpu.run(30)                                         # the loop is translated and running
+    cpu.write_memory(patched, (0x38630000 | 100).to_bytes(4, "big"))   # addi 3, 3, 100
+    before = cpu.gpr[3]
+    cpu.run(5)                                          # one more pass of the 5-instruction loop
+    assert cpu.gpr[3] == before + 100
+
+
+def test_icount_is_exact_when_a_called_instruction_reads_the_time_base():
+    text = "    li 3, 1\n    li 4, 2\n    add 5, 3, 4\n    mftb 6\n    addi 6, 6, 0\n    mftb 7\n"
+    reference, translated = pair(lambda: load(build_asm("    .globl _start\n_start:\n" + text + HALT,
+                                                         name="translate-tb")).cpu)
+    run_lockstep(reference, translated, slice_steps=100)
+    assert translated.gpr[6] == 3 and translated.gpr[7] == 5
+
+
+# --- random straight-line code -------------------------------------------------------------------
+
+_CODE_AT = 0x1000
+_DATA_AT = 0x8000
+_WORDS = st.one_of(
+    st.integers(0, 0xFFFFFFFF),
+    # D-form integer, logical-immediate, load/store and rotate opcodes with random fields
+    st.builds(lambda op, rest: op << 26 | rest,
+              st.sampled_from([7, 8, 10, 11, 12, 13, 14, 15, 20, 21, 23, 24, 25, 26, 27, 28, 29,
+                               32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45]),
+              st.integers(0, (1 << 26) - 1)),
+    # X/XO-form opcode 31 with the extended opcodes of the integer and load/store families
+    st.builds(lambda xo, fields, rc: 31 << 26 | fields << 11 | xo << 1 | rc,
+              st.sampled_from([0, 8, 10, 11, 23, 24, 26, 28, 32, 40, 55, 60, 75, 87, 104, 119, 124, 136, 138,
+                               151, 183, 200, 202, 215, 232, 234, 235, 247, 266, 279, 284, 311, 316, 339, 343,
+                               375, 407, 412, 439, 444, 459, 467, 476, 491, 536, 792, 824, 922, 954,
+                               522, 778, 747, 971, 1003]),
+              st.integers(0, (1 << 15) - 1), st.integers(0, 1)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(_WORDS, min_size=1, max_size=40),
+       registers=st.lists(st.sampled_from([0, 1, 4, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, _DATA_AT, _DATA_AT + 3])
+                          | st.integers(0, 0xFFFFFFFF), min_size=32, max_size=32),
+       xer=st.sampled_from([0, 0x20000000, 0xE0000000]), slice_steps=st.integers(1, 50))
+def test_random_instruction_sequences_match_the_interpreter(words, registers, xer, slice_steps):
+    code = b"".join(w.to_bytes(4, "big") for w in words) + (0x48000000).to_bytes(4, "big")  # b .
+
+    def make():
+        cpu = Cpu(Memory(0x10000))
+        cpu.write_memory(_CODE_AT, code)
+        cpu.write_memory(_DATA_AT, bytes(range(256)) * 4)
+        cpu.gpr[:] = registers
+        cpu.xer, cpu.pc, cpu.lr, cpu.ctr = xer, _CODE_AT, _CODE_AT + 8, 3
+        return cpu
+    reference, translated = pair(make)
+    for _ in range(3):
+        expected, got = reference.run(slice_steps), translated.run(slice_steps)
+        assert got == expected
+        assert state(translated) == state(reference)
+        if expected is not None:
+            break
