@@ -78,20 +78,19 @@ def test_bench_guest_matches_the_interpreter_in_odd_slices():
 # --- debug points through the KVM-style controller -----------------------------------------------
 
 
-def _stops(translate_after, points, resumes=12, step_every=3):
+def _stops(translate_after, points, resumes=8):
+    """Continue to each stop, then step off it with the points removed, as gdb does."""
     machine = Machine(build_guest([BENCH_GUEST], name="bench"), ram_size=TEST_RAM)
     machine.cpu.translate_after = translate_after
     symbols = machine.elf.symbols
     machine.write_memory(symbols["rounds"], (3).to_bytes(4, "big"))
-    for z_type, symbol in points:
-        machine.insert_point(z_type, symbols[symbol], 4)
     stops = []
-    for n in range(resumes):
-        machine.resume(step=n % step_every == step_every - 1)
-        stop = machine.run_for(60)
-        stops.append((stop, machine.cpu.pc, machine.cpu.icount, list(machine.cpu.gpr)))
-        if stop is None or not hasattr(stop, "signal"):
-            break
+    for _ in range(resumes):
+        for step in (False, True):
+            for z_type, symbol in points:
+                (machine.remove_point if step else machine.insert_point)(z_type, symbols[symbol], 4)
+            machine.resume(step=step)
+            stops.append((machine.run_for(60), machine.cpu.pc, machine.cpu.icount, list(machine.cpu.gpr)))
     return stops
 
 
