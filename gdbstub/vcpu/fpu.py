@@ -70,10 +70,11 @@ class Format(NamedTuple):
     precision: int  # significand bits, implicit bit included
     emin: int
     emax: int
+    rebias: int  # the exponent adjustment of an enabled overflow/underflow
 
 
-DOUBLE = Format(53, -1022, 1023)
-SINGLE = Format(24, -126, 127)
+DOUBLE = Format(53, -1022, 1023, 1536)
+SINGLE = Format(24, -126, 127, 192)
 
 
 class Result(NamedTuple):
@@ -199,21 +200,31 @@ def _overflow(sign: int, mode: int, fmt: Format) -> Result:
     return Result(_encode(sign, (1 << fmt.precision) - 1, fmt.emax - fmt.precision + 1), OX | XX)
 
 
-def round_exact(sign: int, mantissa: int, exponent: int, mode: int, fmt: Format,
+def round_exact(sign: int, mantissa: int, exponent: int, control: int, fmt: Format,
                 sticky: bool = False) -> Result:
     """Round the nonzero exact value ``(-1)**sign * (mantissa + sticky bits) * 2**exponent`` to
-    ``fmt``. Tininess is detected before rounding; UX needs a tiny and inexact result."""
+    ``fmt`` under ``control`` (the FPSCR: RN, OE, UE). Tininess is detected before rounding; UX
+    needs a tiny and inexact result, unless UE=1: then, as with OE=1 for an overflow, the
+    result is the rounded value scaled into range by ``fmt.rebias`` (Power ISA, QEMU)."""
+    mode = control & RN
     top = exponent + mantissa.bit_length() - 1
+    flags = 0
+    if top < fmt.emin and control & UE:
+        exponent += fmt.rebias
+        top += fmt.rebias
+        flags = UX
     lsb = max(top, fmt.emin) - fmt.precision + 1
     kept, inexact = _round_off(sign, mantissa, lsb - exponent, sticky, mode)
     if kept >> fmt.precision:  # rounding carried into a new bit
         kept >>= 1
         lsb += 1
-    if kept and lsb + kept.bit_length() - 1 > fmt.emax:
-        return _overflow(sign, mode, fmt)
-    flags = 0
     if inexact:
-        flags = XX | (UX if top < fmt.emin else 0)
+        flags |= XX | (UX if top < fmt.emin else 0)
+    if kept and lsb + kept.bit_length() - 1 > fmt.emax:
+        if not control & OE:
+            return _overflow(sign, mode, fmt)
+        flags |= OX
+        lsb -= fmt.rebias
     return Result(_encode(sign, kept, lsb), flags)
 
 
@@ -240,33 +251,33 @@ def _exact_sum(sign_a, mant_a, exp_a, sign_b, mant_b, exp_b) -> tuple[int, int, 
     return int(total < 0), abs(total), exponent
 
 
-def _round_sum(a: tuple, b: tuple, mode: int, fmt: Format, negate: int = 0) -> Result:
+def _round_sum(a: tuple, b: tuple, control: int, fmt: Format, negate: int = 0) -> Result:
     """Round the exact sum of two decomposed values, negated first if ``negate``. An exact zero
     keeps the addends' sign if they agree, else it is -0 only when rounding toward minus
     infinity (IEEE 754 6.3)."""
     sign, mantissa, exponent = _exact_sum(*a, *b)
     if mantissa == 0:
-        negative = a[0] if a[0] == b[0] else int(mode == ROUND_DOWN)
+        negative = a[0] if a[0] == b[0] else int(control & RN == ROUND_DOWN)
         return Result((negative ^ negate) << 63, 0)
-    return round_exact(sign ^ negate, mantissa, exponent, mode, fmt)
+    return round_exact(sign ^ negate, mantissa, exponent, control, fmt)
 
 
-def add(a: int, b: int, mode: int, fmt: Format = DOUBLE) -> Result:
+def add(a: int, b: int, control: int, fmt: Format = DOUBLE) -> Result:
     if _any_nan(a, b):
         return _nan_result((a, b), fmt)
     if is_infinity(a) or is_infinity(b):
         if is_infinity(a) and is_infinity(b) and (a ^ b) & SIGN:
             return Result(DEFAULT_NAN, VXISI)
         return Result(a if is_infinity(a) else b, 0)
-    return _round_sum(_decompose(a), _decompose(b), mode, fmt)
+    return _round_sum(_decompose(a), _decompose(b), control, fmt)
 
 
-def subtract(a: int, b: int, mode: int, fmt: Format = DOUBLE) -> Result:
+def subtract(a: int, b: int, control: int, fmt: Format = DOUBLE) -> Result:
     """a - b: a + (-b), where a NaN b propagates with its sign unchanged."""
-    return add(a, b if is_nan(b) else b ^ SIGN, mode, fmt)
+    return add(a, b if is_nan(b) else b ^ SIGN, control, fmt)
 
 
-def multiply(a: int, c: int, mode: int, fmt: Format = DOUBLE) -> Result:
+def multiply(a: int, c: int, control: int, fmt: Format = DOUBLE) -> Result:
     if _any_nan(a, c):
         return _nan_result((a, c), fmt)
     sign = (a ^ c) >> 63
@@ -278,10 +289,10 @@ def multiply(a: int, c: int, mode: int, fmt: Format = DOUBLE) -> Result:
     _, mant_c, exp_c = _decompose(c)
     if mant_a == 0 or mant_c == 0:
         return Result(sign << 63, 0)
-    return round_exact(sign, mant_a * mant_c, exp_a + exp_c, mode, fmt)
+    return round_exact(sign, mant_a * mant_c, exp_a + exp_c, control, fmt)
 
 
-def divide(a: int, b: int, mode: int, fmt: Format = DOUBLE) -> Result:
+def divide(a: int, b: int, control: int, fmt: Format = DOUBLE) -> Result:
     if _any_nan(a, b):
         return _nan_result((a, b), fmt)
     sign = (a ^ b) >> 63
@@ -298,20 +309,21 @@ def divide(a: int, b: int, mode: int, fmt: Format = DOUBLE) -> Result:
     # enough quotient bits that the rounding position lies at least two bits above the sticky bit
     extra = max(0, fmt.precision + 3 + mant_b.bit_length() - mant_a.bit_length())
     quotient, remainder = divmod(mant_a << extra, mant_b)
-    return round_exact(sign, quotient, exp_a - exp_b - extra, mode, fmt, remainder != 0)
+    return round_exact(sign, quotient, exp_a - exp_b - extra, control, fmt, remainder != 0)
 
 
-def multiply_add(a: int, c: int, b: int, mode: int, fmt: Format = DOUBLE, *,
+def multiply_add(a: int, c: int, b: int, control: int, fmt: Format = DOUBLE, *,
                  negate_addend: bool = False, negate_result: bool = False) -> Result:
     """±(a * c ± b) rounded once (fmadd, fmsub, fnmadd, fnmsub). As in QEMU the negation of
-    the result comes before rounding (so it matters in the directed modes); NaNs keep their sign."""
+    the result comes before rounding (so it matters in the directed modes); NaNs keep their
+    sign; ∞ × 0 signals VXIMZ (alone) even when b is a NaN, which is then the result."""
+    if (is_infinity(a) or is_infinity(c)) and (is_zero(a) or is_zero(c)):
+        return Result(_nan_result((b,), fmt).bits if is_nan(b) else DEFAULT_NAN, VXIMZ)
     if _any_nan(a, b, c):
         return _nan_result((a, b, c), fmt)
     if negate_addend:
         b ^= SIGN
     product_sign = (a ^ c) >> 63
-    if (is_infinity(a) or is_infinity(c)) and (is_zero(a) or is_zero(c)):
-        return Result(DEFAULT_NAN, VXIMZ)
     if is_infinity(a) or is_infinity(c):
         if is_infinity(b) and b >> 63 != product_sign:
             return Result(DEFAULT_NAN, VXISI)
@@ -320,20 +332,20 @@ def multiply_add(a: int, c: int, b: int, mode: int, fmt: Format = DOUBLE, *,
         return Result(b ^ (SIGN if negate_result else 0), 0)
     _, mant_a, exp_a = _decompose(a)
     _, mant_c, exp_c = _decompose(c)
-    return _round_sum((product_sign, mant_a * mant_c, exp_a + exp_c), _decompose(b), mode, fmt,
+    return _round_sum((product_sign, mant_a * mant_c, exp_a + exp_c), _decompose(b), control, fmt,
                       int(negate_result))
 
 
-def round_to_single(b: int, mode: int) -> Result:
+def round_to_single(b: int, control: int) -> Result:
     """frsp: ``b`` rounded to single precision (kept in double format)."""
     if is_nan(b):
         return _nan_result((b,), SINGLE)
     if is_infinity(b) or is_zero(b):
         return Result(b, 0)
-    return round_exact(*_decompose(b), mode, SINGLE)
+    return round_exact(*_decompose(b), control, SINGLE)
 
 
-def square_root(b: int, mode: int, fmt: Format = DOUBLE) -> Result:
+def square_root(b: int, control: int, fmt: Format = DOUBLE) -> Result:
     if is_nan(b):
         return _nan_result((b,), fmt)
     if is_zero(b):
@@ -345,10 +357,10 @@ def square_root(b: int, mode: int, fmt: Format = DOUBLE) -> Result:
     _, mantissa, exponent = _decompose(b)
     extra = 2 * fmt.precision + 4 + (exponent & 1)  # an even exponent, and enough root bits
     root = math.isqrt(mantissa << extra)
-    return round_exact(0, root, (exponent - extra) // 2, mode, fmt, root * root != mantissa << extra)
+    return round_exact(0, root, (exponent - extra) // 2, control, fmt, root * root != mantissa << extra)
 
 
-def to_int32(b: int, mode: int) -> Result:
+def to_int32(b: int, control: int) -> Result:
     """fctiw/fctiwz: the word in the low half, sign-extended as QEMU leaves it; NaN or out of
     range: VXCVI (with VXSNAN for a signalling NaN) and 0x80000000 / the saturated bound."""
     if is_nan(b):
@@ -358,7 +370,7 @@ def to_int32(b: int, mode: int) -> Result:
         value, inexact = 1 << 32, False
     else:
         _, mantissa, exponent = _decompose(b)
-        value, inexact = _round_off(sign, mantissa, -exponent, False, mode)
+        value, inexact = _round_off(sign, mantissa, -exponent, False, control & RN)
     signed = -value if sign else value
     if not -(1 << 31) <= signed < 1 << 31:
         return Result(0xFFFFFFFF80000000 if sign else 0x7FFFFFFF, VXCVI)

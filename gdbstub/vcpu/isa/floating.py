@@ -62,15 +62,11 @@ def _complete(cpu, frt, result, rc, sets_fprf=True) -> None:
     _record_cr1(cpu, rc)
 
 
-def _rounding(cpu) -> int:
-    return cpu.fpscr & fpu.RN
-
-
 # --- A-form arithmetic: one registration per (opcode 63 double, opcode 59 single) pair -----------
 
 
 def _register_arith(name, xo, operands, compute, unused):
-    """``operands(cpu, fra, frb, frc)`` picks the inputs, ``compute(*inputs, mode, fmt)`` returns
+    """``operands(cpu, fra, frb, frc)`` picks the inputs, ``compute(*inputs, fpscr, fmt)`` returns
     an ``fpu.Result``; ``unused`` is the index (in fra, frb, frc) of a field that must be zero,
     or None (QEMU treats a nonzero one as an invalid form)."""
     for opcode, fmt, suffix in ((63, fpu.DOUBLE, ""), (59, fpu.SINGLE, "s")):
@@ -79,7 +75,7 @@ def _register_arith(name, xo, operands, compute, unused):
             if unused is not None and (fra, frb, frc)[unused]:
                 raise illegal()
             _require_fp(cpu)
-            _complete(cpu, frt, compute(*operands(cpu, fra, frb, frc), _rounding(cpu), fmt), rc)
+            _complete(cpu, frt, compute(*operands(cpu, fra, frb, frc), cpu.fpscr, fmt), rc)
         semantics.__name__ = name + suffix
 
 
@@ -96,8 +92,8 @@ def _a_c_b(cpu, fra, frb, frc):
 
 
 def _fused(negate_addend, negate_result):
-    def compute(a, c, b, mode, fmt):
-        return fpu.multiply_add(a, c, b, mode, fmt, negate_addend=negate_addend, negate_result=negate_result)
+    def compute(a, c, b, control, fmt):
+        return fpu.multiply_add(a, c, b, control, fmt, negate_addend=negate_addend, negate_result=negate_result)
     return compute
 
 
@@ -125,7 +121,7 @@ def _require_estimate_form(cpu, fra, frc):
 def fres(cpu, frt, fra, frb, frc, rc):
     """The estimate is the single-precision quotient 1/frB; 1/±0 gives ±0.5 with ZE=0, as in QEMU."""
     _require_estimate_form(cpu, fra, frc)
-    bits, flags = fpu.divide(fpu.ONE, cpu.fpr[frb], _rounding(cpu), fpu.SINGLE)
+    bits, flags = fpu.divide(fpu.ONE, cpu.fpr[frb], cpu.fpscr, fpu.SINGLE)
     if flags & fpu.ZX:
         bits = (cpu.fpr[frb] & fpu.SIGN) | 0x3FE0000000000000
     _complete(cpu, frt, fpu.Result(bits, flags), rc)
@@ -135,9 +131,8 @@ def fres(cpu, frt, fra, frb, frc, rc):
 def frsqrte(cpu, frt, fra, frb, frc, rc):
     """The estimate is 1/sqrt(frB) in double precision, rounded twice as QEMU computes it."""
     _require_estimate_form(cpu, fra, frc)
-    mode = _rounding(cpu)
-    root, root_flags = fpu.square_root(cpu.fpr[frb], mode)
-    bits, flags = fpu.divide(fpu.ONE, root, mode)
+    root, root_flags = fpu.square_root(cpu.fpr[frb], cpu.fpscr)
+    bits, flags = fpu.divide(fpu.ONE, root, cpu.fpscr)
     _complete(cpu, frt, fpu.Result(bits, root_flags | flags), rc)
 
 
@@ -164,11 +159,11 @@ def _register_move(name, xo, transform):
 
 
 def _register_rounding(name, xo, compute, sets_fprf):
-    """frsp, fctiw, fctiwz: frT = compute(frB bits, rounding mode), an ``fpu.Result``."""
+    """frsp, fctiw, fctiwz: frT = compute(frB bits, FPSCR), an ``fpu.Result``."""
     @instruction(name, 63, xo, form=X)
     def semantics(cpu, frt, ra, frb, rc):
         _require_fp(cpu)
-        _complete(cpu, frt, compute(cpu.fpr[frb], _rounding(cpu)), rc, sets_fprf)
+        _complete(cpu, frt, compute(cpu.fpr[frb], cpu.fpscr), rc, sets_fprf)
     semantics.__name__ = name
 
 
@@ -181,7 +176,7 @@ for _name, _xo, _transform in (
 
 _register_rounding("frsp", 12, fpu.round_to_single, True)
 _register_rounding("fctiw", 14, fpu.to_int32, False)
-_register_rounding("fctiwz", 15, lambda b, mode: fpu.to_int32(b, fpu.ROUND_ZERO), False)
+_register_rounding("fctiwz", 15, lambda b, control: fpu.to_int32(b, fpu.ROUND_ZERO), False)
 
 
 # --- compares ----------------------------------------------------------------------------------------
