@@ -22,6 +22,7 @@ from .translate import INTERPRET, NO_DEBUG, Block, DebugKey, translate
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _LINE_SHIFT = 6  # decode-cache bookkeeping granule: the 64-byte cache line
 _COLD_STEPS = 16  # instructions interpreted at a time where no block is translated yet
+_NO_BLOCK = object()  # run(): no translated block fits at the PC, the interpreter goes on
 
 # Interrupt classes: (save/restore registers, MSR bits kept on entry). Base class otherwise.
 _BASE_CLASS = (booke.SPR_SRR0, booke.SPR_SRR1, booke.MSR_CE | booke.MSR_ME | booke.MSR_DE)
@@ -461,32 +462,40 @@ class Cpu:
     def run(self, max_steps: int):
         """Execute up to ``max_steps`` instructions; the exit that stopped it, or None.
 
-        A step is an instruction (possibly entering an interrupt) or a debug event before one."""
+        A step is an instruction (possibly entering an interrupt) or a debug event before one.
+        Translated blocks run while they fit in the budget; the interpreter takes the rest."""
         if self._halt_pending:
             return Halted(self.gpr[3] & 0xFF)
         self.debug_registers_changed()
         remaining = max_steps
         blocks = self._blocks
         while remaining > 0:
-            block = INTERPRET
-            if self.translate_after is not None and not self._ic_armed and self._skip_checks_at is None:
-                block = blocks.get(self.pc) or self._hot_block(self.pc)
-            if not 0 < block.length <= remaining:
-                if self._debug_armed:
-                    exit, done = self._step_checked(), 1
-                else:
-                    exit, done = self._execute(remaining if self.translate_after is None
-                                               else min(remaining, _COLD_STEPS))
-            else:
+            if self.translate_after is not None and self._skip_checks_at is None:
                 start = self.icount
+                limit = start + remaining
                 try:
-                    exit = block.run(self, remaining)
+                    while not self._ic_armed:
+                        run, length, _ = blocks.get(self.pc) or self._hot_block(self.pc)
+                        if run is None or self.icount + length > limit:
+                            break
+                        run(self, limit - self.icount)
                 except DebugEvent as event:
                     start -= 1                      # the event is a step, as in _step_checked
                     exit = self._debug_event(event.bits, before=True)
                 except (GuestInterrupt, HaltRequest, HostExit) as exc:
                     exit = self._instruction_raised(exc, self.pc)
-                done = self.icount - start
+                else:
+                    exit = _NO_BLOCK
+                if exit is not None and exit is not _NO_BLOCK:
+                    return exit
+                remaining -= self.icount - start
+                if exit is None or remaining <= 0:
+                    continue
+            if self._debug_armed:
+                exit, done = self._step_checked(), 1
+            else:
+                exit, done = self._execute(remaining if self.translate_after is None
+                                           else min(remaining, _COLD_STEPS))
             if exit is not None:
                 return exit
             remaining -= done

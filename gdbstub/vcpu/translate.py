@@ -1,11 +1,12 @@
 """Block translation: straight-line guest code compiled into one Python function.
 
-``translate(cpu, pc, debug)`` decodes instructions from ``pc`` up to a branch (or 64
-instructions) and emits Python source for them, which ``compile()`` turns into a function
+``translate(fetch, pc, debug, namespace)`` decodes instructions from ``pc`` up to an
+unconditional branch (or 64 instructions; a conditional branch exits when taken and the
+block goes on with the fall-through path) and emits Python source for them, which ``compile()`` turns into a function
 ``block(cpu, left)``. Common integer instructions, loads/stores and branches get inline code;
 every other instruction (whatever family registered it) is a call of its semantics function
-with its decoded fields, so the block stays generic over the instruction table. A block
-whose last instruction branches back to its own start loops while ``left`` allows.
+with its decoded fields, so the block stays generic over the instruction table. A branch
+back to the block's own start loops inside the function while ``left`` allows.
 
 The block keeps the interpreter's contract exactly:
 
@@ -50,7 +51,8 @@ NO_DEBUG = DebugKey()
 
 
 class Block(NamedTuple):
-    """A translated block: ``run(cpu, left)`` executes ``length`` instructions (more if it loops)."""
+    """A translated block: ``run(cpu, left)`` executes at most ``length`` instructions per pass
+    and loops only while ``left`` has room for another full pass."""
     run: Callable | None
     length: int
     end: int          # address after the last instruction
@@ -282,8 +284,9 @@ class _Emitter:
         self.emit(lines)
         return True
 
-    def branch(self, index: int, pc: int, name: str, fields: tuple) -> bool:
-        """Inline b/bc/bclr/bcctr, ending the block; False for an invalid bcctr."""
+    def branch(self, index: int, pc: int, name: str, fields: tuple) -> bool | None:
+        """Inline b/bc/bclr/bcctr: True when it ends the block (always taken), False when
+        translation goes on with the not-taken path, None for an invalid bcctr."""
         if name == "b":
             offset, aa, lk = fields
             conditions, target = [], f"{(offset if aa else pc + offset) & M32:#x}"
@@ -291,7 +294,7 @@ class _Emitter:
             bo, bi = fields[0], fields[1]
             lk = fields[-1]
             if name == "bcctr" and not bo & 4:
-                return False
+                return None
             lines = []
             if name == "bc":
                 target = f"{(fields[2] if fields[3] else pc + fields[2]) & M32:#x}"
@@ -308,25 +311,22 @@ class _Emitter:
             self.emit(lines)
         if lk:
             self.emit([f"cpu.lr = {pc + 4:#x}"])
-        condition = " and ".join(conditions) or "True"
         if target == f"{self.start:#x}":
             self.loops = True
-            length = index + 1
-            self.emit([f"if {condition}:"])
-            self.emit([f"cpu.icount += {length - self.synced}", f"left -= {length}",
-                       f"if left >= {length}:", "    continue",
-                       f"cpu.pc = {self.start:#x}", "return"], 1)
-            if conditions:
-                self.emit(self.exit_lines(index, f"{pc + 4:#x}"))
-        elif conditions:
-            self.emit(self.exit_lines(index, f"{target} if {condition} else {pc + 4:#x}"))
+            taken = [f"cpu.icount += {index + 1 - self.synced}", f"left -= {index + 1}",
+                     "if left >= length:", "    continue", f"cpu.pc = {self.start:#x}", "return"]
         else:
-            self.emit(self.exit_lines(index, target))
-        return True
+            taken = self.exit_lines(index, target)
+        if not conditions:
+            self.emit(taken)
+            return True
+        self.emit([f"if {' and '.join(conditions)}:"])
+        self.emit(taken, 1)
+        return False
 
-    def source(self) -> str:
+    def source(self, length: int) -> str:
         indent = "    " * (3 if self.loops else 2)
-        head = ["def block(cpu, left):", "    g = cpu.gpr", "    n = 0", "    try:"]
+        head = ["def block(cpu, left):", "    g = cpu.gpr", "    n = 0", f"    length = {length}", "    try:"]
         if self.loops:
             head.append("        while True:")
         deltas = tuple(self.deltas.get(i, 0) for i in range(max(self.deltas, default=0) + 1))
@@ -358,8 +358,8 @@ def translate(fetch: Callable, start: int, debug: DebugKey, namespace: dict) -> 
             emitter.emit(lines)
         elif name in _ACCESS_FORMS and emitter.access(index, addr, name, args):
             pass
-        elif name in _BRANCHES and emitter.branch(index, addr, name, args):
-            ended = branched = True
+        elif name in _BRANCHES and (taken := emitter.branch(index, addr, name, args)) is not None:
+            ended = branched = taken
         else:
             emitter.call(index, addr, semantics, args)
             ended = not known       # an illegal word or the debug instruction
@@ -369,5 +369,5 @@ def translate(fetch: Callable, start: int, debug: DebugKey, namespace: dict) -> 
         emitter.emit(emitter.exit_lines(index - 1, f"{addr:#x}"))
     scope = {**namespace, **emitter.constants, "pack2": _HALF.pack_into, "pack4": _WORD.pack_into,
              "unpack2": _HALF.unpack_from, "unpack4": _WORD.unpack_from}
-    exec(compile(emitter.source(), f"<block {start:#010x}>", "exec"), scope)
+    exec(compile(emitter.source(index), f"<block {start:#010x}>", "exec"), scope)
     return Block(scope["block"], index, addr)
