@@ -162,13 +162,15 @@ def _decompose(bits: int) -> tuple[int, int, int]:
 
 
 def _encode(sign: int, mantissa: int, exponent: int) -> int:
-    """The double holding ``mantissa * 2**exponent`` exactly (it must be representable)."""
+    """The double holding ``mantissa * 2**exponent``, exactly when representable; bits below
+    2**-1074 (only an underflow-adjusted single result reaches them) are dropped."""
     if mantissa == 0:
         return sign << 63
     length = mantissa.bit_length()
     top = exponent + length - 1
     if top < -1022:
-        return sign << 63 | mantissa << (exponent + 1074)
+        shift = exponent + 1074
+        return sign << 63 | (mantissa << shift if shift >= 0 else mantissa >> -shift)
     return sign << 63 | (top + 1023) << 52 | (mantissa << (53 - length)) & FRAC_MASK
 
 
@@ -213,7 +215,9 @@ def round_exact(sign: int, mantissa: int, exponent: int, control: int, fmt: Form
         exponent += fmt.rebias
         top += fmt.rebias
         flags = UX
-    lsb = max(top, fmt.emin) - fmt.precision + 1
+        lsb = top - fmt.precision + 1
+    else:
+        lsb = max(top, fmt.emin) - fmt.precision + 1
     kept, inexact = _round_off(sign, mantissa, lsb - exponent, sticky, mode)
     if kept >> fmt.precision:  # rounding carried into a new bit
         kept >>= 1
@@ -246,8 +250,9 @@ def _any_nan(*operands: int) -> bool:
 
 def _exact_sum(sign_a, mant_a, exp_a, sign_b, mant_b, exp_b) -> tuple[int, int, int]:
     exponent = min(exp_a, exp_b)
-    total = ((-1) ** sign_a * (mant_a << (exp_a - exponent))
-             + (-1) ** sign_b * (mant_b << (exp_b - exponent)))
+    a = mant_a << (exp_a - exponent)
+    b = mant_b << (exp_b - exponent)
+    total = (-a if sign_a else a) + (-b if sign_b else b)
     return int(total < 0), abs(total), exponent
 
 
@@ -263,9 +268,9 @@ def _round_sum(a: tuple, b: tuple, control: int, fmt: Format, negate: int = 0) -
 
 
 def add(a: int, b: int, control: int, fmt: Format = DOUBLE) -> Result:
-    if _any_nan(a, b):
-        return _nan_result((a, b), fmt)
-    if is_infinity(a) or is_infinity(b):
+    if a & EXP_MASK == EXP_MASK or b & EXP_MASK == EXP_MASK:  # an infinity or a NaN
+        if _any_nan(a, b):
+            return _nan_result((a, b), fmt)
         if is_infinity(a) and is_infinity(b) and (a ^ b) & SIGN:
             return Result(DEFAULT_NAN, VXISI)
         return Result(a if is_infinity(a) else b, 0)
@@ -278,10 +283,10 @@ def subtract(a: int, b: int, control: int, fmt: Format = DOUBLE) -> Result:
 
 
 def multiply(a: int, c: int, control: int, fmt: Format = DOUBLE) -> Result:
-    if _any_nan(a, c):
-        return _nan_result((a, c), fmt)
     sign = (a ^ c) >> 63
-    if is_infinity(a) or is_infinity(c):
+    if a & EXP_MASK == EXP_MASK or c & EXP_MASK == EXP_MASK:
+        if _any_nan(a, c):
+            return _nan_result((a, c), fmt)
         if is_zero(a) or is_zero(c):
             return Result(DEFAULT_NAN, VXIMZ)
         return Result(sign << 63 | INFINITY, 0)
@@ -293,12 +298,12 @@ def multiply(a: int, c: int, control: int, fmt: Format = DOUBLE) -> Result:
 
 
 def divide(a: int, b: int, control: int, fmt: Format = DOUBLE) -> Result:
-    if _any_nan(a, b):
-        return _nan_result((a, b), fmt)
     sign = (a ^ b) >> 63
-    if is_infinity(a):
-        return Result(DEFAULT_NAN, VXIDI) if is_infinity(b) else Result(sign << 63 | INFINITY, 0)
-    if is_infinity(b):
+    if a & EXP_MASK == EXP_MASK or b & EXP_MASK == EXP_MASK:
+        if _any_nan(a, b):
+            return _nan_result((a, b), fmt)
+        if is_infinity(a):
+            return Result(DEFAULT_NAN, VXIDI) if is_infinity(b) else Result(sign << 63 | INFINITY, 0)
         return Result(sign << 63, 0)
     _, mant_a, exp_a = _decompose(a)
     _, mant_b, exp_b = _decompose(b)

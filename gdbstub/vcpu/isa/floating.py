@@ -183,8 +183,8 @@ _register_rounding("fctiwz", 15, lambda b, control: fpu.to_int32(b, fpu.ROUND_ZE
 
 
 def _register_compare(name, xo, ordered):
-    """CR field BF and FPCC get FL/FG/FE/FU; NaN operands signal VXSNAN (and VXVC if ordered)
-    after the CR field is written."""
+    """CR field BF and FPCC get FL/FG/FE/FU; NaN operands then signal VXSNAN (and VXVC, with
+    FPRF[C], if ordered); FI is cleared."""
     @instruction(name, 63, xo, form=X)
     def semantics(cpu, bf, fra, frb, rc):
         _require_fp(cpu)
@@ -193,8 +193,12 @@ def _register_compare(name, xo, ordered):
         set_cr_field(cpu, bf >> 2, code)
         if flags & fpu.VXVC:
             cpu.fpscr |= fpu.FPRF_C
-        _signal_invalid(cpu, flags)
-        _signal_status(cpu, 0)
+        cpu.fpscr = fpu.signal_invalid(cpu.fpscr, flags)
+        interrupt = fpu.invalid_enabled(cpu.fpscr, flags) and cpu.msr & _FE
+        if not (interrupt and flags & fpu.VXSNAN):
+            cpu.fpscr &= ~fpu.FI  # QEMU's status check, which an enabled VXSNAN preempts
+        if interrupt:
+            raise _program_fp()
     semantics.__name__ = name
 
 
