@@ -27,6 +27,7 @@ Only portable Python is generated (no bytecode tricks), so it runs on PyPy as we
 """
 from __future__ import annotations
 
+import re
 import struct
 from typing import Callable, NamedTuple
 
@@ -82,10 +83,15 @@ def _carry(condition: str) -> list[str]:
 
 
 def _compare(field: int, a: str, b: str) -> list[str]:
+    """LT/GT/EQ go to the local ``f<field>`` too, for the branches that test them."""
     shift = 28 - 4 * field
     keep = ~(0xF << shift) & M32
-    return [f"a = {a}", f"b = {b}",
-            f"cpu.cr = cpu.cr & {keep:#x} | ((8 if a < b else 4 if a > b else 2) | cpu.xer >> 31) << {shift}"]
+    lines = [f"a = {a}"]
+    if not b.lstrip("-").isdigit():
+        lines.append(f"b = {b}")
+        b = "b"
+    return lines + [f"f{field} = 8 if a < {b} else 4 if a > {b} else 2",
+                    f"cpu.cr = cpu.cr & {keep:#x} | (f{field} | cpu.xer >> 31) << {shift}"]
 
 
 # --- integer instructions: name -> emitter(fields) -> source lines, or None to call --------------
@@ -204,6 +210,9 @@ _ACCESSES = {"lbz": (1, False, False), "lhz": (2, False, False), "lha": (2, Fals
 _ACCESS_FORMS = {name + suffix: (name, suffix) for name in _ACCESSES for suffix in ("", "u", "x", "ux")}
 
 
+_CR_FROM_COMPARE = re.compile(r"\(f(\d) \|")
+
+
 class _Emitter:
     """Source lines of one block being built."""
 
@@ -215,6 +224,7 @@ class _Emitter:
         self.deltas: dict[int, int] = {}   # instruction that may raise -> icount it still lacks
         self.constants: dict[str, object] = {}
         self.loops = False
+        self.compared: set[int] = set()    # CR fields whose f<field> local is current here
 
     def may_raise(self, index: int) -> None:
         """Mark instruction ``index``: an exception from here on leaves it at this address."""
@@ -222,7 +232,14 @@ class _Emitter:
         self.deltas[index] = index - self.synced
 
     def emit(self, lines, indent: int = 0) -> None:
-        self.lines.extend("    " * indent + line for line in lines)
+        for line in lines:
+            if "cpu.cr =" in line:
+                compare = _CR_FROM_COMPARE.search(line)
+                if compare:
+                    self.compared.add(int(compare[1]))
+                else:
+                    self.compared.clear()
+            self.lines.append("    " * indent + line)
 
     def exit_lines(self, index: int, pc_expr: str) -> list[str]:
         """Leave after instruction ``index`` completed, continuing at ``pc_expr``."""
@@ -243,6 +260,7 @@ class _Emitter:
         self.constants[name] = semantics
         self.sync(index)
         self.may_raise(index)
+        self.compared.clear()
         self.emit([f"cpu.pc = {pc:#x}", f"r = {name}(cpu{''.join(f', {a!r}' for a in args)})",
                    "if r is not None or cpu.code_or_debug_changed:"])
         self.emit(["cpu.code_or_debug_changed = False", "cpu.icount += 1",
@@ -306,7 +324,8 @@ class _Emitter:
                 lines.append("cpu.ctr = c = (cpu.ctr - 1) & 0xFFFFFFFF")
                 conditions.append("c == 0" if bo & 2 else "c != 0")
             if not bo & 0x10:
-                bit = f"cpu.cr >> {31 - bi} & 1"
+                fused = bi >> 2 in self.compared and bi & 3 != 3     # LT, GT or EQ of a compare
+                bit = f"f{bi >> 2} & {8 >> (bi & 3)}" if fused else f"cpu.cr >> {31 - bi} & 1"
                 conditions.append(bit if bo & 8 else f"not {bit}")
             self.emit(lines)
         if lk:
