@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -414,3 +415,62 @@ def test_unhandled_enabled_exception_is_sigfpe(asm):
     exit = loaded.run_to()
     assert exit == Fault(signal.SIGFPE, loaded.symbols["bad"],
                          "unhandled program interrupt (floating-point enabled exception)")
+
+
+# --- a C guest ------------------------------------------------------------------------------------
+
+GUEST = Path(__file__).resolve().parent / "guests" / "fpmath.c"
+
+
+def f32(value: float) -> float:
+    """``value`` rounded to single precision (to nearest, as the guest's default mode)."""
+    return struct.unpack(">f", struct.pack(">f", value))[0]
+
+
+def _fpmath_expected():
+    """What guests/fpmath.c stores in dout (double bits), fout (float bits) and iout."""
+    din = [2.0, 10.0, 0.1, 12345.678, 1e-300, 7e300, -3.75, 2147483000.5]
+    fin = [f32(value) for value in (3.0, 0.1, -7.5, 1e-30, 16777217.0, 2.5)]
+    iin = [0, 1, -1, 2147483647, -2147483648, 1000003, -77]
+    dout, fout, iout = [], [], []
+    for i, x in enumerate(din):
+        guess = x if x > 1.0 else 1.0
+        if x > 0:
+            for _ in range(30):
+                guess = 0.5 * (guess + x / guess)
+            dout.append(guess)
+        dout.append(x / 3.0 - x * 0.3)
+        if -2147483648.0 < x < 2147483648.0:
+            iout.append(int(x))
+        if -3e38 < x < 3e38:
+            fout.append(f32(x))
+        y = din[(i + 1) % len(din)]
+        iout.append((x < y) | (x == y) << 1 | (x > y) << 2 | (x <= y) << 3)
+    float_sum = double_sum = 0.0
+    for n in range(1, 201):
+        float_sum = f32(float_sum + f32(1.0 / n))
+        double_sum += 1.0 / n
+    fout.append(float_sum)
+    dout.append(double_sum)
+    for i, a in enumerate(fin):
+        b = fin[(i + 1) % len(fin)]
+        fout += [f32(a * b), f32(a / b), f32(a - b)]
+        dout.append(a + b)
+    for value in iin:
+        dout.append(value / 7.0)
+        fout.append(f32(float(value)))
+    iout.append(8)                                      # only nan != nan holds
+    dout += [-0.0, float("-inf")]
+    return ([bits(value) for value in dout], [struct.unpack(">I", struct.pack(">f", value))[0] for value in fout],
+            [value & 0xFFFFFFFF for value in iout])
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_c_guest_float_and_double_results(c_guest, opt):
+    exit, loaded = c_guest(GUEST.read_text(), opt)
+    dout, fout, iout = _fpmath_expected()
+    assert exit.status == (len(dout) + len(fout) + len(iout)) & 0xFF
+    got_d = [loaded.word("dout", 2 * n) << 32 | loaded.word("dout", 2 * n + 1) for n in range(len(dout))]
+    assert [hex(value) for value in got_d] == [hex(value) for value in dout]
+    assert [hex(loaded.word("fout", n)) for n in range(len(fout))] == [hex(value) for value in fout]
+    assert [loaded.word("iout", n) for n in range(len(iout))] == iout
