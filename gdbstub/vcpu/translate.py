@@ -294,9 +294,10 @@ class _Emitter:
             lines += ["    " + line for line in body]
             lines += ["else:", f"    cpu.store(ea, {size}, {value})"] + ([f"    g[{ra}] = ea"] if update else [])
         else:
-            read = "ram[ea]" if size == 1 else f"unpack{size}(ram, ea)[0]"
-            lines += [f"    v = {read}", "else:", f"    v = cpu.load(ea, {size})"]
-            lines.append(f"g[{reg}] = {(_signed_sized('v', size)) if signed else 'v'}")
+            fast, slow = "ram[ea]" if size == 1 else f"unpack{size}(ram, ea)[0]", f"cpu.load(ea, {size})"
+            if signed:
+                fast, slow = _signed_sized(fast, size), _signed_sized(slow, size)
+            lines += [f"    g[{reg}] = {fast}", "else:", f"    g[{reg}] = {slow}"]
             lines += [f"g[{ra}] = ea"] if update else []
         self.may_raise(index)
         self.emit(lines)
