@@ -135,6 +135,8 @@ def _logical(name, rs, ra, rb, rc):
 
 def _logical_immediate(name, rs, ra, ui):
     op, shift = _LOGICAL_IMMEDIATE[name]
+    if ui == 0 and rs == ra and op != "&":
+        return []                       # nop (ori 0,0,0) and the like
     lines = [f"g[{ra}] = r = g[{rs}] {op} {ui << shift:#x}"]
     return lines + (_record("r") if name.endswith(".") else [])
 
@@ -168,23 +170,26 @@ def _srawi(name, rs, ra, sh, rc):
 def _multiply(name, rt, ra, rb, oe, rc):
     if oe:
         return None
-    product = (f"{_signed(f'g[{ra}]')} * {_signed(f'g[{rb}]')}" if name == "mullw"
-               else f"(g[{ra}] * g[{rb}]) >> 32")
+    # the low word of a product does not depend on the operands' signedness
+    product = f"g[{ra}] * g[{rb}]" if name == "mullw" else f"(g[{ra}] * g[{rb}]) >> 32"
     return [f"g[{rt}] = r = ({product}) & 0xFFFFFFFF"] + (_record("r") if rc else [])
 
 
 def _mulli(name, rt, ra, si):
-    return [f"g[{rt}] = ({_signed(f'g[{ra}]')} * {si}) & 0xFFFFFFFF"]
+    return [f"g[{rt}] = (g[{ra}] * {si}) & 0xFFFFFFFF"]
 
 
 def _cmp(name, bf_l, ra, rb, rc):
+    """Signed compares compare the operands with their sign bits flipped."""
     if name == "cmp":
-        return _compare(bf_l >> 2, _signed(f"g[{ra}]"), _signed(f"g[{rb}]"))
+        return _compare(bf_l >> 2, f"g[{ra}] ^ 0x80000000", f"g[{rb}] ^ 0x80000000")
     return _compare(bf_l >> 2, f"g[{ra}]", f"g[{rb}]")
 
 
 def _cmp_immediate(name, bf_l, ra, imm):
-    return _compare(bf_l >> 2, _signed(f"g[{ra}]") if name == "cmpi" else f"g[{ra}]", str(imm))
+    if name == "cmpi":
+        return _compare(bf_l >> 2, f"g[{ra}] ^ 0x80000000", str(imm + 0x80000000))
+    return _compare(bf_l >> 2, f"g[{ra}]", str(imm))
 
 
 def _move_spr(name, reg, spr):
