@@ -82,10 +82,6 @@ class Result(NamedTuple):
     flags: int
 
 
-def to_bits(value: float) -> int:
-    return struct.unpack(">Q", struct.pack(">d", value))[0]
-
-
 def from_bits(bits: int) -> float:
     return struct.unpack(">d", struct.pack(">Q", bits))[0]
 

@@ -119,7 +119,8 @@ def _require_estimate_form(cpu, fra, frc):
 
 @instruction("fres", 59, 24, form=A)
 def fres(cpu, frt, fra, frb, frc, rc):
-    """The estimate is the single-precision quotient 1/frB; 1/±0 gives ±0.5 with ZE=0, as in QEMU."""
+    """The estimate is the single-precision quotient 1/frB; 1/±0 gives ±0.5 (QEMU's value; the
+    ISA's is ±infinity) along with ZX."""
     _require_estimate_form(cpu, fra, frc)
     bits, flags = fpu.divide(fpu.ONE, cpu.fpr[frb], cpu.fpscr, fpu.SINGLE)
     if flags & fpu.ZX:
