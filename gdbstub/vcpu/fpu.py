@@ -17,34 +17,13 @@ import math
 import struct
 from typing import NamedTuple
 
-# --- FPSCR bits (32-bit register, bit 0 = MSB) ----------------------------------------------------
-FX = 1 << 31
-FEX = 1 << 30
-VX = 1 << 29
-OX = 1 << 28
-UX = 1 << 27
-ZX = 1 << 26
-XX = 1 << 25
-VXSNAN = 1 << 24
-VXISI = 1 << 23
-VXIDI = 1 << 22
-VXZDZ = 1 << 21
-VXIMZ = 1 << 20
-VXVC = 1 << 19
-FR = 1 << 18
-FI = 1 << 17
-FPRF_SHIFT = 12
+# --- FPSCR bits: the mask of bit n in the ISA's numbering (bit 0 = MSB) is 1 << (31 - n) ------------
+FX, FEX, VX, OX, UX, ZX, XX, VXSNAN, VXISI, VXIDI, VXZDZ, VXIMZ, VXVC, FR, FI = (1 << (31 - n) for n in range(15))
+VXSOFT, VXSQRT, VXCVI, VE, OE, UE, ZE, XE = (1 << (31 - n) for n in range(21, 29))
+FPRF_SHIFT = 12  # FPRF is bits 15-19: C, then FPCC = FL, FG, FE, FU
 FPRF = 0x1F << FPRF_SHIFT
 FPCC = 0xF << FPRF_SHIFT
 FPRF_C = 0x10 << FPRF_SHIFT
-VXSOFT = 1 << 10
-VXSQRT = 1 << 9
-VXCVI = 1 << 8
-VE = 1 << 7
-OE = 1 << 6
-UE = 1 << 5
-ZE = 1 << 4
-XE = 1 << 3
 RN = 3
 
 VX_ALL = VXSNAN | VXISI | VXIDI | VXZDZ | VXIMZ | VXVC | VXSOFT | VXSQRT | VXCVI
