@@ -137,16 +137,22 @@ def _decompose(bits: int) -> tuple[int, int, int]:
 
 
 def _encode(sign: int, mantissa: int, exponent: int) -> int:
-    """The double holding ``mantissa * 2**exponent``, exactly when representable; bits below
-    2**-1074 (only an underflow-adjusted single result reaches them) are dropped."""
+    """The double holding ``mantissa * 2**exponent`` exactly (it must be representable)."""
     if mantissa == 0:
         return sign << 63
     length = mantissa.bit_length()
     top = exponent + length - 1
     if top < -1022:
-        shift = exponent + 1074
-        return sign << 63 | (mantissa << shift if shift >= 0 else mantissa >> -shift)
-    return sign << 63 | (top + 1023) << 52 | (mantissa << (53 - length)) & FRAC_MASK
+        return sign << 63 | mantissa << (exponent + 1074)
+    return _encode_normal(sign, mantissa, top)
+
+
+def _encode_normal(sign: int, mantissa: int, top: int) -> int:
+    """A double with significand ``mantissa`` (at most 53 bits) and leading-bit exponent
+    ``top``, whose biased exponent keeps only its 11 bits: QEMU packs an exponent-adjusted
+    single result that way even when it is out of the double range."""
+    return (sign << 63 | ((top + 1023) & 0x7FF) << 52
+            | (mantissa << (53 - mantissa.bit_length())) & FRAC_MASK)
 
 
 # --- rounding -----------------------------------------------------------------------------------------
@@ -199,11 +205,13 @@ def round_exact(sign: int, mantissa: int, exponent: int, control: int, fmt: Form
         lsb += 1
     if inexact:
         flags |= XX | (UX if top < fmt.emin else 0)
-    if kept and lsb + kept.bit_length() - 1 > fmt.emax:
+    result_top = lsb + kept.bit_length() - 1
+    if kept and result_top > fmt.emax:
         if not control & OE:
             return _overflow(sign, mode, fmt)
-        flags |= OX
-        lsb -= fmt.rebias
+        return Result(_encode_normal(sign, kept, result_top - fmt.rebias), flags | OX)
+    if flags & UX and control & UE:
+        return Result(_encode_normal(sign, kept, result_top), flags)
     return Result(_encode(sign, kept, lsb), flags)
 
 
@@ -317,12 +325,19 @@ def multiply_add(a: int, c: int, b: int, control: int, fmt: Format = DOUBLE, *,
 
 
 def round_to_single(b: int, control: int) -> Result:
-    """frsp: ``b`` rounded to single precision (kept in double format)."""
+    """frsp: ``b`` rounded to single precision (kept in double format). After an enabled
+    overflow or underflow the adjusted exponent may still not fit a single; QEMU then keeps
+    its low 8 bits in the single's exponent field, and so does this."""
     if is_nan(b):
         return _nan_result((b,), SINGLE)
     if is_infinity(b) or is_zero(b):
         return Result(b, 0)
-    return round_exact(*_decompose(b), control, SINGLE)
+    bits, flags = round_exact(*_decompose(b), control, SINGLE)
+    if (flags & OX and control & OE) or (flags & UX and control & UE):
+        exponent = ((bits >> 52) & 0x7FF) - 1023 + 127
+        word = (bits >> 32) & 0x80000000 | (exponent & 0xFF) << 23 | (bits >> 29) & 0x7FFFFF
+        bits = single_to_double(word)
+    return Result(bits, flags)
 
 
 def square_root(b: int, control: int, fmt: Format = DOUBLE) -> Result:

@@ -115,6 +115,12 @@ ARITHMETIC = [
     ("frsp 4,2", 0, 1e-50, 0, RP, 2.0 ** -149, NORMAL | UX | INEXACT | RP),
     ("frsp 4,2", 0, SNAN_BITS | 1 << 40, 0, 0, 0x7FFC010000000000, QNAN | fpu.VXSNAN | VX | FX),
     ("frsp 4,2", 0, -0.0, 0, 0, -0.0, NEG_ZERO),
+    ("frsp 4,2", 0, 2.0 ** 200, 0, fpu.OE, 2.0 ** 8, NORMAL | OX | FX | FEX | fpu.OE),
+    ("frsp 4,2", 0, 2.0 ** 787, 0, fpu.OE, 2.0 ** 83, NORMAL | OX | FX | FEX | fpu.OE),  # QEMU's wrap
+    ("frsp 4,2", 0, 2.0 ** -140, 0, fpu.UE, 2.0 ** 52, NORMAL | UX | FX | FEX | fpu.UE),
+    ("fmuls 4,1,3", 2.0 ** -1000, 0, 2.0 ** -1000, fpu.UE, 2.0 ** 240,                   # QEMU's wrap:
+     NORMAL | UX | FX | FEX | fpu.UE),                                                 # 2**-1808
+    ("fmuls 4,1,3", 2.0 ** 1000, 0, 2.0 ** 1000, fpu.OE, 2.0 ** -240, NORMAL | OX | FX | FEX | fpu.OE),
     # estimates and select
     ("fres 4,2", 0, 3.0, 0, 0, 0x3FD5555560000000, NORMAL | INEXACT),
     ("fres 4,2", 0, -0.0, 0, 0, -0.5, NEG_NORMAL | ZX | FX),          # QEMU's value for 1/-0
