@@ -1,7 +1,7 @@
 """Block translation: straight-line guest code compiled into one Python function.
 
 ``translate(fetch, pc, debug, namespace)`` decodes instructions from ``pc`` up to an
-unconditional branch (or 64 instructions; a conditional branch exits when taken and the
+unconditional branch (or ``MAX_BLOCK`` instructions; a conditional branch exits when taken and the
 block goes on with the fall-through path) and emits Python source for them, which ``compile()`` turns into a function
 ``block(cpu, left)``. Common integer instructions, loads/stores and branches get inline code;
 every other instruction (whatever family registered it) is a call of its semantics function
@@ -34,7 +34,7 @@ from typing import Callable, NamedTuple
 from .isa import lookup
 from .isa.integer import rotate_mask
 
-MAX_BLOCK = 64
+MAX_BLOCK = 16   # longer superblocks compiled slower and ran no faster (docs/performance.md)
 M32 = 0xFFFFFFFF
 _SPR_LR, _SPR_CTR = 8, 9
 
