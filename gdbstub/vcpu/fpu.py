@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 # --- FPSCR bits: the mask of bit n in the ISA's numbering (bit 0 = MSB) is 1 << (31 - n) ------------
 FX, FEX, VX, OX, UX, ZX, XX, VXSNAN, VXISI, VXIDI, VXZDZ, VXIMZ, VXVC, FR, FI = (1 << (31 - n) for n in range(15))
-VXSOFT, VXSQRT, VXCVI, VE, OE, UE, ZE, XE = (1 << (31 - n) for n in range(21, 29))
+VXSOFT, VXSQRT, VXCVI, VE, OE, UE, ZE, XE, NI = (1 << (31 - n) for n in range(21, 30))
 FPRF_SHIFT = 12  # FPRF is bits 15-19: C, then FPCC = FL, FG, FE, FU
 FPRF = 0x1F << FPRF_SHIFT
 FPCC = 0xF << FPRF_SHIFT

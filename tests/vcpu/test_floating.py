@@ -233,6 +233,7 @@ def test_mffs_mtfsf_mtfsfi_mtfsb(fp):
         mtfsb1  1                  # FEX and VX cannot be set directly
         mtfsb1  2
         mffs    9
+        mtfsb1  29                 # NI: ignored, as in QEMU
         mtfsb1  7                  # VXSNAN: VX follows
         mffs.   10
     """, fpscr=0x2001, f1=0xFFFFFFFF_F0000003)

@@ -255,8 +255,9 @@ def mtfsb0(cpu, bt, ra, rb, rc):
 
 @instruction("mtfsb1", 63, 38, form=X)
 def mtfsb1(cpu, bt, ra, rb, rc):
+    """NI (non-IEEE mode) cannot be set this way: QEMU implements IEEE mode only."""
     _require_fp(cpu)
-    bit = 1 << (31 - bt)
+    bit = 1 << (31 - bt) & ~fpu.NI
     _store_fpscr(cpu, bit, bit, rc)
 
 
