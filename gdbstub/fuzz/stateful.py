@@ -1,0 +1,387 @@
+"""A hypothesis state machine that drives a live RSP stub and checks it against the model.
+
+:class:`Driver` does the steps and checks the answers; :func:`state_machine` wraps it in a
+``RuleBasedStateMachine`` whose rules draw from :mod:`.strategies` for one :class:`Target`.
+After every step the stub must have sent nothing unasked for.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from ..rsp import packets as pk
+from ..rsp.client import RspTimeout
+from ..rsp.framing import encode_packet
+from . import strategies as fs
+from .model import HARDWARE_TYPES, SOFTWARE, MemoryModel, Point, PointModel, RegisterModel, StopReply, Violation, check_stop
+from .wire import FuzzClient
+
+_ERROR = re.compile(rb"E[0-9a-fA-F]{2}|E\..*", re.S)
+_HEX = re.compile(rb"(?:[0-9a-fA-F]{2}|xx)*")
+NAK_QUIET = 0.05  # how long resends provoked by '-' may take to arrive
+HANDSHAKE = b"qSupported:swbreak+;hwbreak+"
+INTERRUPT_DELAYS = (None, 0.0, 0.002, 0.02)
+"""Ctrl-C after a resume: None waits ``run_time`` for a stop first, 0.0 sends it in the same write."""
+DISCONNECT_TAILS = (b"", b"$", b"$m3", b"$qSupported:swbreak+", b"}", b"$g#6")
+"""Bytes a client may leave behind when it goes away: nothing, or a truncated frame."""
+
+
+def is_refusal(reply: bytes) -> bool:
+    """An error reply or the empty "not supported" reply."""
+    return reply == b"" or bool(_ERROR.fullmatch(reply))
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise Violation(message)
+
+
+def hex_reply(reply: bytes, what: str) -> bytes:
+    """The bytes of a hex reply (``xx``, unavailable, reads as 0)."""
+    expect(bool(_HEX.fullmatch(reply)), f"{what}: expected hex, got {reply[:80]!r}")
+    return bytes.fromhex(reply.replace(b"xx", b"00").decode())
+
+
+class Driver:
+    """One client of ``target`` and the model of what it must answer."""
+
+    def __init__(self, target: fs.Target) -> None:
+        self.target = target
+        self.points = PointModel()
+        self.memory = MemoryModel()
+        self.registers = RegisterModel()
+        self.g_length: int | None = None
+        self.client = self._connect()
+        if target.reset_monitor:
+            self.client.exchange(b"qRcmd," + target.reset_monitor.encode().hex().encode())
+
+    # --- connection ---------------------------------------------------------------------------
+    def _connect(self) -> FuzzClient:
+        t = self.target
+        try:
+            client = FuzzClient.connect(t.host, t.port, timeout=t.timeout, retries_for=t.timeout)
+            reply = client.exchange(HANDSHAKE)
+            expect(not is_refusal(reply), f"a new client is refused: {reply[:80]!r}")
+            StopReply.parse(client.exchange(b"?"))
+        except (OSError, RspTimeout) as exc:
+            raise Violation(f"a new client cannot attach: {exc}") from None
+        self.points.clear()
+        return client
+
+    def reconnect(self, *, ran: bool) -> None:
+        self.client.close()
+        self.client = self._connect()
+        if ran:
+            self._guest_ran()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _guest_ran(self) -> None:
+        self.memory.forget()
+        self.registers.forget()
+
+    def check_silence(self) -> None:
+        self.client.expect_silence("the last step")
+
+    # --- packets --------------------------------------------------------------------------------
+    def packet(self, payload: bytes) -> None:
+        """Send a packet that neither resumes nor writes outside the window; check its reply."""
+        self.check_reply(pk.parse_packet(payload), self.client.exchange(payload))
+
+    def check_reply(self, packet, reply: bytes) -> None:
+        """Check ``reply`` against what ``packet`` (as our parser reads it) must get."""
+        name = type(packet).__name__
+        if isinstance(packet, pk.ReadMemory):
+            self._check_memory_read(packet, reply)
+        elif isinstance(packet, (pk.WriteMemory, pk.WriteMemoryBinary)):
+            expect(reply == b"OK", f"{name} in the window: expected OK, got {reply[:80]!r}")
+            self.memory.write(packet.addr, packet.data)
+        elif isinstance(packet, pk.ReadRegisters):
+            size = len(hex_reply(reply, "g"))
+            expect(self.g_length in (None, size), f"g: {size} bytes, earlier {self.g_length}")
+            self.g_length = size
+        elif isinstance(packet, pk.ReadRegister):
+            self.registers.check_read(packet.regno, hex_reply(reply, f"p{packet.regno:x}"))
+        elif isinstance(packet, pk.QueryHaltReason):
+            StopReply.parse(reply)
+            self._forget_points()
+        elif isinstance(packet, (pk.Unknown, pk.MustReplyEmpty)):
+            expect(reply == b"", f"{name} {packet!r} must get the empty reply, got {reply[:80]!r}")
+        elif isinstance(packet, pk.Malformed):
+            expect(is_refusal(reply), f"malformed {packet.payload[:80]!r}: expected E or empty, got {reply[:80]!r}")
+        else:
+            self._check_query(packet, reply)
+
+    def _check_query(self, packet, reply: bytes) -> None:
+        shapes = {
+            pk.SetThread: rb"OK", pk.ThreadAlive: rb"OK", pk.CurrentThread: rb"QC.+",
+            pk.ThreadInfoFirst: rb"m.+|l", pk.ThreadInfoNext: rb"m.+|l", pk.Attached: rb"[01]",
+            pk.XferRead: rb"[ml].*", pk.MonitorCommand: rb"OK|(?:[0-9a-fA-F]{2})+", pk.VContQuery: rb"vCont.*",
+            pk.QSupported: rb"(?!E).*",
+        }
+        shape = shapes[type(packet)]
+        expect(bool(re.fullmatch(shape, reply, re.S)) or is_refusal(reply),
+               f"{type(packet).__name__}: unexpected reply {reply[:80]!r}")
+
+    def _in_windows(self, addr: int, length: int) -> bool:
+        return any(w.start <= addr and addr + length <= w.end for w in (self.target.memory, self.target.code))
+
+    def _check_memory_read(self, packet: pk.ReadMemory, reply: bytes) -> None:
+        what = f"m{packet.addr:x},{packet.length:x}"
+        if not self._in_windows(packet.addr, packet.length):
+            if not is_refusal(reply):
+                expect(len(hex_reply(reply, what)) <= packet.length, f"{what}: more bytes than asked for")
+            return
+        data = hex_reply(reply, what)
+        expect(0 < len(data) <= packet.length, f"{what}: {len(data)} bytes")
+        self.memory.check_read(packet.addr, data)
+
+    def read_memory(self, addr: int, length: int) -> None:
+        packet = b"m%x,%x" % (addr, length)
+        self._check_memory_read(pk.parse_packet(packet), self.client.exchange(packet))
+
+    # --- registers --------------------------------------------------------------------------------
+    def _size(self, regno: int) -> int | None:
+        if regno not in self.registers.sizes:
+            self.packet(b"p%x" % regno)
+        return self.registers.sizes.get(regno)
+
+    def write_register(self, regno: int, value: int) -> None:
+        size = self._size(regno)
+        data = (value % (1 << 8 * size)).to_bytes(size, self.target.byteorder)
+        reply = self.client.exchange(b"P%x=%s" % (regno, data.hex().encode()))
+        if reply == b"":
+            return   # P is optional: gdb falls back to G
+        expect(reply == b"OK", f"P{regno:x}: expected OK, got {reply[:80]!r}")
+        self.registers.known[regno] = data
+
+    def write_registers(self, patch: list[tuple[int, int]]) -> None:
+        """``G`` with the fuzzed registers (a leading part of the ``g`` block, as gdb may send),
+        some of them changed; they must read back."""
+        block = bytearray(hex_reply(self.client.exchange(b"g"), "g"))
+        offsets = [0]
+        for regno in range(self.target.registers):
+            offsets.append(offsets[-1] + self._size(regno))
+        del block[offsets[-1]:]
+        written = {}
+        for regno, value in patch:
+            size = offsets[regno + 1] - offsets[regno]
+            written[regno] = (value % (1 << 8 * size)).to_bytes(size, self.target.byteorder)
+            block[offsets[regno]:offsets[regno + 1]] = written[regno]
+        reply = self.client.exchange(b"G" + block.hex().encode())
+        expect(reply == b"OK", f"G: expected OK, got {reply[:80]!r}")
+        self.registers.known.update(written)
+
+    # --- breakpoints and watchpoints ---------------------------------------------------------------
+    def insert_point(self, z_type: int, addr: int, kind: int) -> None:
+        point = Point(z_type, addr, kind)
+        if (z_type, addr) in self.points.inserted:
+            return   # stubs differ on duplicates (idempotent or counted); gdb never sends them
+        if z_type == SOFTWARE:
+            self.read_memory(addr, kind)
+        reply = self.client.exchange(b"Z%d,%x,%x" % (z_type, addr, kind))
+        if reply == b"":
+            return   # this Z type is not supported
+        expect(reply == b"OK" or is_refusal(reply), f"Z{z_type}: unexpected reply {reply[:80]!r}")
+        if z_type in HARDWARE_TYPES or reply == b"OK":
+            self.points.insert(point, reply == b"OK")
+        if z_type == SOFTWARE:
+            self.read_memory(addr, kind)   # the breakpoint instruction must not show
+
+    def remove_point(self, pick: int) -> None:
+        inserted = sorted(self.points.inserted.values(), key=lambda p: (p.type, p.addr))
+        point = inserted[pick % len(inserted)]
+        reply = self.client.exchange(b"z%d,%x,%x" % (point.type, point.addr, point.kind))
+        expect(reply == b"OK", f"removing inserted {point}: expected OK, got {reply[:80]!r}")
+        self.points.remove(point)
+
+    def remove_absent(self, z_type: int, addr: int, kind: int) -> None:
+        if (z_type, addr) in self.points.inserted:
+            return
+        reply = self.client.exchange(b"z%d,%x,%x" % (z_type, addr, kind))
+        expect(is_refusal(reply), f"removing absent Z{z_type} at {addr:#x}: expected E, got {reply[:80]!r}")
+
+    def _forget_points(self) -> None:
+        """Remove every point as a new gdb would expect after ``?`` (QEMU drops them there)."""
+        for point in list(self.points.inserted.values()):
+            reply = self.client.exchange(b"z%d,%x,%x" % (point.type, point.addr, point.kind))
+            expect(reply == b"OK" or is_refusal(reply), f"z after '?': unexpected reply {reply[:80]!r}")
+        self.points.clear()
+
+    # --- execution ---------------------------------------------------------------------------------
+    def resume(self, payload: bytes, interrupt: float | None) -> None:
+        """Resume; Ctrl-C after ``interrupt`` seconds (or once ``run_time`` passed without a
+        stop). Exactly one stop reply must come, explained by the inserted points."""
+        t = self.target
+        if interrupt == 0.0:
+            self.client.send_raw(encode_packet(payload) + b"\x03")
+        else:
+            self.client.send(payload)
+            if interrupt is not None:
+                time.sleep(interrupt)
+                self.client.interrupt()
+        try:
+            reply = self.client.reply(t.run_time if interrupt is None else t.timeout)
+        except RspTimeout:
+            self.client.interrupt()
+            try:
+                reply = self.client.reply(t.timeout)
+            except RspTimeout:
+                raise Violation(f"no stop reply to {payload!r} even after Ctrl-C") from None
+        stop = StopReply.parse(reply)
+        self._guest_ran()
+        pc = self._pc() if {"hwbreak", "swbreak"} & stop.fields.keys() else None
+        check_stop(stop, self.points, pc)
+
+    def _pc(self) -> int:
+        reply = self.client.exchange(b"p%x" % self.target.pc_regnum)
+        return int.from_bytes(hex_reply(reply, "pc"), self.target.byteorder)
+
+    def detach(self) -> None:
+        reply = self.client.exchange(b"D")
+        expect(reply == b"OK", f"D: expected OK, got {reply[:80]!r}")
+        self.reconnect(ran=True)
+
+    def kill(self) -> None:
+        self.client.send(b"k")
+        self.reconnect(ran=True)
+
+    def disconnect(self, running: bool, tail: bytes) -> None:
+        """Go away (with the guest running, or leaving a truncated frame); the next client must
+        attach and find no points."""
+        if running:
+            self.client.send(b"c")
+        if tail:
+            self.client.send_raw(tail)
+        self.reconnect(ran=running)
+
+    # --- the wire -----------------------------------------------------------------------------------
+    def start_no_ack(self) -> None:
+        reply = self.client.exchange(b"QStartNoAckMode")
+        expect(reply in (b"OK", b""), f"QStartNoAckMode: unexpected reply {reply[:80]!r}")
+        self.client.no_ack = reply == b"OK"
+
+    def nak_storm(self, count: int) -> None:
+        """``-`` bytes may only bring back copies of the last reply, at most one each."""
+        last = self.client.last_reply
+        self.client.send_raw(b"-" * count)
+        resent = self.client.pending(NAK_QUIET)
+        expect(len(resent) <= count and all(r == last for r in resent),
+               f"{count} '-' brought {len(resent)} packets; the last reply was {last!r}")
+
+    def noise(self, items: list[fs.Noise]) -> None:
+        """Write the items in one go; each owes at most one reply, in order."""
+        self.client.send_raw(b"".join(item.wire for item in items))
+        for item in items:
+            if item.reply is None:
+                continue
+            reply = self.client.reply()
+            if item.reply == "empty":
+                expect(reply == b"", f"{item.wire[:80]!r} must get the empty reply, got {reply[:80]!r}")
+            elif item.reply == "refusal":
+                expect(is_refusal(reply), f"{item.wire[:80]!r}: expected E or empty, got {reply[:80]!r}")
+        self.client.expect_silence(f"noise {[i.wire[:40] for i in items]!r}", NAK_QUIET)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A sequence of steps that broke the target, and how."""
+
+    steps: tuple[str, ...]
+    error: BaseException
+
+    def __str__(self) -> str:
+        lines = [f"{n:3d}. {step}" for n, step in enumerate(self.steps, 1)]
+        return "\n".join(lines + [f"-> {type(self.error).__name__}: {self.error}"])
+
+
+def state_machine(target: fs.Target, failures: list[Failure] | None = None) -> type[RuleBasedStateMachine]:
+    """The state machine class for ``target``; every failing sequence is added to ``failures``
+    (hypothesis's last replay of a failure against a live target may not fail the same way)."""
+    failures = [] if failures is None else failures
+
+    class RspStateMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.steps: list[str] = []
+            self.driver = self._do("connect", Driver, target)
+
+        def _do(self, name, action, *args):
+            self.steps.append(f"{name}({', '.join(map(repr, args))})" if name != "connect" else "connect()")
+            try:
+                return action(*args)
+            except Exception as exc:
+                failures.append(Failure(tuple(self.steps), exc))
+                raise
+
+        def teardown(self) -> None:
+            if hasattr(self, "driver"):
+                self.driver.close()
+
+        @invariant()
+        def exactly_one_reply_per_packet(self) -> None:
+            self._do("(nothing unasked for)", self.driver.check_silence)
+            self.steps.pop()
+
+        @rule(payload=fs.valid_packets(target) | fs.malformed_packets(target))
+        def packet(self, payload):
+            self._do("packet", self.driver.packet, payload)
+
+        @rule(point=fs.points(target))
+        def insert_point(self, point):
+            self._do("insert_point", self.driver.insert_point, *point)
+
+        @precondition(lambda self: self.driver.points.inserted)
+        @rule(pick=st.integers(0, 7))
+        def remove_point(self, pick):
+            self._do("remove_point", self.driver.remove_point, pick)
+
+        @rule(point=fs.points(target))
+        def remove_absent_point(self, point):
+            self._do("remove_absent", self.driver.remove_absent, *point)
+
+        @rule(payload=st.sampled_from(fs.RESUMES), interrupt=st.sampled_from(INTERRUPT_DELAYS))
+        def resume(self, payload, interrupt):
+            self._do("resume", self.driver.resume, payload, interrupt)
+
+        @rule(regno=st.integers(0, target.registers - 1), value=st.integers(0, 2**64 - 1))
+        def write_register(self, regno, value):
+            self._do("write_register", self.driver.write_register, regno, value)
+
+        @rule(patch=st.lists(st.tuples(st.integers(0, target.registers - 1), st.integers(0, 2**64 - 1)),
+                             max_size=4))
+        def write_registers(self, patch):
+            self._do("write_registers", self.driver.write_registers, patch)
+
+        @precondition(lambda self: not self.driver.client.no_ack)
+        @rule()
+        def start_no_ack(self):
+            self._do("start_no_ack", self.driver.start_no_ack)
+
+        @rule(count=st.integers(1, 20))
+        def nak_storm(self, count):
+            self._do("nak_storm", self.driver.nak_storm, count)
+
+        @rule(items=st.lists(fs.noise(target), min_size=1, max_size=5))
+        def noise(self, items):
+            self._do("noise", self.driver.noise, items)
+
+        @rule(running=st.booleans(), tail=st.sampled_from(DISCONNECT_TAILS))
+        def disconnect(self, running, tail):
+            self._do("disconnect", self.driver.disconnect, running, tail)
+
+        @rule()
+        def detach(self):
+            self._do("detach", self.driver.detach)
+
+        if target.allow_kill:
+            @rule()
+            def kill(self):
+                self._do("kill", self.driver.kill)
+
+    return RspStateMachine
