@@ -165,7 +165,8 @@ class Cpu:
 
     def debug_registers_changed(self) -> None:
         """Re-derive the comparator flags; call after changing ``active_debug`` fields directly
-        (``run()``/``step()`` also do so on entry)."""
+        (``run()``/``step()`` also do so on entry). A running block stops after the current
+        instruction, and blocks specialised for other comparator addresses are dropped."""
         control = self._active_debug.dbcr0 if self._active_debug.dbcr0 & booke.DBCR0_IDM else 0
         self._iac_armed = bool(control & (booke.DBCR0_IAC1 | booke.DBCR0_IAC2 | booke.DBCR0_IAC3
                                           | booke.DBCR0_IAC4))
@@ -174,6 +175,7 @@ class Cpu:
         self.trap_armed = bool(control & booke.DBCR0_TRAP)
         self._ic_armed = bool(control & booke.DBCR0_IC)
         self._debug_armed = self._iac_armed or self._dac_armed or self.trap_armed or self._ic_armed
+        self.code_or_debug_changed = True
         key = self._translation_key(control) if self._iac_armed or self._dac_armed else NO_DEBUG
         if key != self._debug_key:
             self._debug_key = key
@@ -313,11 +315,11 @@ class Cpu:
         self._decoded.clear()
         self._code_lines[:] = bytes(len(self._code_lines))
         self._drop_blocks()
+        self.code_or_debug_changed = True
 
     def _drop_blocks(self) -> None:
         self._blocks.clear()
         self._block_lines.clear()
-        self.code_or_debug_changed = True
 
     def _mark_code(self, first: int, last: int) -> None:
         """Flag lines ``first..last`` (and the line before) as holding decoded code."""

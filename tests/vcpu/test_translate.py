@@ -118,6 +118,41 @@ def test_guest_owned_comparators_on_bare_hardware_match():
     run_lockstep(*pair(make), slice_steps=5000)
 
 
+GUEST_ARMS_IC = """
+    lis     10, _start@h
+    mtspr   63, 10              /* IVPR */
+    li      11, dbg_handler - _start
+    mtspr   415, 11             /* IVOR15 */
+    mfmsr   14
+    ori     14, 14, 0x200       /* MSR[DE] */
+    mtmsr   14
+    lis     13, 0x4800          /* DBCR0 = IDM | IC */
+    li      3, 0
+    li      20, 0
+    mtspr   308, 13             /* the Debug interrupt comes after the next instruction */
+    addi    3, 3, 1
+second:
+    addi    3, 3, 1
+    addi    3, 3, 1
+    b       done
+    .balign 16
+dbg_handler:
+    mfspr   20, 574             /* DSRR0: where the interrupt came */
+    li      15, 0
+    mtspr   308, 15
+    mfspr   16, 304
+    mtspr   304, 16
+    rfdi
+"""
+
+
+def test_guest_arming_single_step_in_a_block_gets_its_debug_interrupt_at_once():
+    elf = build_asm("    .globl _start\n_start:\n" + GUEST_ARMS_IC + HALT, name="translate-ic")
+    reference, translated = pair(lambda: load(elf).cpu)
+    run_lockstep(reference, translated, slice_steps=1000)
+    assert translated.gpr[20] == load(elf).symbols["second"] and translated.gpr[3] == 3
+
+
 # --- code that changes under a translated block ----------------------------------------------------
 
 PATCHING_LOOP = """
