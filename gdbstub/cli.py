@@ -1,4 +1,4 @@
-"""Command line: ``gdbstub serve GUEST.elf`` (or ``--demo``)."""
+"""Command line: ``gdbstub serve GUEST.elf`` (or ``--demo``) and ``gdbstub fuzz --target HOST:PORT``."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import trio
 
+from .fuzz.model import Target, Window
 from .hwdebug.profiles import PROFILES
 from .machine import DEFAULT_RAM_SIZE, Machine
 from .server import Server
@@ -42,6 +43,40 @@ async def _serve_tcp(server: Server, guest: Path, args: argparse.Namespace) -> N
             tmp.replace(args.port_file)
 
 
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def _window(text: str) -> Window:
+    try:
+        return Window.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    try:
+        from .fuzz.runner import run
+    except ImportError as exc:
+        sys.exit(f"gdbstub fuzz needs hypothesis (pip install hypothesis): {exc}")
+    host, port = args.target
+    target = Target(host=host, port=port, memory=args.memory, code=args.code,
+                    registers=args.registers, pc_regnum=args.pc_regnum, break_kind=args.break_kind,
+                    byteorder="little" if args.little_endian else "big", reset_monitor=args.reset_monitor or None,
+                    run_time=args.run_time, allow_kill=args.allow_kill)
+    print(f"fuzzing {host}:{port}: {args.examples} examples of up to {args.steps} steps, memory {target.memory}, "
+          f"code {target.code}" + (f", seed {args.seed}" if args.seed is not None else ""), flush=True)
+    result = run(target, examples=args.examples, seed=args.seed, steps=args.steps)
+    if result.ok:
+        print(f"ok: no invariant broken in {result.examples} examples ({result.seconds:.1f} s)")
+        return 0
+    print(f"FAILED after {result.seconds:.1f} s; minimal failing sequence:\n{result.failure}")
+    return 1
+
+
 def _uart_sink(args: argparse.Namespace):
     """Where the guest's UART output goes: a file, or stdout (stderr when stdout carries RSP)."""
     if args.uart_log:
@@ -72,6 +107,35 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ram-mib", type=int, default=DEFAULT_RAM_SIZE >> 20, help="guest RAM in MiB (default 64)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log server events")
     serve.set_defaults(func=_serve)
+
+    fuzz = sub.add_parser("fuzz", help="drive an RSP stub with random packet sequences and check every answer",
+                          description="Runs a hypothesis state machine against the stub at --target and prints "
+                          "the minimal failing sequence when the stub breaks an invariant (exit status 1). "
+                          "It connects to that address only, writes memory only inside --memory and "
+                          "puts breakpoints only inside --code.")
+    fuzz.add_argument("--target", required=True, type=_host_port, metavar="HOST:PORT", help="the stub to fuzz")
+    fuzz.add_argument("--examples", type=int, default=100, help="how many packet sequences (default 100)")
+    fuzz.add_argument("--steps", type=int, default=50, help="steps per sequence at most (default 50)")
+    fuzz.add_argument("--seed", type=int, help="seed for a reproducible campaign")
+    fuzz.add_argument("--memory", type=_window, default=Target.memory, metavar="ADDR:LEN",
+                      help=f"memory to read, write and watch (default {Target.memory}, unused by our guests)")
+    fuzz.add_argument("--code", type=_window, default=Target.code, metavar="ADDR:LEN",
+                      help=f"where breakpoints go (default {Target.code}, the start of our guests)")
+    fuzz.add_argument("--registers", type=int, default=Target.registers, metavar="N",
+                      help=f"read and write registers 0..N-1 (default {Target.registers})")
+    fuzz.add_argument("--pc-regnum", type=int, default=Target.pc_regnum,
+                      help=f"gdb's number of the PC (default {Target.pc_regnum}, PowerPC)")
+    fuzz.add_argument("--break-kind", type=int, default=Target.break_kind,
+                      help=f"the kind of Z0/Z1 packets (default {Target.break_kind})")
+    fuzz.add_argument("--little-endian", action="store_true", help="the target's registers are little-endian")
+    fuzz.add_argument("--reset-monitor", default=Target.reset_monitor, metavar="COMMAND",
+                      help="monitor command sent before each sequence to reload the guest ('' for none; "
+                      f"default {Target.reset_monitor!r}; its answer is ignored)")
+    fuzz.add_argument("--run-time", type=float, default=Target.run_time,
+                      help=f"seconds a resumed guest runs before Ctrl-C (default {Target.run_time})")
+    fuzz.add_argument("--allow-kill", action="store_true", help="also send k (the stub must accept a new client after it)")
+    fuzz.add_argument("-v", "--verbose", action="store_true", help="log client events")
+    fuzz.set_defaults(func=_fuzz, log_packets=False)
     return parser
 
 

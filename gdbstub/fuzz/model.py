@@ -47,6 +47,29 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Target:
+    """What the fuzzer may touch on a stub and how it waits for it."""
+
+    host: str = "127.0.0.1"
+    port: int = 1234
+    memory: Window = Window(0x3000, 0x100)
+    """Read/write freely; watchpoints go here."""
+    code: Window = Window(0x100000, 0x100)
+    """Breakpoints go here (word-aligned)."""
+    registers: int = 32
+    """Registers 0..N-1 are read and written."""
+    pc_regnum: int = 64
+    break_kind: int = 4
+    reset_monitor: str | None = "reset"
+    """A ``monitor`` command that reloads the guest before each example (its answer is ignored)."""
+    run_time: float = 0.1
+    """How long a resumed guest may run before the fuzzer sends Ctrl-C."""
+    timeout: float = 10.0
+    byteorder: str = "big"
+    allow_kill: bool = False
+
+
+@dataclass(frozen=True)
 class Point:
     """An inserted Z point: ``type`` 0-4, ``addr`` and ``kind`` as sent."""
 

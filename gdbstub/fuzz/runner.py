@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, seed as hypothesis_seed, s
 from hypothesis.stateful import run_state_machine_as_test
 
 from .stateful import Failure, state_machine
-from .strategies import Target
+from .model import Target
 
 
 @dataclass

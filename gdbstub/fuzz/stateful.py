@@ -17,7 +17,7 @@ from ..rsp import packets as pk
 from ..rsp.client import RspTimeout
 from ..rsp.framing import encode_packet
 from . import strategies as fs
-from .model import HARDWARE_TYPES, SOFTWARE, MemoryModel, Point, PointModel, RegisterModel, StopReply, Violation, check_stop
+from .model import HARDWARE_TYPES, SOFTWARE, MemoryModel, Point, PointModel, RegisterModel, StopReply, Target, Violation, check_stop
 from .wire import FuzzClient
 
 _ERROR = re.compile(rb"E[0-9a-fA-F]{2}|E\..*", re.S)
@@ -49,7 +49,7 @@ def hex_reply(reply: bytes, what: str) -> bytes:
 class Driver:
     """One client of ``target`` and the model of what it must answer."""
 
-    def __init__(self, target: fs.Target) -> None:
+    def __init__(self, target: Target) -> None:
         self.target = target
         self.points = PointModel()
         self.memory = MemoryModel()
@@ -300,7 +300,7 @@ class Failure:
         return "\n".join(lines + [f"-> {type(self.error).__name__}: {self.error}"])
 
 
-def state_machine(target: fs.Target, failures: list[Failure] | None = None) -> type[RuleBasedStateMachine]:
+def state_machine(target: Target, failures: list[Failure] | None = None) -> type[RuleBasedStateMachine]:
     """The state machine class for ``target``; every failing sequence is added to ``failures``
     (hypothesis's last replay of a failure against a live target may not fail the same way)."""
     failures = [] if failures is None else failures

@@ -14,35 +14,12 @@ from hypothesis import strategies as st
 
 from ..rsp import packets as pk
 from ..rsp.framing import checksum, escape
-from .model import Window
+from .model import Target, Window
 
 RESUMES = (b"c", b"s", b"vCont;c", b"vCont;s", b"vCont;c:1", b"vCont;s:1", b"vCont;c:-1", b"vCont;s:1;c")
 """Resume packets for thread 1 of an all-stop target (``vCont;s:1;c`` steps thread 1 only)."""
 
 WATCH_KINDS = (1, 2, 4)
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the fuzzer may touch on a stub and how it waits for it."""
-
-    host: str = "127.0.0.1"
-    port: int = 1234
-    memory: Window = Window(0x3000, 0x100)
-    """Read/write freely; watchpoints go here."""
-    code: Window = Window(0x100000, 0x100)
-    """Breakpoints go here (word-aligned)."""
-    registers: int = 32
-    """Registers 0..N-1 are read and written."""
-    pc_regnum: int = 64
-    break_kind: int = 4
-    reset_monitor: str | None = "reset"
-    """A ``monitor`` command that reloads the guest before each example (its answer is ignored)."""
-    run_time: float = 0.1
-    """How long a resumed guest may run before the fuzzer sends Ctrl-C."""
-    timeout: float = 10.0
-    byteorder: str = "big"
-    allow_kill: bool = False
 
 
 def _hex(value: int) -> bytes:
