@@ -2,7 +2,8 @@
 
 A second client is told the target is busy and disconnected while the first stays intact.
 After a detach the guest runs on by itself until the next client attaches; after a
-disconnect or kill the guest stays stopped for the next client.
+disconnect or kill the guest stays stopped for the next client, with no breakpoints or
+watchpoints left behind.
 """
 from __future__ import annotations
 
@@ -81,8 +82,12 @@ class Server:
         log.info("client attached")
         how = await Session(stream, self.machine, log_packets=self.log_packets).run()
         log.info("client session ended: %s", how)
+        if how == "disconnect":
+            self.machine.debug.reset()  # the next gdb knows nothing of this one's points
         if how == "detach" and not self.once:
-            self._nursery.start_soon(self._run_free)
+            # The scope exists before the task starts, so a client that attaches at once stops it.
+            self._free_run = trio.CancelScope()
+            self._nursery.start_soon(self._run_free, self._free_run)
 
     async def _refuse(self, stream: trio.SocketStream) -> None:
         """Answer the intruder's first packet with an error message, then hang up."""
@@ -99,9 +104,9 @@ class Server:
                 pass
         await stream.aclose()
 
-    async def _run_free(self) -> None:
+    async def _run_free(self, scope: trio.CancelScope) -> None:
         """Let a detached guest run on until it halts or the next client attaches."""
-        with trio.CancelScope() as self._free_run:
+        with scope:
             self.machine.resume(step=False)
             while self.machine.run_for(RUN_QUANTUM) is None:
                 await trio.sleep(0)

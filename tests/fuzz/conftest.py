@@ -3,6 +3,10 @@
 is a page away from the code so its stores do not flush the vCPU's decode cache."""
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 
 from gdbstub.fuzz.model import Window
@@ -47,3 +51,26 @@ def fuzz_target(serve, fuzz_elf):
     symbols = Machine(fuzz_elf).elf.symbols
     return Target(port=server.port, memory=Window(symbols["data"], 0x40),
                   code=Window(symbols["loop"], 0x2c), run_time=0.05, timeout=10.0)
+
+
+@pytest.fixture
+def served(tmp_path):
+    """``served(elf)`` runs ``gdbstub serve`` in a child process and returns its port: no GIL
+    shared with the test, so races show as they would against a real gdb."""
+    children = []
+
+    def start(elf) -> int:
+        port_file = tmp_path / f"port{len(children)}"
+        child = subprocess.Popen([sys.executable, "-m", "gdbstub", "serve", str(elf), "--port", "0",
+                                  "--port-file", str(port_file)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        children.append(child)
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert child.poll() is None and time.monotonic() < deadline, "gdbstub serve did not start"
+            time.sleep(0.05)
+        return int(port_file.read_text())
+    yield start
+    for child in children:
+        child.kill()
+        child.wait()

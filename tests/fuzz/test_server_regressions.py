@@ -1,0 +1,45 @@
+"""Regressions for what the fuzzer found in the server, and for bugs other stubs have had."""
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from gdbstub.rsp.client import RspClient
+from gdbstub.rsp.framing import encode_packet
+
+
+def counter(client: RspClient) -> int:
+    return int(client.request("p3"), 16)
+
+
+def test_a_client_attaching_right_after_a_detach_finds_the_guest_stopped(served, fuzz_elf):
+    """Found by the fuzzer: the free run after a detach started after the next client had
+    attached, so nothing stopped it; detaches piled up guests running under later sessions."""
+    port = served(fuzz_elf)
+    for _ in range(3):
+        with RspClient.connect("127.0.0.1", port) as client:
+            client.request("qSupported")
+            before = counter(client)
+            time.sleep(0.2)
+            assert counter(client) == before
+            assert client.request("D") == b"OK"
+
+
+def test_points_do_not_outlive_the_client_that_disconnected(serve, fuzz_elf):
+    """Found by the fuzzer: a new gdb found the IAC/DAC slots taken and ehpriv still in memory."""
+    server = serve(fuzz_elf)
+    loop, data = server.machine.elf.symbols["loop"], server.machine.elf.symbols["data"]
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        original = client.read_memory(loop, 4)
+        for packet in (f"Z1,{loop:x},4", f"Z1,{loop + 4:x},4", f"Z2,{data:x},4", f"Z3,{data + 4:x},4",
+                       f"Z0,{loop + 8:x},4"):
+            assert client.request(packet) == b"OK"
+        client.send("c")  # it stops at once at the first breakpoint; nobody reads the reply
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        assert client.request(f"Z1,{loop + 12:x},4") == b"OK"
+        assert client.request(f"Z1,{loop + 16:x},4") == b"OK"
+        assert client.request(f"Z4,{data + 8:x},4") == b"OK"
+        assert server.machine.cpu.read_memory(loop + 8, 4) != bytes.fromhex("7c000a1c")
+        assert client.read_memory(loop, 4) == original
