@@ -110,8 +110,16 @@ _LOGICAL = {
     "cntlzw": "32 - s.bit_length()",
     "slw": "0 if b & 0x20 else s << (b & 0x1F)", "srw": "0 if b & 0x20 else s >> (b & 0x1F)",
 }
+_S, _B = re.compile(r"\bs\b"), re.compile(r"\bb\b")
 _LOGICAL_IMMEDIATE = {"ori": ("|", 0), "oris": ("|", 16), "xori": ("^", 0), "xoris": ("^", 16),
                       "andi.": ("&", 0), "andis.": ("&", 16)}
+
+
+def _result(reg: int, expr: str, rc) -> list[str]:
+    """``g[reg] = expr``, and CR0 from it when ``rc``."""
+    if not rc:
+        return [f"g[{reg}] = {expr}"]
+    return [f"g[{reg}] = r = {expr}"] + _record("r")
 
 
 def _add(name, rt, ra, rb, oe, rc):
@@ -120,25 +128,27 @@ def _add(name, rt, ra, rb, oe, rc):
     operands = {"A": f"g[{ra}]", "NA": f"(~g[{ra}] & 0xFFFFFFFF)", "B": f"g[{rb}]", "ONES": "0xFFFFFFFF",
                 "CA": "(cpu.xer >> 29 & 1)", "1": "1"}
     *terms, record_carry = _ADDS[name]
-    lines = [f"t = {' + '.join(operands[t] for t in terms if t)}", f"g[{rt}] = r = t & 0xFFFFFFFF"]
-    if record_carry:
-        lines += _carry("t > 0xFFFFFFFF")
-    return lines + (_record("r") if rc else [])
+    total = " + ".join(operands[t] for t in terms if t)
+    if not record_carry:
+        return _result(rt, f"({total}) & 0xFFFFFFFF", rc)
+    return [f"t = {total}"] + _carry("t > 0xFFFFFFFF") + _result(rt, "t & 0xFFFFFFFF", rc)
 
 
 def _logical(name, rs, ra, rb, rc):
-    if name == "or" and rs == rb and not rc:
-        return [f"g[{ra}] = g[{rs}]"]
-    return [f"s = g[{rs}]", f"b = g[{rb}]", f"g[{ra}] = r = ({_LOGICAL[name]}) & 0xFFFFFFFF"] + (
-        _record("r") if rc else [])
+    if name == "or" and rs == rb:
+        return _result(ra, f"g[{rs}]", rc)
+    expr = _LOGICAL[name]
+    if len(_S.findall(expr)) == 1 and len(_B.findall(expr)) <= 1:       # operands used once: inline
+        inline = _B.sub(f"g[{rb}]", _S.sub(f"g[{rs}]", expr))
+        return _result(ra, f"({inline}) & 0xFFFFFFFF", rc)
+    return [f"s = g[{rs}]", f"b = g[{rb}]"] + _result(ra, f"({expr}) & 0xFFFFFFFF", rc)
 
 
 def _logical_immediate(name, rs, ra, ui):
     op, shift = _LOGICAL_IMMEDIATE[name]
     if ui == 0 and rs == ra and op != "&":
         return []                       # nop (ori 0,0,0) and the like
-    lines = [f"g[{ra}] = r = g[{rs}] {op} {ui << shift:#x}"]
-    return lines + (_record("r") if name.endswith(".") else [])
+    return _result(ra, f"g[{rs}] {op} {ui << shift:#x}", name.endswith("."))
 
 
 def _addi(name, rt, ra, si):
@@ -148,23 +158,29 @@ def _addi(name, rt, ra, si):
     return [f"g[{rt}] = (g[{ra}] + {value}) & 0xFFFFFFFF"]
 
 
-def _rotate(rs, sh):
-    return f"g[{rs}]" if sh == 0 else f"((g[{rs}] << {sh}) | (g[{rs}] >> {32 - sh}))"
+def _rotate(rs, sh, mask):
+    """``rotl32(g[rs], sh) & mask``; a shift alone when the mask keeps only one side."""
+    if sh == 0:
+        return f"g[{rs}] & {mask:#x}"
+    if not mask & ((1 << sh) - 1):
+        return f"(g[{rs}] << {sh}) & {mask:#x}"
+    if not mask >> sh:
+        return f"(g[{rs}] >> {32 - sh}) & {mask:#x}"
+    return f"((g[{rs}] << {sh}) | (g[{rs}] >> {32 - sh})) & {mask:#x}"
 
 
 def _rlwinm(name, rs, ra, sh, mb, me, rc):
-    return [f"g[{ra}] = r = {_rotate(rs, sh)} & {rotate_mask(mb, me):#x}"] + (_record("r") if rc else [])
+    return _result(ra, _rotate(rs, sh, rotate_mask(mb, me)), rc)
 
 
 def _rlwimi(name, rs, ra, sh, mb, me, rc):
     mask = rotate_mask(mb, me)
-    return [f"g[{ra}] = r = ({_rotate(rs, sh)} & {mask:#x}) | (g[{ra}] & {~mask & M32:#x})"] + (
-        _record("r") if rc else [])
+    return _result(ra, f"({_rotate(rs, sh, mask)}) | (g[{ra}] & {~mask & M32:#x})", rc)
 
 
 def _srawi(name, rs, ra, sh, rc):
-    lines = [f"v = g[{rs}]", f"s = {_signed('v')}", f"g[{ra}] = r = (s >> {sh}) & 0xFFFFFFFF"]
-    return lines + _carry(f"s < 0 and v & {(1 << sh) - 1:#x}") + (_record("r") if rc else [])
+    lines = [f"v = g[{rs}]", f"s = {_signed('v')}"]
+    return lines + _carry(f"s < 0 and v & {(1 << sh) - 1:#x}") + _result(ra, f"(s >> {sh}) & 0xFFFFFFFF", rc)
 
 
 def _multiply(name, rt, ra, rb, oe, rc):
@@ -172,7 +188,7 @@ def _multiply(name, rt, ra, rb, oe, rc):
         return None
     # the low word of a product does not depend on the operands' signedness
     product = f"g[{ra}] * g[{rb}]" if name == "mullw" else f"(g[{ra}] * g[{rb}]) >> 32"
-    return [f"g[{rt}] = r = ({product}) & 0xFFFFFFFF"] + (_record("r") if rc else [])
+    return _result(rt, f"({product}) & 0xFFFFFFFF", rc)
 
 
 def _mulli(name, rt, ra, si):
