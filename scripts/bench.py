@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ from gdbstub.difftest import QemuTarget  # noqa: E402
 from gdbstub.guests.build import build_guest  # noqa: E402
 from gdbstub.machine import Machine  # noqa: E402
 from gdbstub.rsp.client import RspClient  # noqa: E402
+from gdbstub.rsp.framing import encode_packet  # noqa: E402
 
 GUEST_SOURCE = ROOT / "benchmarks" / "guests" / "bench.c"
 PC_REGNUM = 0x40             # gdb's power-core numbering, used by both stubs
@@ -103,6 +106,34 @@ class Qemu:
 
     def close(self) -> None:
         self.target.close()
+
+
+class CannedStub:
+    """The client's own floor: a thread answering each packet with a ready-made frame."""
+
+    REPLIES = {b"v": encode_packet(b"T05thread:01;"), b"p": encode_packet(b"00100000"),
+               b"m": encode_packet(b"00" * READ_SIZE), b"q": encode_packet(b"")}
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._serve, daemon=True).start()
+        self.client = RspClient.connect("127.0.0.1", self.listener.getsockname()[1])
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending = b""
+        while data := conn.recv(65536):
+            pending += data
+            while (end := pending.find(b"#")) >= 0 and len(pending) >= end + 3:
+                kind = pending[pending.find(b"$") + 1:][:1]
+                pending = pending[end + 3:]
+                conn.sendall(b"+" + self.REPLIES[kind])
+            pending = pending.lstrip(b"+")
+
+    def close(self) -> None:
+        self.client.close()
+        self.listener.close()
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -279,6 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     impl = f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}"
     print_table(rows, f"# {elf.name}, {args.rounds} rounds, best of {args.repeat}; {impl}; {os.cpu_count()} CPUs; "
                       "ratio = gdbstub / QEMU")
+    floor = CannedStub()
+    try:
+        print(f"client floor (canned replies): {round_trips(floor.client):,.0f} round trips/s, "
+              f"{memory_reads(floor.client):,.0f} KiB/s of m reads")
+    finally:
+        floor.close()
     return 0
 
 
