@@ -28,6 +28,7 @@ class Register:
     write: Callable[[object, int], None]
     type: str = "uint32"
     group: str | None = None
+    read_only: bool = False
 
     @property
     def size(self) -> int:
@@ -58,7 +59,7 @@ def _spr(name: str, number: int) -> Register:
 
     def write(cpu, value):
         cpu.write_spr(number, value)
-    return Register(name, 32, BOOKE_FEATURE, read, write, "uint32", "booke")
+    return Register(name, 32, BOOKE_FEATURE, read, write, "uint32", "booke", read_only=number == booke.SPR_PVR)
 
 
 def _dbsr() -> Register:
@@ -125,10 +126,13 @@ def read_register(cpu, regno: int) -> bytes:
 
 
 def write_register(cpu, regno: int, data: bytes) -> None:
-    """Set register ``regno`` from its big-endian bytes (ValueError on a size mismatch)."""
+    """Set register ``regno`` from its big-endian bytes (ValueError on a size mismatch or a
+    read-only register such as PVR)."""
     reg = REGISTERS[regno]
     if len(data) != reg.size:
         raise ValueError(f"{reg.name} is {reg.size} bytes, got {len(data)}")
+    if reg.read_only:
+        raise ValueError(f"{reg.name} is read-only")
     reg.write(cpu, int.from_bytes(data, "big"))
 
 
@@ -138,17 +142,29 @@ def read_all(cpu) -> bytes:
 
 
 def write_all(cpu, data: bytes) -> None:
-    """Apply a ``G`` block; a short block sets the leading registers (as gdb may send)."""
+    """Apply a ``G`` block; a short block sets the leading registers (as gdb may send).
+
+    Only registers whose value changes are written, and only once the whole block has been
+    checked: writing back what ``g`` returned changes nothing (PVR is accepted unchanged, IVORs
+    are not marked as installed), and a bad block changes nothing either.
+    """
+    changes = []
     offset = 0
     for regno, reg in enumerate(REGISTERS):
-        if offset + reg.size > len(data):
-            if offset != len(data):
-                raise ValueError("G block ends inside a register")
-            return
-        write_register(cpu, regno, data[offset:offset + reg.size])
+        if offset == len(data):
+            break
+        value = data[offset:offset + reg.size]
+        if len(value) != reg.size:
+            raise ValueError("G block ends inside a register")
+        if value != read_register(cpu, regno):
+            if reg.read_only:
+                raise ValueError(f"G block changes read-only {reg.name}")
+            changes.append((regno, value))
         offset += reg.size
     if offset != len(data):
         raise ValueError("G block is longer than the register file")
+    for regno, value in changes:
+        write_register(cpu, regno, value)
 
 
 def target_xml() -> str:

@@ -100,6 +100,10 @@ class Points:
     def _insert_hardware(self, point: HardwarePoint) -> None:
         if self._find_hardware(point.z_type, point.addr):
             return
+        if len(self.hardware) >= self.profile.iac_slots + self.profile.dac_slots:
+            # set_guest_debug reads only that many bp[] entries; QEMU refuses the rest (ENOBUFS)
+            raise SlotsExhausted(f"cannot insert {Z_NAMES[point.z_type]} at {point.addr:#x}: "
+                                 f"all {len(self.hardware)} hardware slots are in use")
         try:
             compute_debug_regs(self.guest_debug(self.hardware + [point], control=HW_CONTROL), self.profile)
         except GuestDebugError as exc:

@@ -144,6 +144,23 @@ def test_two_hardware_breakpoints_hit_and_a_third_is_refused(loop_elf):
 
 
 @pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_with_every_slot_taken_any_further_point_is_refused(loop_elf, profile):
+    """Regression (found by the fuzzer): set_guest_debug reads only iac+dac bp[] entries, so a
+    point beyond them was accepted and never programmed."""
+    m = Machine(loop_elf, profile=profile)
+    base = symbol(m, "data")
+    points = ([(1, symbol(m, "_start") + 4 * n) for n in range(profile.iac_slots)]
+              + [(2, base + 4 * n) for n in range(profile.dac_slots)])
+    for z_type, addr in points:
+        m.insert_point(z_type, addr, 4)
+    before = m.debug.describe()
+    for z_type in (1, 2, 3, 4):
+        with pytest.raises(SlotsExhausted):
+            m.insert_point(z_type, base + 0x40, 4)
+    assert m.debug.describe() == before
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
 def test_points_fire_in_a_supervisor_guest_on_every_profile(loop_elf, profile):
     """PR profiles program user-only qualifiers; the guest runs as user on the real core."""
     m = Machine(loop_elf, profile=profile)

@@ -59,6 +59,20 @@ def test_registers_read_back(spin_client):
     assert spin_client.request("p4000").startswith(b"E")
 
 
+def test_g_block_written_back_changes_only_what_differs(spin_client):
+    """Regression (found by the fuzzer): G with g's own block wrote PVR and was refused half-way."""
+    block = spin_client.request("g")
+    assert spin_client.request(b"G" + block) == b"OK"
+    assert spin_client.request("g") == block
+    pvr = registers.BY_NAME["pvr"]
+    offset = 2 * sum(reg.size for reg in registers.REGISTERS[:pvr])
+    changed = block[:8] + b"12345678" + block[16:offset] + b"00000001" + block[offset + 8:]
+    assert spin_client.request(b"G" + changed).startswith(b"E")    # r1 and PVR changed …
+    assert spin_client.request("g") == block                        # … and nothing was written
+    assert spin_client.request(b"G" + changed[:offset]) == b"OK"    # a short block stops before PVR
+    assert spin_client.request("p1") == b"12345678"
+
+
 def test_memory_write_read_and_length_cap(spin_client):
     assert spin_client.request("M2000,4:deadbeef") == b"OK"
     assert spin_client.request("m2000,4") == b"deadbeef"
