@@ -83,15 +83,12 @@ def _carry(condition: str) -> list[str]:
 
 
 def _compare(field: int, a: str, b: str) -> list[str]:
-    """LT/GT/EQ go to the local ``f<field>`` too, for the branches that test them."""
-    shift = 28 - 4 * field
-    keep = ~(0xF << shift) & M32
+    """The CR field goes to the local ``f<field>``; the block writes it to ``cpu.cr`` later."""
     lines = [f"a = {a}"]
     if not b.lstrip("-").isdigit():
         lines.append(f"b = {b}")
         b = "b"
-    return lines + [f"f{field} = 8 if a < {b} else 4 if a > {b} else 2",
-                    f"cpu.cr = cpu.cr & {keep:#x} | (f{field} | cpu.xer >> 31) << {shift}"]
+    return lines + [f"f{field} = (8 if a < {b} else 4 if a > {b} else 2) | cpu.xer >> 31", f"{_CR_SET} {field}"]
 
 
 # --- integer instructions: name -> emitter(fields) -> source lines, or None to call --------------
@@ -231,7 +228,10 @@ _ACCESSES = {"lbz": (1, False, False), "lhz": (2, False, False), "lha": (2, Fals
 _ACCESS_FORMS = {name + suffix: (name, suffix) for name in _ACCESSES for suffix in ("", "u", "x", "ux")}
 
 
-_CR_FROM_COMPARE = re.compile(r"\(f(\d) \|")
+
+
+_CR_SET = "@cr-set"       # a compare's field is in its local
+_CR_FLUSH = "@cr-flush"   # write pending fields here (on this path only)
 
 
 class _Emitter:
@@ -243,28 +243,52 @@ class _Emitter:
         self.lines: list[str] = []
         self.synced = 0            # instructions already added to cpu.icount at this point
         self.deltas: dict[int, int] = {}   # instruction that may raise -> icount it still lacks
+        self.pending_at: dict[int, set[int]] = {}   # ... -> CR fields cpu.cr still lacks
         self.constants: dict[str, object] = {}
         self.loops = False
         self.compared: set[int] = set()    # CR fields whose f<field> local is current here
+        self.pending: set[int] = set()     # of those, the ones cpu.cr does not hold yet
 
     def may_raise(self, index: int) -> None:
         """Mark instruction ``index``: an exception from here on leaves it at this address."""
         self.emit([f"n = {index}"])
         self.deltas[index] = index - self.synced
+        self.pending_at[index] = set(self.pending)
 
     def emit(self, lines, indent: int = 0) -> None:
+        """Append lines; compares leave their CR field pending in a local, and ``cpu.cr`` gets
+        it at exits (``@cr-flush``), before other CR writers and calls, and on exceptions."""
         for line in lines:
+            pad = "    " * indent + line[:len(line) - len(line.lstrip())]
+            if line.startswith(_CR_SET):
+                field = int(line.split()[1])
+                self.compared.add(field)
+                self.pending.add(field)
+                continue
+            if line.strip() == _CR_FLUSH:
+                self.lines.extend(pad + write for write in self.cr_writes(self.pending))
+                continue
             if "cpu.cr =" in line:
-                compare = _CR_FROM_COMPARE.search(line)
-                if compare:
-                    self.compared.add(int(compare[1]))
-                else:
-                    self.compared.clear()
+                self.flush_cr(pad)
+                self.compared.clear()
             self.lines.append("    " * indent + line)
+
+    @staticmethod
+    def cr_writes(fields) -> list[str]:
+        """The statement that writes the locals of ``fields`` into ``cpu.cr``, if any."""
+        if not fields:
+            return []
+        keep = M32 & ~sum(0xF << (28 - 4 * field) for field in fields)
+        return [f"cpu.cr = cpu.cr & {keep:#x}" + "".join(f" | f{f} << {28 - 4 * f}" for f in sorted(fields))]
+
+    def flush_cr(self, pad: str = "") -> None:
+        """Write the pending CR fields on this path (unconditional code only)."""
+        self.lines.extend(pad + write for write in self.cr_writes(self.pending))
+        self.pending.clear()
 
     def exit_lines(self, index: int, pc_expr: str) -> list[str]:
         """Leave after instruction ``index`` completed, continuing at ``pc_expr``."""
-        lines = []
+        lines = [_CR_FLUSH]
         if index + 1 - self.synced:
             lines.append(f"cpu.icount += {index + 1 - self.synced}")
         return lines + [f"cpu.pc = {pc_expr}", "return"]
@@ -280,6 +304,7 @@ class _Emitter:
         name = f"F{index}"
         self.constants[name] = semantics
         self.sync(index)
+        self.flush_cr()
         self.may_raise(index)
         self.compared.clear()
         self.emit([f"cpu.pc = {pc:#x}", f"r = {name}(cpu{''.join(f', {a!r}' for a in args)})",
@@ -346,7 +371,7 @@ class _Emitter:
                 lines.append("cpu.ctr = c = (cpu.ctr - 1) & 0xFFFFFFFF")
                 conditions.append("c == 0" if bo & 2 else "c != 0")
             if not bo & 0x10:
-                fused = bi >> 2 in self.compared and bi & 3 != 3     # LT, GT or EQ of a compare
+                fused = bi >> 2 in self.compared
                 bit = f"f{bi >> 2} & {8 >> (bi & 3)}" if fused else f"cpu.cr >> {31 - bi} & 1"
                 conditions.append(bit if bo & 8 else f"not {bit}")
             self.emit(lines)
@@ -354,7 +379,7 @@ class _Emitter:
             self.emit([f"cpu.lr = {pc + 4:#x}"])
         if target == f"{self.start:#x}":
             self.loops = True
-            taken = [f"cpu.icount += {index + 1 - self.synced}", f"left -= {index + 1}",
+            taken = [_CR_FLUSH, f"cpu.icount += {index + 1 - self.synced}", f"left -= {index + 1}",
                      "if left >= length:", "    continue", f"cpu.pc = {self.start:#x}", "return"]
         else:
             taken = self.exit_lines(index, target)
@@ -371,7 +396,11 @@ class _Emitter:
         if self.loops:
             head.append("        while True:")
         deltas = tuple(self.deltas.get(i, 0) for i in range(max(self.deltas, default=0) + 1))
-        tail = ["    except BaseException:", f"        cpu.icount += {deltas!r}[n]",
+        tail = ["    except BaseException:"]
+        for index, fields in self.pending_at.items():
+            if fields:
+                tail += [f"        if n == {index}:"] + ["            " + w for w in self.cr_writes(fields)]
+        tail += [f"        cpu.icount += {deltas!r}[n]",
                 f"        cpu.pc = {self.start:#x} + 4 * n", "        raise"]
         return "\n".join(head + [indent + line for line in self.lines] + tail) + "\n"
 
