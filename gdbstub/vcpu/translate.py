@@ -1,17 +1,19 @@
 """Block translation: straight-line guest code compiled into one Python function.
 
 ``translate(fetch, pc, debug, namespace)`` decodes instructions from ``pc`` up to an
-unconditional branch (or ``MAX_BLOCK`` instructions; a conditional branch exits when taken and the
-block goes on with the fall-through path) and emits Python source for them, which ``compile()`` turns into a function
-``block(cpu, left)``. Common integer instructions, loads/stores and branches get inline code;
-every other instruction (whatever family registered it) is a call of its semantics function
-with its decoded fields, so the block stays generic over the instruction table. A branch
-back to the block's own start loops inside the function while ``left`` allows.
+unconditional branch or ``MAX_BLOCK`` instructions (a conditional branch leaves the block when
+taken; translation goes on with the fall-through path) and emits Python source for them, which
+``compile()`` turns into a function ``block(cpu, left)``. Common integer instructions,
+loads/stores and branches get inline code; every other instruction (whatever family registered
+it) is a call of its semantics function with its decoded fields, so the block stays generic
+over the instruction table. A branch back to the block's own start loops inside the function
+while ``left`` allows.
 
 The block keeps the interpreter's contract exactly:
 
-* ``cpu.icount`` is exact whenever a semantics function runs (the time base reads it), and on
-  every exit; ``cpu.pc`` is set to each called instruction's own address.
+* ``cpu.icount`` and ``cpu.cr`` are exact whenever a semantics function runs (the time base
+  reads the count), and on every exit; ``cpu.pc`` is set to each called instruction's own
+  address. In between, a compare's CR field lives in a local that branches test directly.
 * Any exception leaves with ``cpu.pc`` on the instruction that raised and ``cpu.icount``
   counting the instructions before it: the run loop then finishes it as the interpreter would
   (interrupt entry with SRR0, halt, host exit, DebugEvent with the access undone).
