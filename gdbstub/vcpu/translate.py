@@ -229,9 +229,6 @@ _ACCESSES = {"lbz": (1, False, False), "lhz": (2, False, False), "lha": (2, Fals
              "stw": (4, True, False)}
 _ACCESS_FORMS = {name + suffix: (name, suffix) for name in _ACCESSES for suffix in ("", "u", "x", "ux")}
 
-
-
-
 _CR_SET = "@cr-set"       # a compare's field is in its local
 _CR_FLUSH = "@cr-flush"   # write pending fields here (on this path only)
 
@@ -296,6 +293,7 @@ class _Emitter:
         return lines + [f"cpu.pc = {pc_expr}", "return"]
 
     def sync(self, index: int) -> None:
+        """Bring ``cpu.icount`` up to the start of instruction ``index``."""
         if index - self.synced:
             self.emit([f"cpu.icount += {index - self.synced}"])
             self.synced = index
@@ -313,7 +311,6 @@ class _Emitter:
                    "if r is not None or cpu.code_or_debug_changed:"])
         self.emit(["cpu.code_or_debug_changed = False", "cpu.icount += 1",
                    f"cpu.pc = {pc + 4:#x} if r is None else r", "return"], 1)
-        self.synced = index
 
     def access(self, index: int, pc: int, name: str, fields: tuple) -> bool:
         """Inline load/store; False when the form is invalid (the semantics raise)."""
@@ -393,6 +390,7 @@ class _Emitter:
         return False
 
     def source(self, length: int) -> str:
+        """The function's text: the lines inside ``try`` (and a loop), the exception handler."""
         indent = "    " * (3 if self.loops else 2)
         head = ["def block(cpu, left):", "    g = cpu.gpr", "    n = 0", f"    length = {length}", "    try:"]
         if self.loops:
