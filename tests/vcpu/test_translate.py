@@ -118,6 +118,51 @@ def test_guest_owned_comparators_on_bare_hardware_match():
     run_lockstep(*pair(make), slice_steps=5000)
 
 
+class RecordingHost:
+    """A debug host that notes every event and lets the guest go on."""
+
+    def __init__(self):
+        self.events = []
+
+    def on_debug_event(self, cpu, bits):
+        self.events.append((cpu.pc, cpu.icount, bits))
+
+    def on_debug_instruction(self, cpu):
+        self.events.append((cpu.pc, cpu.icount, "debug instruction"))
+
+    def on_guest_debug_write(self, cpu):
+        pass
+
+
+@pytest.mark.parametrize("comparators", [
+    [("iac", 0, "checkpoint", 0)],
+    [("dacw", 0, "result", 3)],                               # a word store covers it from below
+    [("dacr", 0, "crc_table", 5), ("dacw", 1, "keys", 6)],    # byte and word accesses, both slots
+    [("iac", 1, "checkpoint", 0), ("dacr", 1, "buffer", 100), ("dacw", 0, "composite", 7)],
+])
+@pytest.mark.parametrize("translate_after", [0, 2])
+def test_every_comparator_event_matches_the_interpreter(comparators, translate_after):
+    """Same events (PC, instruction count, DBSR bits) on the same instructions, IAC before
+    execution and DAC before the access, with blocks translated at once or once hot."""
+    enables = {"iac": booke.DBCR0_IAC, "dacr": booke.DBCR0_DACR, "dacw": booke.DBCR0_DACW}
+    elf = build_guest([BENCH_GUEST], name="bench")
+
+    def make():
+        loaded = load(elf)
+        cpu, regs = loaded.cpu, loaded.cpu.active_debug
+        cpu.write_memory(loaded.symbols["rounds"], (3).to_bytes(4, "big"))
+        cpu.host = RecordingHost()
+        regs.dbcr0 = booke.DBCR0_IDM
+        for kind, slot, symbol, offset in comparators:
+            (regs.iac if kind == "iac" else regs.dac)[slot] = loaded.symbols[symbol] + offset
+            regs.dbcr0 |= enables[kind][slot]
+        return cpu
+    reference, translated = pair(make)
+    translated.translate_after = translate_after
+    run_lockstep(reference, translated, slice_steps=4000)
+    assert translated.host.events == reference.host.events and len(reference.host.events) >= 3
+
+
 GUEST_ARMS_IC = """
     lis     10, _start@h
     mtspr   63, 10              /* IVPR */
