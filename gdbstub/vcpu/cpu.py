@@ -23,6 +23,7 @@ _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _LINE_SHIFT = 6  # decode-cache bookkeeping granule: the 64-byte cache line
 _COLD_STEPS = 16  # instructions interpreted at a time where no block is translated yet
 _NO_BLOCK = object()  # run(): no translated block fits at the PC, the interpreter goes on
+_MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
 
 # Interrupt classes: (save/restore registers, MSR bits kept on entry). Base class otherwise.
 _BASE_CLASS = (booke.SPR_SRR0, booke.SPR_SRR1, booke.MSR_CE | booke.MSR_ME | booke.MSR_DE)
@@ -347,6 +348,9 @@ class Cpu:
         if heat < self.translate_after:
             self._heat[pc] = heat + 1
             return INTERPRET
+        if len(self._blocks) >= _MAX_BLOCKS:
+            self._drop_blocks()
+            self._heat.clear()
         block = translate(self._fetch, pc, self._debug_key, self._block_scope)
         self._blocks[pc] = block
         if block.run is not None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from gdbstub.guests.build import build_asm, build_guest
 from gdbstub.machine import Machine
 from gdbstub.vcpu import booke
+from gdbstub.vcpu import cpu as cpu_module
 from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.exits import Halted
 from gdbstub.vcpu.memory import Memory
@@ -73,6 +74,13 @@ def test_asm_guests_match_the_interpreter(program):
 
 def test_bench_guest_matches_the_interpreter_in_odd_slices():
     run_lockstep(*pair(_elf_cpu(build_guest([BENCH_GUEST], name="bench"))), slice_steps=1013)
+
+
+def test_a_full_block_cache_is_flushed_and_refilled(monkeypatch):
+    monkeypatch.setattr(cpu_module, "_MAX_BLOCKS", 3)
+    reference, translated = pair(_elf_cpu(build_guest([BENCH_GUEST], name="bench")))
+    run_lockstep(reference, translated, slice_steps=997)
+    assert len(translated._blocks) <= 3
 
 
 # --- debug points through the KVM-style controller -----------------------------------------------
