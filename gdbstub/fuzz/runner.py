@@ -40,7 +40,8 @@ def run(target: Target, *, examples: int, seed: int | None = None, steps: int = 
     try:
         run_state_machine_as_test(machine, settings=config)
     except Exception as exc:  # any failure of the target is what we report
-        shortest = min(failures, key=lambda f: len(f.steps), default=None)
-        failure = str(shortest) if shortest else "".join(traceback.format_exception_only(exc)).strip()
+        # The last failing run is hypothesis's final replay of the shrunk sequence, or, if a
+        # live target did not fail the same way again, the last sequence shrinking kept.
+        failure = str(failures[-1]) if failures else "".join(traceback.format_exception_only(exc)).strip()
         return Result(examples, time.monotonic() - started, failure)
     return Result(examples, time.monotonic() - started)

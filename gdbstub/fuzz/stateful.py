@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ..rsp import packets as pk
 from ..rsp.client import RspTimeout
@@ -22,7 +22,7 @@ from .wire import FuzzClient
 
 _ERROR = re.compile(rb"E[0-9a-fA-F]{2}|E\..*", re.S)
 _HEX = re.compile(rb"(?:[0-9a-fA-F]{2}|xx)*")
-NAK_QUIET = 0.05  # how long resends provoked by '-' may take to arrive
+NAK_QUIET = 0.01  # how long extra packets (resends after a "-", late replies) are waited for
 HANDSHAKE = b"qSupported:swbreak+;hwbreak+"
 INTERRUPT_DELAYS = (None, 0.0, 0.002, 0.02)
 """Ctrl-C after a resume: None waits ``run_time`` for a stop first, 0.0 sends it in the same write."""
@@ -101,6 +101,7 @@ class Driver:
         elif isinstance(packet, (pk.WriteMemory, pk.WriteMemoryBinary)):
             expect(reply == b"OK", f"{name} in the window: expected OK, got {reply[:80]!r}")
             self.memory.write(packet.addr, packet.data)
+            self.read_memory(packet.addr, len(packet.data))
         elif isinstance(packet, pk.ReadRegisters):
             size = len(hex_reply(reply, "g"))
             expect(self.g_length in (None, size), f"g: {size} bytes, earlier {self.g_length}")
@@ -336,52 +337,44 @@ def state_machine(target: Target, failures: list[Failure] | None = None) -> type
         def insert_point(self, point):
             self._do("insert_point", self.driver.insert_point, *point)
 
-        @precondition(lambda self: self.driver.points.inserted)
-        @rule(pick=st.integers(0, 7))
-        def remove_point(self, pick):
-            self._do("remove_point", self.driver.remove_point, pick)
-
-        @rule(point=fs.points(target))
-        def remove_absent_point(self, point):
-            self._do("remove_absent", self.driver.remove_absent, *point)
+        @rule(point=fs.points(target), pick=st.none() | st.integers(0, 7))
+        def remove_point(self, point, pick):
+            """An inserted point (the ``pick``-th), or ``point`` if none is picked or inserted."""
+            if pick is not None and self.driver.points.inserted:
+                self._do("remove_point", self.driver.remove_point, pick)
+            else:
+                self._do("remove_absent", self.driver.remove_absent, *point)
 
         @rule(payload=st.sampled_from(fs.RESUMES), interrupt=st.sampled_from(INTERRUPT_DELAYS))
         def resume(self, payload, interrupt):
             self._do("resume", self.driver.resume, payload, interrupt)
 
-        @rule(regno=st.integers(0, target.registers - 1), value=st.integers(0, 2**64 - 1))
-        def write_register(self, regno, value):
-            self._do("write_register", self.driver.write_register, regno, value)
-
         @rule(patch=st.lists(st.tuples(st.integers(0, target.registers - 1), st.integers(0, 2**64 - 1)),
-                             max_size=4))
-        def write_registers(self, patch):
-            self._do("write_registers", self.driver.write_registers, patch)
+                             max_size=4), one_by_one=st.booleans())
+        def write_registers(self, patch, one_by_one):
+            if one_by_one:
+                for regno, value in patch:
+                    self._do("write_register", self.driver.write_register, regno, value)
+            else:
+                self._do("write_registers", self.driver.write_registers, patch)
 
-        @precondition(lambda self: not self.driver.client.no_ack)
-        @rule()
-        def start_no_ack(self):
-            self._do("start_no_ack", self.driver.start_no_ack)
-
-        @rule(count=st.integers(1, 20))
-        def nak_storm(self, count):
-            self._do("nak_storm", self.driver.nak_storm, count)
-
-        @rule(items=st.lists(fs.noise(target), min_size=1, max_size=5))
-        def noise(self, items):
+        @rule(items=st.lists(fs.noise(target), min_size=1, max_size=5), naks=st.integers(0, 20),
+              no_ack=st.booleans())
+        def wire(self, items, naks, no_ack):
+            """Noise, then ``naks`` '-' bytes, then (once) no-ack mode."""
             self._do("noise", self.driver.noise, items)
+            if naks:
+                self._do("nak_storm", self.driver.nak_storm, naks)
+            if no_ack and not self.driver.client.no_ack:
+                self._do("start_no_ack", self.driver.start_no_ack)
 
-        @rule(running=st.booleans(), tail=st.sampled_from(DISCONNECT_TAILS))
-        def disconnect(self, running, tail):
-            self._do("disconnect", self.driver.disconnect, running, tail)
-
-        @rule()
-        def detach(self):
-            self._do("detach", self.driver.detach)
-
-        if target.allow_kill:
-            @rule()
-            def kill(self):
-                self._do("kill", self.driver.kill)
+        @rule(how=st.sampled_from(["disconnect", "detach"] + (["kill"] if target.allow_kill else [])),
+              running=st.booleans(), tail=st.sampled_from(DISCONNECT_TAILS))
+        def leave(self, how, running, tail):
+            """The client goes away (possibly mid-frame or with the guest running); a new one comes."""
+            if how == "disconnect":
+                self._do("disconnect", self.driver.disconnect, running, tail)
+            else:
+                self._do(how, getattr(self.driver, how))
 
     return RspStateMachine
