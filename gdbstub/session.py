@@ -4,7 +4,8 @@ A reader task turns bytes into link events and queues them, in order, with Ctrl-
 the end of the connection. The dispatcher answers packets while the target is stopped; while
 it runs, the dispatcher executes the guest in slices and drains the queue between slices, so
 a Ctrl-C (even one that arrived in the same read as the ``c``) interrupts it and a disconnect
-stops it cleanly. Packets that arrive while running wait for the stop.
+stops it cleanly. Packets that arrive while running wait for the stop (at most ``MAX_DEFERRED``
+of them: memory stays bounded whatever a client sends).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ PACKET_SIZE = 0x4000        # what we advertise and accept
 MAX_MEMORY_READ = (PACKET_SIZE - 8) // 2  # an m reply is hex, so two characters a byte
 MAX_BINARY_CHUNK = (PACKET_SIZE - 8) // 2  # qXfer data may double when escaped
 RUN_QUANTUM = 0.02          # seconds of guest execution between looks at the connection
+MAX_DEFERRED = 64           # packets kept for after the stop; gdb sends none while the guest runs
 THREAD_ID = 1               # the single vCPU is thread 1
 
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
@@ -293,7 +295,10 @@ class Session:
             if isinstance(event, _Closed):
                 self.machine.interrupted()
                 raise SessionEnd("disconnect")
-            self._deferred.append(event)
+            if len(self._deferred) < MAX_DEFERRED:
+                self._deferred.append(event)
+            else:  # keep draining, so that a Ctrl-C behind a flood still stops the guest
+                log.warning("dropped a packet sent while the target runs: more than %d are waiting", MAX_DEFERRED)
 
     def _stop_reply(self, stop: Stopped | Exited) -> bytes:
         if isinstance(stop, Exited):

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from gdbstub.rsp.client import RspClient
+from gdbstub.rsp.client import RspClient, RspTimeout
 from gdbstub.rsp.framing import encode_packet
+from gdbstub.session import MAX_DEFERRED
 
 
 def counter(client: RspClient) -> int:
@@ -43,3 +44,18 @@ def test_points_do_not_outlive_the_client_that_disconnected(serve, fuzz_elf):
         assert client.request(f"Z4,{data + 8:x},4") == b"OK"
         assert server.machine.cpu.read_memory(loop + 8, 4) != bytes.fromhex("7c000a1c")
         assert client.read_memory(loop, 4) == original
+
+
+def test_a_flood_of_packets_while_the_guest_runs_is_bounded_and_ctrl_c_still_stops_it(serve, spin_elf):
+    server = serve(spin_elf)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(encode_packet(b"c"))
+        time.sleep(0.05)
+        sock.sendall(encode_packet(b"qC") * (MAX_DEFERRED + 100) + b"\x03")
+        client = RspClient(sock)
+        assert client.receive(timeout=10).startswith(b"T02")
+        answers = [client.receive(timeout=10) for _ in range(MAX_DEFERRED)]
+        assert answers == [b"QC1"] * MAX_DEFERRED
+        with pytest.raises(RspTimeout):
+            client.receive(timeout=0.3)      # the rest were dropped, not queued
+        assert client.request("qfThreadInfo") == b"m1"
