@@ -21,7 +21,7 @@ from .translate import INTERPRET, NO_DEBUG, Block, DebugKey, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _LINE_SHIFT = 6  # decode-cache bookkeeping granule: the 64-byte cache line
-_COLD_STEPS = 16  # instructions interpreted at a time where no block is translated yet
+_COLD_STEPS = 64  # most instructions interpreted at a time before looking for a block again
 _NO_BLOCK = object()  # run(): no translated block fits at the PC, the interpreter goes on
 _MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
 
@@ -398,9 +398,10 @@ class Cpu:
         return None
 
     # --- execution ----------------------------------------------------------------------------
-    def _execute(self, budget: int):
+    def _execute(self, budget: int, stop_at: dict | None = None):
         """Execute up to ``budget`` instructions (each possibly entering an interrupt) while no
         comparator is armed, or exactly one if one is: ``(exit or None, instructions done)``.
+        With ``stop_at``, also stop where the PC reaches one of its keys (a translated block).
         A DebugEvent escapes with its instruction undone."""
         decoded = self._decoded
         for done in range(1, budget + 1):
@@ -415,7 +416,7 @@ class Cpu:
             else:
                 self.icount += 1
                 self.pc = pc + 4 if next_pc is None else next_pc
-            if self._debug_armed:
+            if self._debug_armed or (stop_at is not None and self.pc in stop_at):
                 return None, done
         return None, budget
 
@@ -475,13 +476,17 @@ class Cpu:
         self.debug_registers_changed()
         remaining = max_steps
         blocks = self._blocks
+        # Arriving by falling through (at a slice start, or after one interpreted instruction
+        # of cold code) does not make an address hot: blocks start where control branches to.
+        fell_through = self.icount
         while remaining > 0:
             if self.translate_after is not None and self._skip_checks_at is None:
                 start = self.icount
                 limit = start + remaining
                 try:
                     while not self._ic_armed:
-                        run, length, _ = blocks.get(self.pc) or self._hot_block(self.pc)
+                        run, length, _ = blocks.get(self.pc) or (
+                            INTERPRET if self.icount == fell_through else self._hot_block(self.pc))
                         if run is None or self.icount + length > limit:
                             break
                         run(self, limit - self.icount)
@@ -498,10 +503,13 @@ class Cpu:
                 if exit is None or remaining <= 0:
                     continue
             if self._debug_armed:
+                pc = self.pc
                 exit, done = self._step_checked(), 1
+                if self.pc == pc + 4 and blocks.get(pc) is not INTERPRET:
+                    fell_through = self.icount
             else:
-                exit, done = self._execute(remaining if self.translate_after is None
-                                           else min(remaining, _COLD_STEPS))
+                exit, done = (self._execute(remaining) if self.translate_after is None
+                              else self._execute(min(remaining, _COLD_STEPS), blocks))
             if exit is not None:
                 return exit
             remaining -= done
