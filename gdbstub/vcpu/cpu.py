@@ -106,8 +106,8 @@ class Cpu:
     """One e500mc core. Registers are plain attributes; ``run()`` executes guest code."""
 
     translate_after = 2
-    """Executions of an address by the interpreter before a block is translated there;
-    None runs everything with the interpreter."""
+    """How often control must branch to an address with no block before one is translated
+    there (0: at once); None runs everything with the interpreter."""
 
     def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2):
         self.memory = memory if memory is not None else Memory()
