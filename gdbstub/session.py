@@ -1,11 +1,12 @@
 """One gdb connection: typed packets in, one reply each out, and the run/stop state machine.
 
-A reader task turns bytes into link events and queues them, in order, with Ctrl-C bytes and
-the end of the connection. The dispatcher answers packets while the target is stopped; while
-it runs, the dispatcher executes the guest in slices and drains the queue between slices, so
-a Ctrl-C (even one that arrived in the same read as the ``c``) interrupts it and a disconnect
-stops it cleanly. Packets that arrive while running wait for the stop (at most ``MAX_DEFERRED``
-of them: memory stays bounded whatever a client sends).
+While the target is stopped the session reads the connection itself and answers each packet
+in the same write as its ack: one task, no hand-over, so a round trip costs one receive and one
+send. While the guest runs, a reader task queues what arrives and the session executes the
+guest in quanta, looking at the queue between them, so a Ctrl-C (even one in the same read as
+the ``c``) interrupts it and a disconnect stops it cleanly. Packets that arrive while running
+wait for the stop (at most ``MAX_DEFERRED`` of them: memory stays bounded whatever a client
+sends).
 """
 from __future__ import annotations
 
@@ -59,45 +60,46 @@ class Session:
         self.machine = machine
         self.link = RspLink(max_packet=PACKET_SIZE, log_packets=log_packets)
         self.client_features: dict[str, str | bool] = {}
-        self._send_lock = trio.Lock()
-        self._events_in, self._events = trio.open_memory_channel(64)
-        self._deferred: collections.deque = collections.deque()
+        self._pending: collections.deque = collections.deque()   # events read, not yet handled
+        self._deferred: collections.deque = collections.deque()  # packets that came while running
 
     async def run(self) -> str:
         """Serve until the client detaches, kills or disconnects; return which."""
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._read_loop)
-            try:
-                await self._dispatch_loop()
-            except SessionEnd as end:
-                how = end.how
-            nursery.cancel_scope.cancel()
-        await self._flush()
-        return how
+        try:
+            await self._dispatch_loop()
+        except SessionEnd as end:
+            await self._flush()
+            return end.how
 
     # --- I/O -------------------------------------------------------------------------------
-    async def _read_loop(self) -> None:
-        async with self._events_in:
-            while True:
-                try:
-                    data = await self.stream.receive_some(65536)
-                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                    data = b""
-                if not data:
-                    await self._events_in.send(_Closed())
-                    return
-                for event in self.link.receive(data):
-                    await self._events_in.send(event)
+    async def _receive(self) -> None:
+        """Read once from the client and queue what it carried (``_Closed`` at the end).
+
+        Acks for packets go out with their replies; NAKs and resends go out at once."""
+        try:
+            data = await self.stream.receive_some(65536)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            data = b""
+        if not data:
+            self._pending.append(_Closed())
+            return
+        events = self.link.receive(data)
+        self._pending.extend(events)
+        if not any(isinstance(event, PacketReceived) for event in events):
+            with trio.CancelScope(shield=True):   # never leave half a write behind
                 await self._flush()
 
+    async def _read_while_running(self) -> None:
+        while not self._pending or not isinstance(self._pending[-1], _Closed):
+            await self._receive()
+
     async def _flush(self) -> None:
-        async with self._send_lock:
-            out = self.link.data_to_send()
-            if out:
-                try:
-                    await self.stream.send_all(out)
-                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                    log.info("client went away while we were sending")
+        out = self.link.data_to_send()
+        if out:
+            try:
+                await self.stream.send_all(out)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                log.info("client went away while we were sending")
 
     async def _reply(self, payload: bytes) -> None:
         self.link.send(payload)
@@ -106,7 +108,9 @@ class Session:
     async def _next_event(self):
         if self._deferred:
             return self._deferred.popleft()
-        return await self._events.receive()
+        while not self._pending:
+            await self._receive()
+        return self._pending.popleft()
 
     # --- dispatch --------------------------------------------------------------------------
     async def _dispatch_loop(self) -> None:
@@ -275,30 +279,39 @@ class Session:
         if addr is not None:
             self.machine.cpu.pc = addr
         self.machine.resume(step=step)
+        stop = self.machine.run_for(RUN_QUANTUM)    # a step, or a short run, ends here
+        if stop is None:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._read_while_running)
+                stop = await self._run_until_stopped()
+                nursery.cancel_scope.cancel()
+        if stop is None:
+            self.machine.interrupted()
+            raise SessionEnd("disconnect")
+        return self._stop_reply(stop)
+
+    async def _run_until_stopped(self) -> Stopped | Exited | None:
+        """Run quanta until the guest stops, Ctrl-C arrives, or (None) the client goes away."""
         while True:
+            event = self._take_queued_while_running()
+            if event is not None:
+                return self.machine.interrupted() if isinstance(event, InterruptReceived) else None
             stop = self.machine.run_for(RUN_QUANTUM)
             if stop is not None:
-                return self._stop_reply(stop)
+                return stop
             await trio.sleep(0)
-            if self._interrupt_arrived():
-                return self._stop_reply(self.machine.interrupted())
 
-    def _interrupt_arrived(self) -> bool:
-        """Drain queued events while running: Ctrl-C stops, a disconnect ends the session."""
-        while True:
-            try:
-                event = self._events.receive_nowait()
-            except trio.WouldBlock:
-                return False
-            if isinstance(event, InterruptReceived):
-                return True
-            if isinstance(event, _Closed):
-                self.machine.interrupted()
-                raise SessionEnd("disconnect")
+    def _take_queued_while_running(self) -> InterruptReceived | _Closed | None:
+        """Set packets aside for after the stop; return a Ctrl-C or disconnect if one came."""
+        while self._pending:
+            event = self._pending.popleft()
+            if isinstance(event, (InterruptReceived, _Closed)):
+                return event
             if len(self._deferred) < MAX_DEFERRED:
                 self._deferred.append(event)
             else:  # keep draining, so that a Ctrl-C behind a flood still stops the guest
                 log.warning("dropped a packet sent while the target runs: more than %d are waiting", MAX_DEFERRED)
+        return None
 
     def _stop_reply(self, stop: Stopped | Exited) -> bytes:
         if isinstance(stop, Exited):
