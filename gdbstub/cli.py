@@ -66,7 +66,7 @@ def _fuzz(args: argparse.Namespace) -> int:
     target = Target(host=host, port=port, memory=args.memory, code=args.code,
                     registers=args.registers, pc_regnum=args.pc_regnum, break_kind=args.break_kind,
                     byteorder="little" if args.little_endian else "big", reset_monitor=args.reset_monitor or None,
-                    run_time=args.run_time, allow_kill=args.allow_kill)
+                    run_time=args.run_time, allow_kill=args.allow_kill, lenient=args.lenient)
     print(f"fuzzing {host}:{port}: {args.examples} examples of up to {args.steps} steps, memory {target.memory}, "
           f"code {target.code}" + (f", seed {args.seed}" if args.seed is not None else ""), flush=True)
     result = run(target, examples=args.examples, seed=args.seed, steps=args.steps)
@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--run-time", type=float, default=Target.run_time,
                       help=f"seconds a resumed guest runs before Ctrl-C (default {Target.run_time})")
     fuzz.add_argument("--allow-kill", action="store_true", help="also send k (the stub must accept a new client after it)")
+    fuzz.add_argument("--lenient", action="store_true",
+                      help="accept any one reply to a malformed packet, and send none that would write (QEMU)")
     fuzz.add_argument("-v", "--verbose", action="store_true", help="log client events")
     fuzz.set_defaults(func=_fuzz, log_packets=False)
     return parser

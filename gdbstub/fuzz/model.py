@@ -67,6 +67,8 @@ class Target:
     timeout: float = 10.0
     byteorder: str = "big"
     allow_kill: bool = False
+    lenient: bool = False
+    """Malformed packets may get any one reply (QEMU reads numbers with strtoul)."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def run(target: Target, *, examples: int, seed: int | None = None, steps: int = 
         machine = hypothesis_seed(seed)(machine)
     phases = [Phase.generate, Phase.target] + ([Phase.shrink] if shrink else [])
     config = settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
-                      phases=phases, suppress_health_check=list(HealthCheck), verbosity=Verbosity.normal,
+                      phases=phases, suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
                       print_blob=False)
     started = time.monotonic()
     try:

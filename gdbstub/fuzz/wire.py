@@ -18,9 +18,14 @@ class FuzzClient(RspClient):
         self.last_reply = super().receive(timeout)
         return self.last_reply
 
-    def send_raw(self, data: bytes) -> None:
-        """Write ``data`` as is; a ``-`` the stub answers it with resends nothing."""
+    def send(self, payload: bytes | str) -> None:
+        """Send one packet; never resend it: a stub's ``-`` can only be for the deliberate
+        noise, and may arrive after the next packet went out."""
+        super().send(payload)
         self._last_sent = b""
+
+    def send_raw(self, data: bytes) -> None:
+        """Write ``data`` as is."""
         self._write(data)
 
     def reply(self, timeout: float | None = None) -> bytes:
