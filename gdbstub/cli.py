@@ -136,8 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--allow-kill", action="store_true", help="also send k (the stub must accept a new client after it)")
     fuzz.add_argument("--lenient", action="store_true",
                       help="accept any one reply to a malformed packet, and send none that would write (QEMU)")
-    fuzz.add_argument("-v", "--verbose", action="store_true", help="log client events")
-    fuzz.set_defaults(func=_fuzz, log_packets=False)
+    fuzz.set_defaults(func=_fuzz, verbose=False, log_packets=False)
     return parser
 
 

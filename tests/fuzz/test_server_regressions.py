@@ -59,3 +59,16 @@ def test_a_flood_of_packets_while_the_guest_runs_is_bounded_and_ctrl_c_still_sto
         with pytest.raises(RspTimeout):
             client.receive(timeout=0.3)      # the rest were dropped, not queued
         assert client.request("qfThreadInfo") == b"m1"
+
+
+def test_a_client_that_disconnects_while_the_guest_runs_leaves_it_stopped(served, spin_elf):
+    port = served(spin_elf)
+    with RspClient.connect("127.0.0.1", port) as client:
+        client.request("qSupported")
+        client.send("c")
+        time.sleep(0.1)
+    with RspClient.connect("127.0.0.1", port) as client:
+        assert client.request("?").startswith(b"T02")
+        before = counter(client)
+        time.sleep(0.2)
+        assert counter(client) == before > 0
