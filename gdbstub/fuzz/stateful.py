@@ -27,6 +27,12 @@ HANDSHAKE = b"qSupported:swbreak+;hwbreak+"
 TARGET_XML = b"qXfer:features:read:target.xml:0,ffb"
 INTERRUPT_DELAYS = (None, 0.0, 0.002, 0.02)
 """Ctrl-C after a resume: None waits ``run_time`` for a stop first, 0.0 sends it in the same write."""
+_QUERY_REPLIES = {
+    pk.SetThread: rb"OK", pk.ThreadAlive: rb"OK", pk.CurrentThread: rb"QC.+", pk.ThreadInfoFirst: rb"m.+|l",
+    pk.ThreadInfoNext: rb"m.+|l", pk.Attached: rb"[01]", pk.XferRead: rb"[ml].*",
+    pk.MonitorCommand: rb"OK|(?:[0-9a-fA-F]{2})+", pk.VContQuery: rb"vCont.*", pk.QSupported: rb".*",
+}
+"""What queries other than the ones :meth:`Driver.check_reply` knows may get, besides a refusal."""
 DISCONNECT_TAILS = (b"", b"$", b"$m3", b"$qSupported:swbreak+", b"}", b"$g#6")
 """Bytes a client may leave behind when it goes away: nothing, or a truncated frame."""
 
@@ -131,13 +137,7 @@ class Driver:
                f"malformed {sent[:80]!r}: expected E or empty, got {reply[:80]!r}")
 
     def _check_query(self, packet, reply: bytes) -> None:
-        shapes = {
-            pk.SetThread: rb"OK", pk.ThreadAlive: rb"OK", pk.CurrentThread: rb"QC.+",
-            pk.ThreadInfoFirst: rb"m.+|l", pk.ThreadInfoNext: rb"m.+|l", pk.Attached: rb"[01]",
-            pk.XferRead: rb"[ml].*", pk.MonitorCommand: rb"OK|(?:[0-9a-fA-F]{2})+", pk.VContQuery: rb"vCont.*",
-            pk.QSupported: rb"(?!E).*",
-        }
-        shape = shapes[type(packet)]
+        shape = _QUERY_REPLIES[type(packet)]
         expect(bool(re.fullmatch(shape, reply, re.S)) or is_refusal(reply),
                f"{type(packet).__name__}: unexpected reply {reply[:80]!r}")
 
@@ -159,10 +159,11 @@ class Driver:
         self._check_memory_read(pk.parse_packet(packet), self.client.exchange(packet))
 
     # --- registers --------------------------------------------------------------------------------
-    def _size(self, regno: int) -> int | None:
+    def _size(self, regno: int) -> int:
+        """The size of register ``regno``, learned from ``p``."""
         if regno not in self.registers.sizes:
             self.packet(b"p%x" % regno)
-        return self.registers.sizes.get(regno)
+        return self.registers.sizes[regno]
 
     def write_register(self, regno: int, value: int) -> None:
         size = self._size(regno)

@@ -22,10 +22,6 @@ RESUMES = (b"c", b"s", b"vCont;c", b"vCont;s", b"vCont;c:1", b"vCont;s:1", b"vCo
 WATCH_KINDS = (1, 2, 4)
 
 
-def _hex(value: int) -> bytes:
-    return b"%x" % value
-
-
 def addresses(window: Window, *, align: int = 1, room: int = 1) -> st.SearchStrategy[int]:
     """Addresses in ``window`` that are multiples of ``align`` with ``room`` bytes left after them."""
     last = (window.end - room) // align
@@ -80,7 +76,7 @@ queries = st.one_of(
 
 
 def register_reads(target: Target) -> st.SearchStrategy[bytes]:
-    return st.integers(0, target.registers - 1).map(lambda n: b"p" + _hex(n))
+    return st.integers(0, target.registers - 1).map(lambda n: b"p%x" % n)
 
 
 def valid_packets(target: Target) -> st.SearchStrategy[bytes]:
