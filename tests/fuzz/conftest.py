@@ -12,7 +12,6 @@ import pytest
 from gdbstub.fuzz.model import Window
 from gdbstub.fuzz.strategies import Target
 from gdbstub.guests.build import build_asm
-from gdbstub.machine import Machine
 
 FUZZ_ASM = """
     .globl _start
@@ -48,7 +47,7 @@ def fuzz_target(serve, fuzz_elf):
     """A :class:`Target` for a fresh server of the fuzz guest: memory window on ``data``,
     code window on the loop."""
     server = serve(fuzz_elf)
-    symbols = Machine(fuzz_elf).elf.symbols
+    symbols = server.machine.elf.symbols
     return Target(port=server.port, memory=Window(symbols["data"], 0x40),
                   code=Window(symbols["loop"], 0x2c), run_time=0.05, timeout=10.0)
 
