@@ -361,8 +361,7 @@ def state_machine(target: Target, failures: list[Failure] | None = None) -> type
         def resume(self, payload, interrupt):
             self._do("resume", self.driver.resume, payload, interrupt)
 
-        @rule(patch=st.lists(st.tuples(st.integers(0, target.registers - 1), st.integers(0, 2**64 - 1)),
-                             max_size=4), one_by_one=st.booleans())
+        @rule(patch=fs.register_patches(target), one_by_one=st.booleans())
         def write_registers(self, patch, one_by_one):
             if one_by_one:
                 for regno, value in patch:
@@ -380,7 +379,7 @@ def state_machine(target: Target, failures: list[Failure] | None = None) -> type
             if no_ack and not self.driver.client.no_ack:
                 self._do("start_no_ack", self.driver.start_no_ack)
 
-        @rule(how=st.sampled_from(["disconnect", "detach"] + (["kill"] if target.allow_kill else [])),
+        @rule(how=fs.leaves(target),
               running=st.booleans(), tail=st.sampled_from(DISCONNECT_TAILS))
         def leave(self, how, running, tail):
             """The client goes away (possibly mid-frame or with the guest running); a new one comes."""

@@ -3,8 +3,10 @@ malformed packets, and raw wire noise (bad checksums, stray ``}``/``*``, Ctrl-C 
 overlong frames) together with how many replies a correct stub owes for it.
 
 Packet strategies produce decoded payloads (the client escapes them when it frames them);
-:func:`noise` produces wire bytes. Nothing here writes memory outside the target's window or
-resumes, detaches or kills the target: the state machine has its own rules for those.
+:func:`noise` produces wire bytes. Packets that resume (:data:`RESUMES`), set points
+(:func:`points`), write registers (:func:`register_patches`, sized from ``p``) or end the session
+(:func:`leaves`) are built by the state machine, which knows what they do; nothing here writes
+memory outside the target's window.
 """
 from __future__ import annotations
 
@@ -58,6 +60,16 @@ def points(target: Target) -> st.SearchStrategy[tuple[int, int, int]]:
     watches = st.sampled_from([2, 3, 4]).flatmap(lambda t: st.sampled_from(WATCH_KINDS).flatmap(
         lambda k: st.tuples(st.just(t), addresses(target.memory, align=k, room=k), st.just(k))))
     return breaks | watches
+
+
+def register_patches(target: Target) -> st.SearchStrategy[list[tuple[int, int]]]:
+    """``(regno, value)`` pairs for ``P`` or a patched ``G`` block (values cut to the register's size)."""
+    return st.lists(st.tuples(st.integers(0, target.registers - 1), st.integers(0, 2**64 - 1)), max_size=4)
+
+
+def leaves(target: Target) -> st.SearchStrategy[str]:
+    """How a client goes away: ``D``, ``k`` (if the target allows it) or just hanging up."""
+    return st.sampled_from(["disconnect", "detach"] + (["kill"] if target.allow_kill else []))
 
 
 _THREADS = st.sampled_from([b"0", b"-1", b"1", b"p1.1", b"p1.-1", b"2"])
