@@ -345,9 +345,11 @@ def state_machine(target: Target, failures: list[Failure] | None = None) -> type
         def packet(self, payload):
             self._do("packet", self.driver.packet, payload)
 
-        @rule(point=fs.points(target))
-        def insert_point(self, point):
-            self._do("insert_point", self.driver.insert_point, *point)
+        @rule(points=st.lists(fs.points(target), min_size=1, max_size=4))
+        def insert_points(self, points):
+            """Several at once, so that the slots fill up."""
+            for point in points:
+                self._do("insert_point", self.driver.insert_point, *point)
 
         @rule(point=fs.points(target), pick=st.none() | st.integers(0, 7))
         def remove_point(self, point, pick):
