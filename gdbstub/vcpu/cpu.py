@@ -295,18 +295,32 @@ class Cpu:
         self.forget_code(addr, len(data))
 
     # --- the decode cache ------------------------------------------------------------------
-    def forget_code(self, addr: int, length: int) -> None:
-        """Drop decoded instructions and translated blocks overlapping ``[addr, addr + length)``."""
+    def forget_code(self, addr: int, length: int) -> bool:
+        """Drop decoded instructions and translated blocks overlapping ``[addr, addr + length)``;
+        True if there were any (a store into data that shares a line with code drops nothing)."""
         first, last = addr >> _LINE_SHIFT, (addr + length - 1) >> _LINE_SHIFT
         if not any(self._code_lines[first:last + 1]):
-            return
-        decoded = self._decoded
-        for word in range(addr & ~3, addr + length, 4):
-            decoded.pop(word, None)
+            return False
+        decoded, blocks, end = self._decoded, self._blocks, addr + length
+        dropped = False
+        for word in range(addr & ~3, end, 4):
+            dropped |= decoded.pop(word, None) is not None
         for line in range(first, last + 1):
-            for start in self._block_lines.pop(line, ()):
-                self._blocks.pop(start, None)
-        self.code_or_debug_changed = True
+            starts = self._block_lines.get(line)
+            if not starts:
+                continue
+            kept = []
+            for start in starts:
+                block = blocks.get(start)     # None: already dropped through another line
+                if block is not None and start < end and addr < block.end:
+                    del blocks[start]
+                    dropped = True
+                elif block is not None:
+                    kept.append(start)
+            self._block_lines[line] = kept
+        if dropped:
+            self.code_or_debug_changed = True
+        return dropped
 
     def invalidate_code_line(self, ea: int) -> None:
         """icbi: forget the decoded instructions of the cache line holding ``ea``."""

@@ -334,7 +334,7 @@ class _Emitter:
             else:
                 body = [f"pack{size}(ram, ea, {value}{' & 0xFFFF' if size == 2 else ''})"]
             body += [f"g[{ra}] = ea"] if update else []
-            body += ["if code_lines[ea >> 6]:", f"    cpu.forget_code(ea, {size})"]
+            body += [f"if code_lines[ea >> 6] and cpu.forget_code(ea, {size}):"]
             body += ["    " + line for line in self.exit_lines(index, f"{pc + 4:#x}")]
             lines += ["    " + line for line in body]
             lines += ["else:", f"    cpu.store(ea, {size}, {value})"] + ([f"    g[{ra}] = ea"] if update else [])

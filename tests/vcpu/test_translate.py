@@ -245,6 +245,41 @@ def test_debugger_write_replaces_a_translated_block():
     assert cpu.gpr[3] == before + 100
 
 
+# A loop that stores a counter into a word that shares its 64-byte line with the loop's code.
+DATA_BESIDE_CODE = """
+    li      3, 0
+    li      4, 5000
+    mtctr   4
+    lis     5, counter@ha
+    addi    5, 5, counter@l
+loop:
+    addi    3, 3, 1
+    stw     3, 0(5)
+    bdnz    loop
+    b       1f
+counter:
+    .long   0
+1:
+"""
+
+
+def test_a_store_to_data_beside_code_keeps_the_translated_blocks():
+    """Regression: such a store dropped every block of the line and ended the running one, so
+    the loop was re-translated on each pass (about 1000 times slower)."""
+    elf = build_asm("    .globl _start\n_start:\n" + DATA_BESIDE_CODE + HALT, name="translate-data-beside-code")
+    reference, translated = pair(lambda: load(elf).cpu)
+    assert run_lockstep(reference, translated, slice_steps=50_000) == Halted(5000 & 0xFF)
+    loaded = load(elf)
+    cpu, loop = loaded.cpu, loaded.symbols["loop"]
+    assert loop >> 6 == loaded.symbols["counter"] >> 6          # really the same cache line
+    cpu.translate_after = 0
+    cpu.run(500)
+    block = cpu._blocks[loop]
+    cpu.run(5000)
+    assert cpu._blocks[loop] is block                          # still the block first translated
+    assert cpu.read_memory(loaded.symbols["counter"], 4) == cpu.gpr[3].to_bytes(4, "big")
+
+
 def test_icount_is_exact_when_a_called_instruction_reads_the_time_base():
     text = "    li 3, 1\n    li 4, 2\n    add 5, 3, 4\n    mftb 6\n    addi 6, 6, 0\n    mftb 7\n"
     reference, translated = pair(lambda: load(build_asm("    .globl _start\n_start:\n" + text + HALT,
