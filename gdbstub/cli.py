@@ -61,7 +61,7 @@ def _fuzz(args: argparse.Namespace) -> int:
     try:
         from .fuzz.runner import run
     except ImportError as exc:
-        sys.exit(f"gdbstub fuzz needs hypothesis (pip install hypothesis): {exc}")
+        sys.exit(f"gdbstub fuzz needs hypothesis (pip install 'booke-gdbstub[fuzz]' or hypothesis): {exc}")
     host, port = args.target
     target = Target(host=host, port=port, memory=args.memory, code=args.code,
                     registers=args.registers, pc_regnum=args.pc_regnum, break_kind=args.break_kind,
