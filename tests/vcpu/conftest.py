@@ -42,6 +42,11 @@ class Loaded:
         return self.cpu.memory.read(self.symbols[label] + 4 * index, 4)
 
 
+def snippet_elf(text: str, name: str = "vcpu-test"):
+    """The ELF of an assembly snippet: ``_start`` is defined before it, ``done`` halts after it."""
+    return build_asm("    .globl _start\n_start:\n" + text + HALT, name=name)
+
+
 def load(path) -> Loaded:
     uart = bytearray()
     cpu = Cpu(Memory(TEST_RAM, uart_output=uart.extend))
@@ -53,7 +58,7 @@ def asm():
     """``asm(text)``: a snippet (``_start`` is defined for it, ``done`` halts) loaded into a
     fresh vCPU. Registers may be preset before running: ``asm(text, r3=1, xer=..., cr=...)``."""
     def make(text: str, **registers) -> Loaded:
-        loaded = load(build_asm("    .globl _start\n_start:\n" + text + HALT, name="vcpu-test"))
+        loaded = load(snippet_elf(text))
         for name, value in registers.items():
             if name.startswith("r") and name[1:].isdigit():
                 loaded.cpu.gpr[int(name[1:])] = value

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from gdbstub.guests.build import build_asm, build_guest
+from gdbstub.guests.build import build_guest
 from gdbstub.machine import Machine
 from gdbstub.vcpu import booke
 from gdbstub.vcpu import cpu as cpu_module
@@ -15,7 +15,7 @@ from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.exits import Halted
 from gdbstub.vcpu.memory import Memory
 
-from .conftest import HALT, TEST_RAM, load
+from .conftest import TEST_RAM, load, snippet_elf
 
 ROOT = Path(__file__).resolve().parents[2]
 DIFFTEST_GUESTS = ROOT / "tests" / "difftest" / "guests"
@@ -200,7 +200,7 @@ dbg_handler:
 
 
 def test_guest_arming_single_step_in_a_block_gets_its_debug_interrupt_at_once():
-    elf = build_asm("    .globl _start\n_start:\n" + GUEST_ARMS_IC + HALT, name="translate-ic")
+    elf = snippet_elf(GUEST_ARMS_IC, "translate-ic")
     reference, translated = pair(lambda: load(elf).cpu)
     run_lockstep(reference, translated, slice_steps=1000)
     assert translated.gpr[20] == load(elf).symbols["second"] and translated.gpr[3] == 3
@@ -228,14 +228,13 @@ patched:
 
 
 def test_guest_store_to_its_own_translated_code_takes_effect_at_once():
-    reference, translated = pair(lambda: load(build_asm("    .globl _start\n_start:\n" + PATCHING_LOOP + HALT,
-                                                         name="translate-patch")).cpu)
+    reference, translated = pair(lambda: load(snippet_elf(PATCHING_LOOP, "translate-patch")).cpu)
     run_lockstep(reference, translated, slice_steps=10_000)
     assert translated.gpr[3] == 21 * 1 + 19 * 2   # ctr 40..20 add 1, then the patched body adds 2
 
 
 def test_debugger_write_replaces_a_translated_block():
-    loaded = load(build_asm("    .globl _start\n_start:\n" + PATCHING_LOOP + HALT, name="translate-patch"))
+    loaded = load(snippet_elf(PATCHING_LOOP, "translate-patch"))
     cpu, patched = loaded.cpu, loaded.symbols["patched"]
     cpu.translate_after = 0
     cpu.run(30)                                         # the loop is translated and running
@@ -266,7 +265,7 @@ counter:
 def test_a_store_to_data_beside_code_keeps_the_translated_blocks():
     """Regression: such a store dropped every block of the line and ended the running one, so
     the loop was re-translated on each pass (about 1000 times slower)."""
-    elf = build_asm("    .globl _start\n_start:\n" + DATA_BESIDE_CODE + HALT, name="translate-data-beside-code")
+    elf = snippet_elf(DATA_BESIDE_CODE, "translate-data-beside-code")
     reference, translated = pair(lambda: load(elf).cpu)
     assert run_lockstep(reference, translated, slice_steps=50_000) == Halted(5000 & 0xFF)
     loaded = load(elf)
@@ -282,8 +281,7 @@ def test_a_store_to_data_beside_code_keeps_the_translated_blocks():
 
 def test_icount_is_exact_when_a_called_instruction_reads_the_time_base():
     text = "    li 3, 1\n    li 4, 2\n    add 5, 3, 4\n    mftb 6\n    addi 6, 6, 0\n    mftb 7\n"
-    reference, translated = pair(lambda: load(build_asm("    .globl _start\n_start:\n" + text + HALT,
-                                                         name="translate-tb")).cpu)
+    reference, translated = pair(lambda: load(snippet_elf(text, "translate-tb")).cpu)
     run_lockstep(reference, translated, slice_steps=100)
     assert translated.gpr[6] == 3 and translated.gpr[7] == 5
 
