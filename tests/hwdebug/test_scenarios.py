@@ -11,26 +11,52 @@ from gdbstub.hwdebug.points import NoSuchPoint, SlotsExhausted, UnsupportedPoint
 from gdbstub.machine import Exited, Machine, Stopped
 from gdbstub.vcpu import booke
 
-# The guest installs Debug (IVOR15) and System call (IVOR8) handlers and arms its own IAC2.
-GUEST_DEBUG_ASM = """
+def debug_guest(*, setup: str, body: str, handler: str = "", rest: str = "") -> str:
+    """A guest with its own Debug handler (IVOR15): ``setup`` arms its comparators, MSR[DE] is
+    set, ``body`` runs into ``stub_stop``, which halts with 7. The handler counts its entries in
+    r20, runs ``handler``, disarms DBCR0, clears DBSR and returns with rfdi; ``rest`` follows."""
+    return f"""
     .globl _start
 _start:
     lis     10, 0x0010
     mtspr   63, 10
     li      11, dbg_handler - _start
     mtspr   415, 11
+{setup}
+    mfmsr   14
+    ori     14, 14, 0x200
+    mtmsr   14
+    isync
+    li      20, 0
+{body}
+stub_stop:
+    li      3, 7
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+1:  b       1b
+    .balign 16
+dbg_handler:
+    addi    20, 20, 1
+{handler}
+    li      15, 0
+    mtspr   308, 15
+    mfspr   16, 304
+    mtspr   304, 16
+    rfdi
+{rest}
+"""
+
+
+# The guest installs Debug (IVOR15) and System call (IVOR8) handlers and arms its own IAC2.
+GUEST_DEBUG_ASM = debug_guest(setup="""
     li      11, sc_handler - _start
     mtspr   408, 11
     lis     12, target@ha
     addi    12, 12, target@l
     mtspr   313, 12
     lis     13, 0x4040
-    mtspr   308, 13
-    mfmsr   14
-    ori     14, 14, 0x200
-    mtmsr   14
-    isync
-    li      20, 0
+    mtspr   308, 13""", body="""
     li      21, 0
     li      22, 0
 syscall:
@@ -38,70 +64,28 @@ syscall:
 after_sc:
     nop
 target:
-    addi    22, 22, 1
-stub_stop:
-    li      3, 7
-    lis     4, 0xe00e
-    li      5, 2
-    stw     5, 0xb0(4)
-1:  b       1b
-    .balign 16
-dbg_handler:
-    addi    20, 20, 1
-    li      15, 0
-    mtspr   308, 15
-    mfspr   16, 304
-    mtspr   304, 16
-    rfdi
+    addi    22, 22, 1""", rest="""
     .balign 16
 sc_handler:
     addi    21, 21, 1
-    rfi
-"""
-
+    rfi""")
 
 # The guest arms its own DAC1 (write) on ``watched`` with a Debug handler that counts in r20,
 # records DSRR0 in r24, disarms and returns; the store then completes.
-GUEST_DAC_ASM = """
-    .globl _start
-_start:
-    lis     10, 0x0010
-    mtspr   63, 10
-    li      11, dbg_handler - _start
-    mtspr   415, 11
+GUEST_DAC_ASM = debug_guest(setup="""
     lis     12, watched@ha
     addi    12, 12, watched@l
     mtspr   316, 12
     lis     13, 0x4004
-    mtspr   308, 13
-    mfmsr   14
-    ori     14, 14, 0x200
-    mtmsr   14
-    isync
-    li      20, 0
+    mtspr   308, 13""", body="""
     li      3, 5
 store:
     stw     3, 0(12)
-    lwz     21, 0(12)
-stub_stop:
-    li      3, 7
-    lis     4, 0xe00e
-    li      5, 2
-    stw     5, 0xb0(4)
-1:  b       1b
-    .balign 16
-dbg_handler:
-    addi    20, 20, 1
-    mfspr   24, 574
-    li      15, 0
-    mtspr   308, 15
-    mfspr   16, 304
-    mtspr   304, 16
-    rfdi
+    lwz     21, 0(12)""", handler="""
+    mfspr   24, 574""", rest="""
     .data
 watched:
-    .long 0
-"""
+    .long 0""")
 
 
 @pytest.fixture(scope="module")
