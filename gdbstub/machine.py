@@ -6,7 +6,6 @@ resume/step) but not the wire protocol, and it turns vCPU exits into protocol-ag
 """
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import time
@@ -65,12 +64,11 @@ class Machine:
         self.last_stop: Stopped | Exited = Stopped(signal.SIGTRAP)
 
     def _release(self) -> None:
-        """Free the old vCPU and its RAM now. The vCPU and its debug controller refer to each
-        other, so only the cycle collector frees them, and it counts objects, not bytes: without
+        """Free the old guest RAM now. The vCPU and its debug controller refer to each other,
+        so only the cycle collector frees them, and it counts objects, not bytes: without
         this, every ``monitor reset`` or ``k`` kept another guest RAM alive for a while."""
-        self.cpu.host = None
+        self.memory.release()
         del self.cpu, self.memory, self.debug
-        gc.collect()
 
     # --- registers -----------------------------------------------------------------
     def read_registers(self) -> bytes:

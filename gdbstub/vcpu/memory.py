@@ -5,6 +5,7 @@ inside one device window raises ``BusError``.
 """
 from __future__ import annotations
 
+import mmap
 from typing import Callable, Protocol
 
 from .guts import GUTS_BASE, GUTS_SIZE, Guts
@@ -36,14 +37,20 @@ class Memory:
 
     By default the MPC8544DS devices the guests use are mapped: the 16550 UART (output bytes
     go to ``uart_output``) and the GUTS block whose reset register halts the machine.
+    RAM is an anonymous mapping: creating it costs nothing, and only the pages a guest (or
+    gdb) touches take host memory.
     """
 
     def __init__(self, size: int = DEFAULT_RAM_SIZE, *, uart_output: Callable[[bytes], None] | None = None):
-        self.ram = bytearray(size)
+        self.ram = mmap.mmap(-1, size)
         self.ram_size = size
         self._windows: list[tuple[int, int, Device]] = []
         self.map_device(UART_BASE, UART_SIZE, Uart16550(uart_output or (lambda data: None)))
         self.map_device(GUTS_BASE, GUTS_SIZE, Guts())
+
+    def release(self) -> None:
+        """Give the RAM back to the host now; this memory can no longer be accessed."""
+        self.ram.close()
 
     def map_device(self, base: int, size: int, device: Device) -> None:
         """Route accesses to ``[base, base + size)`` to ``device``."""
