@@ -22,7 +22,6 @@ from .wire import FuzzClient
 
 _ERROR = re.compile(rb"E[0-9a-fA-F]{2}|E\..*", re.S)
 _HEX = re.compile(rb"(?:[0-9a-fA-F]{2}|xx)*")
-NAK_QUIET = 0.01  # how long extra packets (resends after a "-", late replies) are waited for
 HANDSHAKE = b"qSupported:swbreak+;hwbreak+"
 TARGET_XML = b"qXfer:features:read:target.xml:0,ffb"
 INTERRUPT_DELAYS = (None, 0.0, 0.002, 0.02)
@@ -71,7 +70,6 @@ class Driver:
         t = self.target
         try:
             client = FuzzClient.connect(t.host, t.port, timeout=t.timeout, retries_for=t.timeout)
-            client.expect_silence("connecting", NAK_QUIET)
             reply = client.exchange(HANDSHAKE)
             expect(not is_refusal(reply) and not re.match(rb"[TSWX][0-9a-fA-F]{2}", reply),
                    f"a new client gets {reply[:80]!r} for qSupported")
@@ -280,15 +278,18 @@ class Driver:
         self.client.no_ack = reply == b"OK"
 
     def nak_storm(self, count: int) -> None:
-        """``-`` bytes may only bring back copies of the last reply, at most one each."""
+        """``-`` bytes may only bring back copies of the last reply, at most one each (with
+        ``count`` 0: nothing may come)."""
         last = self.client.last_reply
         self.client.send_raw(b"-" * count)
-        resent = self.client.pending(NAK_QUIET)
+        resent = self.client.sync()
         expect(len(resent) <= count and all(r == last for r in resent),
-               f"{count} '-' brought {len(resent)} packets; the last reply was {last!r}")
+               f"{len(resent)} packet(s) came besides the replies owed, after {count} '-' "
+               f"(only copies of the last reply {last[:80]!r} may, one a '-')")
 
     def noise(self, items: list[fs.Noise]) -> None:
-        """Write the items in one go; each owes at most one reply, in order."""
+        """Write the items in one go; each owes at most one reply, in order (:meth:`nak_storm`
+        then proves that no more came)."""
         self.client.send_raw(b"".join(item.wire for item in items))
         for item in items:
             if item.reply is None:
@@ -298,7 +299,6 @@ class Driver:
                 expect(reply == b"", f"{item.wire[:80]!r} must get the empty reply, got {reply[:80]!r}")
             elif item.reply == "refusal":
                 self._check_refused(item.wire, reply)
-        self.client.expect_silence(f"noise {[i.wire[:40] for i in items]!r}", NAK_QUIET)
 
 
 @dataclass(frozen=True)
@@ -376,8 +376,7 @@ def state_machine(target: Target, failures: list[Failure] | None = None) -> type
         def wire(self, items, naks, no_ack):
             """Noise, then ``naks`` '-' bytes, then (once) no-ack mode."""
             self._do("noise", self.driver.noise, items)
-            if naks:
-                self._do("nak_storm", self.driver.nak_storm, naks)
+            self._do("nak_storm", self.driver.nak_storm, naks)
             if no_ack and not self.driver.client.no_ack:
                 self._do("start_no_ack", self.driver.start_no_ack)
 

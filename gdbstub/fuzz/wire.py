@@ -1,10 +1,16 @@
 """The fuzzer's side of the wire: :class:`RspClient` plus raw bytes and reply accounting."""
 from __future__ import annotations
 
-import time
+import re
 
-from ..rsp.client import RspClient, RspTimeout
+from ..rsp.client import RspClient
+from ..rsp.framing import encode_packet
 from .model import Violation
+
+SYNC = encode_packet(b"g") + encode_packet(b"vMustReplyEmpty")
+"""Two packets every stub answers, and whose replies a run of copies of one reply cannot mimic."""
+MAX_UNASKED = 1000
+_HEX_BLOCK = re.compile(rb"(?:[0-9a-fA-F]{2}|xx)+")
 
 
 class FuzzClient(RspClient):
@@ -40,18 +46,22 @@ class FuzzClient(RspClient):
         self.send(payload)
         return self.reply()
 
-    def pending(self, quiet: float = 0.0) -> list[bytes]:
-        """Packets that arrive without being asked for, within ``quiet`` seconds."""
-        frames = []
-        deadline = time.monotonic() + quiet
-        while True:
-            try:
-                frames.append(self.receive(timeout=max(deadline - time.monotonic(), 1e-3)))
-            except RspTimeout:
-                return frames
+    def sync(self) -> list[bytes]:
+        """Send ``g`` and ``vMustReplyEmpty`` in one write and read up to their replies (a hex
+        block, then the empty reply); return the packets that came before those: late replies,
+        resends or packets nobody asked for. Order, not timing, tells them apart: copies of one
+        reply can never look like the pair."""
+        self.send_raw(SYNC)
+        before: list[bytes] = []
+        while len(before) <= MAX_UNASKED:
+            packet = self.reply()
+            if packet == b"" and before and _HEX_BLOCK.fullmatch(before[-1]):
+                return before[:-1]
+            before.append(packet)
+        raise Violation(f"more than {MAX_UNASKED} packets came before the replies to g and vMustReplyEmpty")
 
-    def expect_silence(self, what: str, quiet: float = 0.0) -> None:
-        """Raise :class:`Violation` if a packet arrives that no request asked for."""
-        extra = self.pending(quiet)
+    def expect_silence(self, what: str) -> None:
+        """Raise :class:`Violation` if a packet came that no request asked for."""
+        extra = self.sync()
         if extra:
             raise Violation(f"{len(extra)} packet(s) more than one reply after {what}: {extra[0][:80]!r}")
