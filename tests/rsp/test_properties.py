@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from gdbstub.rsp import packets as pk
 from gdbstub.rsp.connection import PacketReceived, RspLink
 from gdbstub.rsp.framing import (
-    Ack, Frame, FrameDecoder, Interrupt, Nak, encode_packet, escape, rle_decode, rle_encode, unescape,
+    Ack, Frame, FrameDecoder, Interrupt, Nak, checksum, encode_packet, escape, rle_decode, rle_encode, unescape,
 )
 from gdbstub.rsp.packets import parse_packet
 
@@ -19,6 +19,13 @@ payloads = st.one_of(st.binary(max_size=600), runs.map(lambda rs: b"".join(bytes
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts})
     return [data[a:b] for a, b in zip([0] + points, points + [len(data)])]
+
+
+@modest
+@given(st.one_of(st.binary(max_size=2000), st.integers(0, 20000).map(lambda n: b"\xff" * n)))
+def test_checksum_is_the_byte_sum_at_every_length(data):
+    """The chunked Adler-32 sum agrees with ``sum()`` across chunk boundaries and for all-0xff data."""
+    assert checksum(data) == sum(data) % 256
 
 
 @modest
