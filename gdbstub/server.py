@@ -1,6 +1,8 @@
 """The trio server: one debugging session at a time over TCP or stdio.
 
-A second client is told the target is busy and disconnected while the first stays intact.
+The event loop accepts connections; each session runs in a worker thread with blocking I/O on
+the connection (:mod:`.channel`), which is what makes a packet cheap, while the loop stays
+free: a second client is told the target is busy and disconnected while the first stays intact.
 After a detach the guest runs on by itself until the next client attaches; after a
 disconnect or kill the guest stays stopped for the next client, with no breakpoints or
 watchpoints left behind.
@@ -8,10 +10,10 @@ watchpoints left behind.
 from __future__ import annotations
 
 import logging
-import os
 
 import trio
 
+from .channel import Channel
 from .machine import Machine
 from .rsp.connection import PacketReceived, RspLink
 from .rsp import replies
@@ -50,10 +52,9 @@ class Server:
 
     async def serve_stdio(self) -> None:
         """Serve exactly one session over stdin/stdout (``target remote | gdbstub serve --stdio``)."""
-        stream = trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            await self._serve_session(stream)
+            await self._serve_session(Channel(0, 1))
             nursery.cancel_scope.cancel()
 
     async def _cancel_when_done(self, scope: trio.CancelScope) -> None:
@@ -68,19 +69,23 @@ class Server:
             return
         self._idle = trio.Event()
         try:
-            await self._serve_session(stream)
+            await self._serve_session(Channel(stream.socket.fileno()))
         finally:
             self._idle.set()
             await stream.aclose()
         if self.once:
             self._done.set()
 
-    async def _serve_session(self, stream) -> None:
+    async def _serve_session(self, channel: Channel) -> None:
         self._stop_free_run()
         if self.machine.exited:
             self.machine.reset()
         log.info("client attached")
-        how = await Session(stream, self.machine, log_packets=self.log_packets).run()
+        session = Session(channel, self.machine, log_packets=self.log_packets)
+        try:
+            how = await _run_in_thread(session.run, channel)
+        finally:
+            channel.close()
         log.info("client session ended: %s", how)
         if how == "disconnect":
             self.machine.debug.reset()  # the next gdb knows nothing of this one's points
@@ -115,3 +120,19 @@ class Server:
         if self._free_run is not None:
             self._free_run.cancel()
             self._free_run = None
+
+
+async def _run_in_thread(run, channel: Channel) -> str:
+    """``run()`` in a worker thread; if we are cancelled meanwhile, wake ``channel`` so that it
+    ends, and wait for it (nothing may touch the machine after we return)."""
+    async def wake_when_cancelled() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            channel.wake()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(wake_when_cancelled)
+        how = await trio.to_thread.run_sync(run)
+        nursery.cancel_scope.cancel()
+    return how

@@ -1,23 +1,21 @@
 """One gdb connection: typed packets in, one reply each out, and the run/stop state machine.
 
-While the target is stopped the session reads the connection itself and answers each packet
-in the same write as its ack: one task, no hand-over, so a round trip costs one receive and one
-send. While the guest runs, a reader task queues what arrives and the session executes the
-guest in quanta, looking at the queue between them, so a Ctrl-C (even one in the same read as
-the ``c``) interrupts it and a disconnect stops it cleanly. Packets that arrive while running
-wait for the stop (at most ``MAX_DEFERRED`` of them: memory stays bounded whatever a client
-sends).
+A session runs in a worker thread with blocking I/O on its :class:`~.channel.Channel` (the
+server's event loop stays free to refuse a second client and to shut down). It answers each
+packet in the same write as its ack. While the guest runs, it executes quanta and looks at
+the connection between them without waiting, so a Ctrl-C (even one in the same read as the
+``c``) interrupts the guest and a disconnect stops it cleanly. Packets that arrive while the
+guest runs wait for the stop (at most ``MAX_DEFERRED`` of them: memory stays bounded whatever
+a client sends).
 """
 from __future__ import annotations
 
 import collections
 import logging
-import signal
 from dataclasses import dataclass
 
-import trio
-
 from . import registers
+from .channel import Channel, ChannelWoken
 from .hwdebug.points import NoSuchPoint, PointError, UnsupportedPoint
 from .machine import Exited, Machine, Stopped
 from .vcpu.memory import BusError
@@ -45,7 +43,7 @@ class _Closed:
 
 
 class SessionEnd(Exception):
-    """The session is over: detach, kill or disconnect."""
+    """The session is over: detach, kill, disconnect or (the server stopping) shutdown."""
 
     def __init__(self, how: str):
         super().__init__(how)
@@ -53,90 +51,84 @@ class SessionEnd(Exception):
 
 
 class Session:
-    """Serves one client over ``stream`` against ``machine``."""
+    """Serves one client over ``channel`` against ``machine``; :meth:`run` blocks."""
 
-    def __init__(self, stream: trio.abc.Stream, machine: Machine, *, log_packets: bool = False):
-        self.stream = stream
+    def __init__(self, channel: Channel, machine: Machine, *, log_packets: bool = False):
+        self.channel = channel
         self.machine = machine
         self.link = RspLink(max_packet=PACKET_SIZE, log_packets=log_packets)
         self.client_features: dict[str, str | bool] = {}
         self._pending: collections.deque = collections.deque()   # events read, not yet handled
         self._deferred: collections.deque = collections.deque()  # packets that came while running
 
-    async def run(self) -> str:
-        """Serve until the client detaches, kills or disconnects; return which."""
+    def run(self) -> str:
+        """Serve until the client detaches, kills or disconnects, or the channel is woken;
+        return which ("detach", "kill", "disconnect" or "shutdown")."""
         try:
-            await self._dispatch_loop()
+            self._dispatch_loop()
+        except ChannelWoken:
+            return "shutdown"
         except SessionEnd as end:
-            await self._flush()
+            self._flush()
             return end.how
 
     # --- I/O -------------------------------------------------------------------------------
-    async def _receive(self) -> None:
-        """Read once from the client and queue what it carried (``_Closed`` at the end).
-
-        Acks for packets go out with their replies; NAKs and resends go out at once."""
-        try:
-            data = await self.stream.receive_some(65536)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-            data = b""
+    def _receive(self, timeout: float | None = None) -> None:
+        """Read once from the client (waiting at most ``timeout`` seconds) and queue what it
+        carried (``_Closed`` at the end). Acks for packets go out with their replies; NAKs and
+        resends go out at once."""
+        data = self.channel.receive(timeout)
+        if data is None:
+            return
         if not data:
             self._pending.append(_Closed())
             return
         events = self.link.receive(data)
         self._pending.extend(events)
         if not any(isinstance(event, PacketReceived) for event in events):
-            with trio.CancelScope(shield=True):   # never leave half a write behind
-                await self._flush()
+            self._flush()
 
-    async def _read_while_running(self) -> None:
-        while not self._pending or not isinstance(self._pending[-1], _Closed):
-            await self._receive()
-
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         out = self.link.data_to_send()
         if out:
             try:
-                await self.stream.send_all(out)
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                self.channel.send(out)
+            except OSError:
                 log.info("client went away while we were sending")
 
-    async def _reply(self, payload: bytes) -> None:
-        self.link.send(payload)
-        await self._flush()
-
-    async def _next_event(self):
+    def _next_event(self):
         if self._deferred:
             return self._deferred.popleft()
         while not self._pending:
-            await self._receive()
+            self._receive()
         return self._pending.popleft()
 
     # --- dispatch --------------------------------------------------------------------------
-    async def _dispatch_loop(self) -> None:
+    def _dispatch_loop(self) -> None:
         while True:
-            event = await self._next_event()
+            event = self._next_event()
             if isinstance(event, _Closed):
                 raise SessionEnd("disconnect")
             if isinstance(event, InterruptReceived):
                 log.info("Ctrl-C while the target is stopped: nothing to interrupt")
                 continue
             packet = pk.parse_packet(event.payload)
-            reply = await self._handle(packet)
+            reply = self._handle(packet)
             if reply is not None:
-                await self._reply(reply)
+                self.link.send(reply)
+                self._flush()
             if isinstance(packet, pk.StartNoAckMode):
                 self.link.start_no_ack_after_reply()
             if isinstance(packet, (pk.Detach, pk.Kill)):
                 raise SessionEnd("detach" if isinstance(packet, pk.Detach) else "kill")
 
-    async def _handle(self, packet) -> bytes | None:
+    def _handle(self, packet) -> bytes | None:
         """The reply payload for ``packet`` (None only for ``k``, which gdb expects no reply to)."""
         handler = self._HANDLERS.get(type(packet))
         if handler is None:
             return replies.empty()
         try:
-            return await handler(self, packet)
+            return handler(self, packet)
         except (ValueError, IndexError, KeyError) as exc:
             log.warning("bad arguments in %r: %s", packet, exc)
             return self._error(E_INVALID, str(exc))
@@ -147,7 +139,7 @@ class Session:
         return code
 
     # --- queries ---------------------------------------------------------------------------
-    async def _supported(self, packet: pk.QSupported) -> bytes:
+    def _supported(self, packet: pk.QSupported) -> bytes:
         self.client_features = dict(packet.features)
         features = [f"PacketSize={PACKET_SIZE:x}", "qXfer:features:read+", "QStartNoAckMode+",
                     "vContSupported+"]
@@ -155,42 +147,42 @@ class Session:
                      if self.client_features.get(name)]
         return ";".join(features).encode()
 
-    async def _malformed(self, packet: pk.Malformed) -> bytes:
+    def _malformed(self, packet: pk.Malformed) -> bytes:
         log.warning("malformed packet %r: %s", packet.payload[:80], packet.reason)
         return self._error(E_INVALID, packet.reason)
 
-    async def _ok(self, packet) -> bytes:
+    def _ok(self, packet) -> bytes:
         return replies.OK
 
-    async def _empty(self, packet) -> bytes:
+    def _empty(self, packet) -> bytes:
         return replies.empty()
 
-    async def _halt_reason(self, packet) -> bytes:
+    def _halt_reason(self, packet) -> bytes:
         return self._stop_reply(self.machine.last_stop)
 
-    async def _current_thread(self, packet) -> bytes:
+    def _current_thread(self, packet) -> bytes:
         return f"QC{THREAD_ID:x}".encode()
 
-    async def _thread_info_first(self, packet) -> bytes:
+    def _thread_info_first(self, packet) -> bytes:
         return f"m{THREAD_ID:x}".encode()
 
-    async def _thread_info_next(self, packet) -> bytes:
+    def _thread_info_next(self, packet) -> bytes:
         return b"l"
 
-    async def _attached(self, packet) -> bytes:
+    def _attached(self, packet) -> bytes:
         return b"1"
 
-    async def _thread_alive(self, packet: pk.ThreadAlive) -> bytes:
+    def _thread_alive(self, packet: pk.ThreadAlive) -> bytes:
         return replies.OK if self._is_our_thread(packet.thread) else self._error(b"E01", "no such thread")
 
-    async def _set_thread(self, packet: pk.SetThread) -> bytes:
+    def _set_thread(self, packet: pk.SetThread) -> bytes:
         return replies.OK if self._is_our_thread(packet.thread) else self._error(b"E01", "no such thread")
 
     @staticmethod
     def _is_our_thread(thread: pk.ThreadId | None) -> bool:
         return thread is None or thread.tid in (-1, 0, THREAD_ID)
 
-    async def _xfer(self, packet: pk.XferRead) -> bytes:
+    def _xfer(self, packet: pk.XferRead) -> bytes:
         if packet.object != "features":
             return replies.empty()
         if packet.annex != "target.xml":
@@ -198,7 +190,7 @@ class Session:
         document = registers.target_xml().encode()
         return replies.xfer_chunk(document, packet.offset, min(packet.length, MAX_BINARY_CHUNK))
 
-    async def _monitor(self, packet: pk.MonitorCommand) -> bytes:
+    def _monitor(self, packet: pk.MonitorCommand) -> bytes:
         try:
             text = self.machine.monitor(packet.command)
         except ValueError as exc:
@@ -206,28 +198,28 @@ class Session:
         return replies.hex_encode(text.encode())
 
     # --- registers and memory --------------------------------------------------------------
-    async def _read_registers(self, packet) -> bytes:
+    def _read_registers(self, packet) -> bytes:
         return replies.hex_encode(self.machine.read_registers())
 
-    async def _write_registers(self, packet: pk.WriteRegisters) -> bytes:
+    def _write_registers(self, packet: pk.WriteRegisters) -> bytes:
         self.machine.write_registers(packet.data)
         return replies.OK
 
-    async def _read_register(self, packet: pk.ReadRegister) -> bytes:
+    def _read_register(self, packet: pk.ReadRegister) -> bytes:
         return replies.hex_encode(self.machine.read_register(packet.regno))
 
-    async def _write_register(self, packet: pk.WriteRegister) -> bytes:
+    def _write_register(self, packet: pk.WriteRegister) -> bytes:
         self.machine.write_register(packet.regno, packet.value)
         return replies.OK
 
-    async def _read_memory(self, packet: pk.ReadMemory) -> bytes:
+    def _read_memory(self, packet: pk.ReadMemory) -> bytes:
         length = min(packet.length, MAX_MEMORY_READ)
         try:
             return replies.hex_encode(self.machine.read_memory(packet.addr, length))
         except BusError as exc:
             return self._error(E_MEMORY, str(exc))
 
-    async def _write_memory(self, packet: pk.WriteMemory | pk.WriteMemoryBinary) -> bytes:
+    def _write_memory(self, packet: pk.WriteMemory | pk.WriteMemoryBinary) -> bytes:
         try:
             self.machine.write_memory(packet.addr, packet.data)
         except BusError as exc:
@@ -235,10 +227,10 @@ class Session:
         return replies.OK
 
     # --- breakpoints ------------------------------------------------------------------------
-    async def _insert_point(self, packet: pk.InsertPoint) -> bytes:
+    def _insert_point(self, packet: pk.InsertPoint) -> bytes:
         return self._point_result(self.machine.insert_point, packet)
 
-    async def _remove_point(self, packet: pk.RemovePoint) -> bytes:
+    def _remove_point(self, packet: pk.RemovePoint) -> bytes:
         return self._point_result(self.machine.remove_point, packet)
 
     def _point_result(self, action, packet) -> bytes:
@@ -256,50 +248,38 @@ class Session:
         return replies.OK
 
     # --- execution --------------------------------------------------------------------------
-    async def _continue(self, packet) -> bytes:
-        return await self._resume(step=False, addr=packet.addr)
+    def _continue(self, packet) -> bytes:
+        return self._resume(step=False, addr=packet.addr)
 
-    async def _step(self, packet) -> bytes:
-        return await self._resume(step=True, addr=packet.addr)
+    def _step(self, packet) -> bytes:
+        return self._resume(step=True, addr=packet.addr)
 
-    async def _vcont_query(self, packet) -> bytes:
+    def _vcont_query(self, packet) -> bytes:
         return b"vCont;c;C;s;S"
 
-    async def _vcont(self, packet: pk.VCont) -> bytes:
+    def _vcont(self, packet: pk.VCont) -> bytes:
         for action in packet.actions:
             if self._is_our_thread(action.thread):
                 if action.kind in "cC":
-                    return await self._resume(step=False)
+                    return self._resume(step=False)
                 if action.kind in "sS":
-                    return await self._resume(step=True)
+                    return self._resume(step=True)
                 return self._error(E_INVALID, f"vCont action {action.kind!r} is not supported")
         return self._error(E_INVALID, "vCont names no thread of this target")
 
-    async def _resume(self, *, step: bool, addr: int | None = None) -> bytes:
+    def _resume(self, *, step: bool, addr: int | None = None) -> bytes:
         if addr is not None:
             self.machine.cpu.pc = addr
         self.machine.resume(step=step)
         stop = self.machine.run_for(RUN_QUANTUM)    # a step, or a short run, ends here
-        if stop is None:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._read_while_running)
-                stop = await self._run_until_stopped()
-                nursery.cancel_scope.cancel()
-        if stop is None:
-            self.machine.interrupted()
-            raise SessionEnd("disconnect")
-        return self._stop_reply(stop)
-
-    async def _run_until_stopped(self) -> Stopped | Exited | None:
-        """Run quanta until the guest stops, Ctrl-C arrives, or (None) the client goes away."""
-        while True:
+        while stop is None:
+            self._receive(timeout=0)
             event = self._take_queued_while_running()
-            if event is not None:
-                return self.machine.interrupted() if isinstance(event, InterruptReceived) else None
-            stop = self.machine.run_for(RUN_QUANTUM)
-            if stop is not None:
-                return stop
-            await trio.sleep(0)
+            if isinstance(event, _Closed):
+                self.machine.interrupted()
+                raise SessionEnd("disconnect")
+            stop = self.machine.interrupted() if event is not None else self.machine.run_for(RUN_QUANTUM)
+        return self._stop_reply(stop)
 
     def _take_queued_while_running(self) -> InterruptReceived | _Closed | None:
         """Set packets aside for after the stop; return a Ctrl-C or disconnect if one came."""
@@ -322,11 +302,11 @@ class Session:
             reason = replies.StopReason(stop.reason, stop.address)
         return replies.stop_reply(stop.signal, thread=pk.ThreadId(None, THREAD_ID), reason=reason)
 
-    async def _detach(self, packet) -> bytes:
+    def _detach(self, packet) -> bytes:
         self.machine.debug.reset()
         return replies.OK
 
-    async def _kill(self, packet) -> None:
+    def _kill(self, packet) -> None:
         self.machine.reset()
 
     _HANDLERS = {

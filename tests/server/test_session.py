@@ -1,7 +1,10 @@
 """The server and session over real TCP connections, with the RSP client."""
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -187,3 +190,44 @@ def test_reset_frees_the_old_guest_at_once(spin_elf):
     assert machine.run(1000) is None
     machine.reset()
     assert old.ram.closed and not machine.memory.ram.closed
+
+
+@pytest.mark.parametrize("running", [False, True])
+def test_server_stops_at_once_with_a_client_attached(serve, spin_elf, running):
+    """The session thread waits in a blocking read (or runs the guest); stopping the server
+    wakes it, the client sees the connection close, and the server thread ends."""
+    server = serve(spin_elf)
+    client = RspClient.connect("127.0.0.1", server.port, timeout=5)
+    assert client.request("?") == b"T05thread:1;"
+    if running:
+        client.send("c")
+        time.sleep(0.1)
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 5
+    try:   # the ack of c may come first; a reset instead of a close is an end too
+        assert client.sock.recv(100) in (b"", b"+") and client.sock.recv(100) == b""
+    except ConnectionResetError:
+        pass
+    client.close()
+
+
+def test_stdio_serves_one_session_over_stdin_and_stdout(spin_elf):
+    """``gdbstub serve --stdio`` (gdb: ``target remote | gdbstub serve --stdio GUEST``)."""
+    child = subprocess.Popen([sys.executable, "-m", "gdbstub", "serve", "--stdio", str(spin_elf)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        out = b""
+        for payload, reply in [(b"?", b"T05thread:1;"), (b"m100000,4", b"%08x" % int.from_bytes(
+                Machine(spin_elf).read_memory(GUEST_ENTRY, 4), "big")), (b"D", b"OK")]:
+            child.stdin.write(encode_packet(payload))
+            child.stdin.flush()
+            expected = b"+" + encode_packet(reply)
+            while len(out) < len(expected):
+                out += os.read(child.stdout.fileno(), 4096)
+            assert out[:len(expected)] == expected
+            out = out[len(expected):]
+        child.stdin.close()
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
