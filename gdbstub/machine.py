@@ -25,6 +25,7 @@ from .vcpu.memory import Memory
 log = logging.getLogger("gdbstub.machine")
 
 DEFAULT_RAM_SIZE = 64 << 20
+SLICE_STEPS = 4000  # instructions between looks at the clock or at a stop request
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,15 @@ class Machine:
             self.exited = self.last_stop
         return self.last_stop
 
-    def run_for(self, seconds: float, *, slice_steps: int = 4000) -> Stopped | Exited | None:
-        """Run slices of ``slice_steps`` until a stop or exit, or until ``seconds`` have passed.
+    def run_for(self, seconds: float) -> Stopped | Exited | None:
+        """Run slices of ``SLICE_STEPS`` until a stop or exit, or until ``seconds`` have passed.
 
         Callers pause between quanta to look at their connection. The quantum must be long:
         CPython hands the GIL to a waiting thread only after a full switch interval without a
         pause, so pausing every few milliseconds would starve an in-process client thread.
         """
         deadline = time.monotonic() + seconds
-        while (stop := self.run(slice_steps)) is None:
+        while (stop := self.run(SLICE_STEPS)) is None:
             if time.monotonic() >= deadline:
                 return None
         return stop

@@ -10,14 +10,16 @@ watchpoints left behind.
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass, field
 
 import trio
 
 from .channel import Channel
-from .machine import Machine
+from .machine import SLICE_STEPS, Machine
 from .rsp.connection import PacketReceived, RspLink
 from .rsp import replies
-from .session import PACKET_SIZE, RUN_QUANTUM, Session
+from .session import PACKET_SIZE, Session
 
 log = logging.getLogger("gdbstub.server")
 
@@ -35,7 +37,7 @@ class Server:
         self.log_packets = log_packets
         self._idle = trio.Event()
         self._idle.set()
-        self._free_run: trio.CancelScope | None = None
+        self._free_run: _FreeRun | None = None
         self._done = trio.Event()
 
     async def serve_tcp(self, host: str = "127.0.0.1", port: int = 1234, *,
@@ -77,21 +79,21 @@ class Server:
             self._done.set()
 
     async def _serve_session(self, channel: Channel) -> None:
-        self._stop_free_run()
+        await self._stop_free_run()
         if self.machine.exited:
             self.machine.reset()
         log.info("client attached")
         session = Session(channel, self.machine, log_packets=self.log_packets)
         try:
-            how = await _run_in_thread(session.run, channel)
+            how = await _run_in_thread(session.run, on_cancel=channel.wake)
         finally:
             channel.close()
         log.info("client session ended: %s", how)
         if how == "disconnect":
             self.machine.debug.reset()  # the next gdb knows nothing of this one's points
         if how == "detach" and not self.once:
-            # The scope exists before the task starts, so a client that attaches at once stops it.
-            self._free_run = trio.CancelScope()
+            # It exists before the task starts, so a client that attaches at once stops it.
+            self._free_run = _FreeRun()
             self._nursery.start_soon(self._run_free, self._free_run)
 
     async def _refuse(self, stream: trio.SocketStream) -> None:
@@ -109,30 +111,45 @@ class Server:
                 pass
         await stream.aclose()
 
-    async def _run_free(self, scope: trio.CancelScope) -> None:
-        """Let a detached guest run on until it halts or the next client attaches."""
-        with scope:
+    async def _run_free(self, run: _FreeRun) -> None:
+        """Let a detached guest run on, in a worker thread, until it halts or the next client
+        attaches (which then waits one slice of instructions at most)."""
+        def execute() -> None:
             self.machine.resume(step=False)
-            while self.machine.run_for(RUN_QUANTUM) is None:
-                await trio.sleep(0)
+            while not run.stop.is_set() and self.machine.run(SLICE_STEPS) is None:
+                pass
+        try:
+            if not run.stop.is_set():
+                await _run_in_thread(execute, on_cancel=run.stop.set)
+        finally:
+            run.done.set()
 
-    def _stop_free_run(self) -> None:
+    async def _stop_free_run(self) -> None:
         if self._free_run is not None:
-            self._free_run.cancel()
+            self._free_run.stop.set()
+            await self._free_run.done.wait()
             self._free_run = None
 
 
-async def _run_in_thread(run, channel: Channel) -> str:
-    """``run()`` in a worker thread; if we are cancelled meanwhile, wake ``channel`` so that it
-    ends, and wait for it (nothing may touch the machine after we return)."""
-    async def wake_when_cancelled() -> None:
+@dataclass
+class _FreeRun:
+    """A detached guest running on until ``stop`` is set; ``done`` once it no longer runs."""
+    stop: threading.Event = field(default_factory=threading.Event)
+    done: trio.Event = field(default_factory=trio.Event)
+
+
+async def _run_in_thread(function, *, on_cancel):
+    """``function()`` in a worker thread. If we are cancelled meanwhile, ``on_cancel()`` (from
+    this thread) must make it return soon; we wait for it, since nothing may touch the machine
+    after we return."""
+    async def call_on_cancel() -> None:
         try:
             await trio.sleep_forever()
         finally:
-            channel.wake()
+            on_cancel()
 
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(wake_when_cancelled)
-        how = await trio.to_thread.run_sync(run)
+        nursery.start_soon(call_on_cancel)
+        result = await trio.to_thread.run_sync(function)
         nursery.cancel_scope.cancel()
-    return how
+    return result
