@@ -459,19 +459,21 @@ _LETTERS = {
     b"k": _no_args(Kill),
 }
 
+_NAMED_FIRST = (b"q", b"Q", b"v")  # every named packet starts so; single letters never do
+
 
 def _parser_for(payload: bytes):
     """Return (parser, arguments) for a recognised packet, else None."""
+    if payload[:1] not in _NAMED_FIRST:
+        parser = _LETTERS.get(payload[:1])
+        return (parser, payload[1:]) if parser else None
     for name, parser, follow in _NAMED:
         if payload.startswith(name):
             args = payload[len(name):]
             if args and follow is not None and args[:1] not in follow:
                 return None
             return parser, args
-    if payload[:1] in (b"q", b"Q", b"v"):
-        return None
-    parser = _LETTERS.get(payload[:1])
-    return (parser, payload[1:]) if parser else None
+    return None
 
 
 def parse_packet(payload: bytes) -> Packet:

@@ -124,3 +124,8 @@ def test_thread_id_encode_roundtrip():
 def test_packets_are_frozen():
     with pytest.raises(AttributeError):
         parse_packet(b"m0,4").addr = 1
+
+
+def test_named_packets_all_start_with_q_Q_or_v():
+    """The parser looks for a named packet only after one of these letters."""
+    assert all(name[:1] in pk._NAMED_FIRST for name, _, _ in pk._NAMED)
