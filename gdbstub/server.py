@@ -65,7 +65,8 @@ class Server:
 
     async def _handle_client(self, stream: trio.SocketStream) -> None:
         with trio.move_on_after(HANDOVER_GRACE):
-            await self._idle.wait()
+            while not self._idle.is_set():  # another waiting client may take it first
+                await self._idle.wait()
         if not self._idle.is_set():
             await self._refuse(stream)
             return

@@ -46,6 +46,23 @@ def test_points_do_not_outlive_the_client_that_disconnected(serve, fuzz_elf):
         assert client.read_memory(loop, 4) == original
 
 
+def test_a_client_waiting_behind_an_intruder_is_served_not_refused(serve, spin_elf):
+    """Found by the fuzzer's second-client step: two clients waited for the attached one to
+    leave; the first to wake took the target and the other saw it busy and was refused at
+    once, instead of waiting out its grace period for the (here already dead) intruder."""
+    server = serve(spin_elf)
+    first = RspClient.connect("127.0.0.1", server.port, timeout=10)
+    assert first.request("?").startswith(b"T05")
+    with socket.create_connection(("127.0.0.1", server.port)) as intruder:
+        intruder.sendall(encode_packet(b"?"))
+    time.sleep(0.05)                     # the intruder waits for the target, then is gone
+    with RspClient.connect("127.0.0.1", server.port, timeout=10) as client:
+        client.send("qSupported:swbreak+;hwbreak+")   # waits behind the intruder
+        time.sleep(0.05)
+        first.close()
+        assert client.receive().startswith(b"PacketSize=")
+
+
 def test_a_flood_of_packets_while_the_guest_runs_is_bounded_and_ctrl_c_still_stops_it(serve, spin_elf):
     server = serve(spin_elf)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
