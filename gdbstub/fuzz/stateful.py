@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ..rsp import packets as pk
-from ..rsp.client import RspTimeout
+from ..rsp.client import RspError, RspTimeout
 from ..rsp.framing import encode_packet
 from . import strategies as fs
 from .model import HARDWARE_TYPES, SOFTWARE, MemoryModel, Point, PointModel, RegisterModel, StopReply, Target, Violation, check_stop
@@ -32,6 +32,8 @@ _QUERY_REPLIES = {
     pk.MonitorCommand: rb"OK|(?:[0-9a-fA-F]{2})+", pk.VContQuery: rb"vCont.*", pk.QSupported: rb".*",
 }
 """What queries other than the ones :meth:`Driver.check_reply` knows may get, besides a refusal."""
+INTRUDER_PATIENCE = 0.02
+"""How long a second client waits for an answer; none at all (refused later, or never) is fine."""
 DISCONNECT_TAILS = (b"", b"$", b"$m3", b"$qSupported:swbreak+", b"}", b"$g#6")
 """Bytes a client may leave behind when it goes away: nothing, or a truncated frame."""
 
@@ -61,6 +63,7 @@ class Driver:
         self.memory = MemoryModel()
         self.registers = RegisterModel()
         self.g_length: int | None = None
+        self.exited = False
         self.client = self._connect()
         if target.reset_monitor:
             self.client.exchange(b"qRcmd," + target.reset_monitor.encode().hex().encode())
@@ -81,10 +84,13 @@ class Driver:
         return client
 
     def reconnect(self, *, ran: bool) -> None:
+        """A new client; if the guest had exited, the stub may have loaded it afresh for it
+        (ours does), so nothing remembered of memory or registers holds."""
         self.client.close()
         self.client = self._connect()
-        if ran:
+        if ran or self.exited:
             self._guest_ran()
+        self.exited = False
 
     def close(self) -> None:
         self.client.close()
@@ -120,7 +126,7 @@ class Driver:
             expect(reply != b"", f"p{packet.regno:x}: register {packet.regno} cannot be read")
             self.registers.check_read(packet.regno, hex_reply(reply, f"p{packet.regno:x}"))
         elif isinstance(packet, pk.QueryHaltReason):
-            StopReply.parse(reply)
+            self.exited |= StopReply.parse(reply).exited
             self._forget_points()
         elif isinstance(packet, (pk.Unknown, pk.MustReplyEmpty)):
             expect(reply == b"", f"{name} {packet!r} must get the empty reply, got {reply[:80]!r}")
@@ -245,6 +251,7 @@ class Driver:
             except RspTimeout:
                 raise Violation(f"no stop reply to {payload!r} even after Ctrl-C") from None
         stop = StopReply.parse(reply)
+        self.exited |= stop.exited
         self._guest_ran()
         pc = self._pc() if {"hwbreak", "swbreak"} & stop.fields.keys() else None
         check_stop(stop, self.points, pc)
@@ -270,6 +277,24 @@ class Driver:
         if tail:
             self.client.send_raw(tail)
         self.reconnect(ran=running)
+
+    def intrude(self, packet: bytes) -> None:
+        """A second client connects and sends ``packet`` while this one is attached. It may get
+        a refusal, a closed connection or no answer, but never be served; this client must not
+        notice (the checks after the step)."""
+        t = self.target
+        try:
+            other = FuzzClient.connect(t.host, t.port, timeout=INTRUDER_PATIENCE)
+        except OSError:
+            return
+        try:
+            other.send(packet)
+            reply = other.reply(INTRUDER_PATIENCE)
+        except RspError:   # no answer in time, or the connection closed
+            return
+        finally:
+            other.close()
+        expect(is_refusal(reply), f"a second client was served: {packet!r} got {reply[:80]!r}")
 
     # --- the wire -----------------------------------------------------------------------------------
     def start_no_ack(self) -> None:
@@ -379,6 +404,10 @@ def state_machine(target: Target, failures: list[Failure] | None = None) -> type
             self._do("nak_storm", self.driver.nak_storm, naks)
             if no_ack and not self.driver.client.no_ack:
                 self._do("start_no_ack", self.driver.start_no_ack)
+
+        @rule(packet=st.sampled_from([HANDSHAKE, b"?", b"g", b"c", b"D"]))
+        def intrude(self, packet):
+            self._do("intrude", self.driver.intrude, packet)
 
         @rule(how=fs.leaves(target),
               running=st.booleans(), tail=st.sampled_from(DISCONNECT_TAILS))
