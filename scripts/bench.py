@@ -13,6 +13,7 @@ which also gives the vCPU-only rows (no stub, no QEMU counterpart).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -32,6 +33,7 @@ from gdbstub.guests.build import build_guest  # noqa: E402
 from gdbstub.machine import Machine  # noqa: E402
 from gdbstub.rsp.client import RspClient  # noqa: E402
 from gdbstub.rsp.framing import encode_packet  # noqa: E402
+from gdbstub.vcpu.standalone import image_request, run_image  # noqa: E402
 
 GUEST_SOURCE = ROOT / "benchmarks" / "guests" / "bench.c"
 PC_REGNUM = 0x40             # gdb's power-core numbering, used by both stubs
@@ -220,6 +222,23 @@ def instructions_to(elf: Path, rounds: int, stop_symbol: str, *, points=(), tran
     return machine.cpu.icount, elapsed
 
 
+def bare_mips(elf: Path, rounds: int, repeat: int, python: str | None = None) -> float:
+    """MIPS of the bare vCPU (``gdbstub.vcpu.standalone``: no debug stack) running the guest to
+    its halt, in-process or under another interpreter (``python``, e.g. pypy3)."""
+    machine = Machine(elf)
+    machine.write_memory(machine.elf.symbols["rounds"], rounds.to_bytes(4, "big"))
+    request = image_request(machine.cpu, [(s.address, s.memsz) for s in machine.elf.segments], steps=1 << 40)
+    results = []
+    for _ in range(repeat):
+        if python is None:
+            results.append(run_image(request))
+        else:
+            child = subprocess.run([python, "-m", "gdbstub.vcpu.standalone"], input=json.dumps(request), cwd=ROOT,
+                                   capture_output=True, text=True, check=True)
+            results.append(json.loads(child.stdout))
+    return max(r["state"]["icount"] / 1e6 / r["seconds"] for r in results)
+
+
 def measure(kinds: dict[str, type], elf: Path, rounds: int, use_gdb: bool, repeat: int) -> list[Row]:
     """Every figure is the best of ``repeat`` runs (other work on the machine only slows runs down)."""
     symbols = Machine(elf).elf.symbols
@@ -268,6 +287,11 @@ def measure(kinds: dict[str, type], elf: Path, rounds: int, use_gdb: bool, repea
         Row("MIPS, vCPU in-process, interpreter only", "MIPS", mips(translate=False)),
         Row("MIPS, vCPU in-process, no debug points", "MIPS", mips(), target="≥ 15"),
         Row("MIPS, vCPU in-process, 2 IAC + 2 DAC armed", "MIPS", mips(points=ARMED), target="≥ 12"),
+        Row("MIPS, bare vCPU (no debug stack), CPython", "MIPS", bare_mips(elf, rounds, repeat)),
+    ]
+    if shutil.which("pypy3"):
+        rows.append(Row("MIPS, bare vCPU (no debug stack), PyPy", "MIPS", bare_mips(elf, rounds, repeat, "pypy3")))
+    rows += [
         Row("MIPS through the stub, free-running (vCont;c)", "MIPS", ours["free"], qemu.get("free")),
         Row("MIPS through the stub, 2 Z1 + 2 Z2 armed", "MIPS", ours["armed"], qemu.get("armed")),
         Row(f"time to a Z1 breakpoint after {first_count:,} instructions", "ms", ours["first"], qemu.get("first"),
