@@ -55,21 +55,17 @@ class Machine:
 
     def reset(self) -> None:
         """Reload the guest into a fresh vCPU: registers, memory and debug state start over."""
-        if hasattr(self, "cpu"):
-            self._release()
+        if hasattr(self, "memory"):
+            # Unmap the old RAM now: the vCPU and its debug controller refer to each other, so
+            # only the cycle collector would free them, and it counts objects, not bytes
+            # (every ``monitor reset`` or ``k`` kept another guest RAM alive for a while).
+            self.memory.release()
         self.memory = Memory(size=self.ram_size, uart_output=self.uart_output)
         self.cpu = Cpu(memory=self.memory, iac_slots=self.profile.iac_slots)
         self.elf = load_elf(self.elf_path, self.cpu)
         self.debug = DebugController(self.cpu, self.profile)
         self.exited: Exited | None = None
         self.last_stop: Stopped | Exited = Stopped(signal.SIGTRAP)
-
-    def _release(self) -> None:
-        """Free the old guest RAM now. The vCPU and its debug controller refer to each other,
-        so only the cycle collector frees them, and it counts objects, not bytes: without
-        this, every ``monitor reset`` or ``k`` kept another guest RAM alive for a while."""
-        self.memory.release()
-        del self.cpu, self.memory, self.debug
 
     # --- registers -----------------------------------------------------------------
     def read_registers(self) -> bytes:

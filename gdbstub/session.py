@@ -43,7 +43,7 @@ class _Closed:
 
 
 class SessionEnd(Exception):
-    """The session is over: detach, kill, disconnect or (the server stopping) shutdown."""
+    """The session is over: detach, kill or disconnect."""
 
     def __init__(self, how: str):
         super().__init__(how)

@@ -13,7 +13,6 @@ which also gives the vCPU-only rows (no stub, no QEMU counterpart).
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import shutil
@@ -33,7 +32,7 @@ from gdbstub.guests.build import build_guest  # noqa: E402
 from gdbstub.machine import Machine  # noqa: E402
 from gdbstub.rsp.client import RspClient  # noqa: E402
 from gdbstub.rsp.framing import encode_packet  # noqa: E402
-from gdbstub.vcpu.standalone import image_request, run_image  # noqa: E402
+from gdbstub.vcpu.standalone import image_request, run_image, run_image_in  # noqa: E402
 
 GUEST_SOURCE = ROOT / "benchmarks" / "guests" / "bench.c"
 PC_REGNUM = 0x40             # gdb's power-core numbering, used by both stubs
@@ -269,15 +268,8 @@ def bare_mips(elf: Path, rounds: int, repeat: int, python: str | None = None) ->
     its halt, in-process or under another interpreter (``python``, e.g. pypy3)."""
     machine = Machine(elf)
     machine.write_memory(machine.elf.symbols["rounds"], rounds.to_bytes(4, "big"))
-    request = image_request(machine.cpu, [(s.address, s.memsz) for s in machine.elf.segments], steps=1 << 40)
-    results = []
-    for _ in range(repeat):
-        if python is None:
-            results.append(run_image(request))
-        else:
-            child = subprocess.run([python, "-m", "gdbstub.vcpu.standalone"], input=json.dumps(request), cwd=ROOT,
-                                   capture_output=True, text=True, check=True)
-            results.append(json.loads(child.stdout))
+    request = image_request(machine.cpu, machine.elf.segments, steps=1 << 40)
+    results = [run_image(request) if python is None else run_image_in(python, request) for _ in range(repeat)]
     return max(r["state"]["icount"] / 1e6 / r["seconds"] for r in results)
 
 

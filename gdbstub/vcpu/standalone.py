@@ -13,25 +13,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from .cpu import Cpu
 from .memory import Memory
 
 
 def image_request(cpu: Cpu, segments, *, steps: int, translate: bool = True) -> dict:
-    """The request that reruns what ``cpu`` has loaded: ``segments`` are (address, length)."""
+    """The request that reruns what ``cpu`` has loaded: ``segments`` as :func:`.elf.load_elf`
+    reports them (``address``, ``memsz``)."""
     return {"ram_size": cpu.memory.ram_size, "entry": cpu.pc, "steps": steps, "translate": translate,
-            "segments": [[addr, cpu.read_memory(addr, length).hex()] for addr, length in segments]}
+            "segments": [[s.address, cpu.read_memory(s.address, s.memsz).hex()] for s in segments]}
 
 
-def architected_state(cpu: Cpu) -> dict:
-    """Registers, the instruction count and a digest of RAM, as JSON values."""
+def register_state(cpu: Cpu) -> dict:
+    """Everything architected but memory, and the instruction count, as JSON values."""
     return {"pc": cpu.pc, "icount": cpu.icount, "gpr": list(cpu.gpr), "fpr": list(cpu.fpr), "cr": cpu.cr,
             "lr": cpu.lr, "ctr": cpu.ctr, "xer": cpu.xer, "msr": cpu.msr, "fpscr": cpu.fpscr,
             "sprs": {str(n): v for n, v in sorted(cpu.sprs.items())},
-            "ram_sha256": hashlib.sha256(cpu.memory.ram).hexdigest()}
+            "reservation": None if cpu.reservation is None else list(cpu.reservation),
+            "dbsr": cpu.guest_debug_regs.dbsr}
+
+
+def architected_state(cpu: Cpu) -> dict:
+    """:func:`register_state` and a digest of RAM."""
+    return {**register_state(cpu), "ram_sha256": hashlib.sha256(cpu.memory.ram).hexdigest()}
 
 
 def run_image(request: dict) -> dict:
@@ -46,6 +55,16 @@ def run_image(request: dict) -> dict:
     seconds = time.perf_counter() - start
     return {"implementation": sys.implementation.name, "exit": repr(exit), "seconds": seconds,
             "state": architected_state(cpu)}
+
+
+def run_image_in(python: str, request: dict) -> dict:
+    """:func:`run_image` under another interpreter (``pypy3``, say), which imports this package
+    from where it lies."""
+    child = subprocess.run([python, "-m", __name__], input=json.dumps(request), capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[2])
+    if child.returncode != 0:
+        raise RuntimeError(f"{python} -m {__name__} failed:\n{child.stderr}")
+    return json.loads(child.stdout)
 
 
 if __name__ == "__main__":

@@ -2,17 +2,15 @@
 translated (PyPy has no lief, so the image goes over as JSON: ``gdbstub.vcpu.standalone``)."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from gdbstub.guests.build import build_guest
 from gdbstub.machine import Machine
-from gdbstub.vcpu.standalone import image_request, run_image
+from gdbstub.vcpu.standalone import image_request, run_image, run_image_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPY = "pypy3"
@@ -31,13 +29,9 @@ def pypy():
 def test_bench_guest_ends_in_the_same_state_on_pypy_and_cpython(pypy, translate):
     machine = Machine(build_guest([ROOT / "benchmarks" / "guests" / "bench.c"], name="bench"), ram_size=4 << 20)
     machine.write_memory(machine.elf.symbols["rounds"], (2).to_bytes(4, "big"))
-    request = image_request(machine.cpu, [(s.address, s.memsz) for s in machine.elf.segments],
-                            steps=5_000_000, translate=translate)
+    request = image_request(machine.cpu, machine.elf.segments, steps=5_000_000, translate=translate)
     on_cpython = run_image(request)
-    child = subprocess.run([pypy, "-m", "gdbstub.vcpu.standalone"], input=json.dumps(request), cwd=ROOT,
-                           capture_output=True, text=True, timeout=300)
-    assert child.returncode == 0, child.stderr
-    on_pypy = json.loads(child.stdout)
+    on_pypy = run_image_in(pypy, request)
     assert on_pypy["implementation"] == "pypy"
     assert on_cpython["exit"].startswith("Halted(")
     assert on_pypy["exit"] == on_cpython["exit"]

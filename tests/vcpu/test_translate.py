@@ -14,6 +14,7 @@ from gdbstub.vcpu import cpu as cpu_module
 from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.exits import Halted
 from gdbstub.vcpu.memory import Memory
+from gdbstub.vcpu.standalone import register_state
 
 from .conftest import TEST_RAM, load, snippet_elf
 
@@ -24,10 +25,7 @@ BENCH_GUEST = ROOT / "benchmarks" / "guests" / "bench.c"
 
 def state(cpu: Cpu) -> dict:
     """Everything architected, plus the instruction count and memory."""
-    return {"pc": cpu.pc, "icount": cpu.icount, "gpr": list(cpu.gpr), "fpr": list(cpu.fpr), "cr": cpu.cr,
-            "lr": cpu.lr, "ctr": cpu.ctr, "xer": cpu.xer, "msr": cpu.msr, "fpscr": cpu.fpscr,
-            "sprs": dict(cpu.sprs), "reservation": cpu.reservation, "dbsr": cpu.guest_debug_regs.dbsr,
-            "ram": bytes(cpu.memory.ram)}
+    return {**register_state(cpu), "ram": bytes(cpu.memory.ram)}
 
 
 def pair(make):
