@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 import pytest
@@ -191,3 +192,16 @@ def test_kill_resets_the_guest_for_the_next_attach(gdb_session, e2e_elf):
     assert gdb.evaluate("$pc == _start") == "1"
     assert gdb.evaluate("word_var") == "7"
     assert gdb.run("-exec-continue")["reason"] == "exited-normally"
+
+
+def test_gdb_drives_a_server_it_starts_over_a_pipe(gdb_session, e2e_elf):
+    """``target remote | gdbstub serve --stdio GUEST``: gdb starts the server itself and talks to
+    it over the server's stdin and stdout."""
+    gdb = gdb_session(e2e_elf)
+    gdb.cmd("-target-disconnect")
+    gdb.cmd(f"-target-select remote | {sys.executable} -m gdbstub serve --stdio {e2e_elf}")
+    stop = _stop_at(gdb, "factorial")
+    assert _frame_function(stop) == "factorial" and stop["frame"]["args"][0]["value"] == "5"
+    gdb.cmd("-break-delete")
+    assert gdb.run("-exec-continue")["reason"] == "exited-normally"
+    assert gdb.uart == b""        # the guest that ran was the piped server's, not the fixture's
