@@ -8,6 +8,7 @@ from pathlib import Path
 
 import trio
 
+from .channel import default_busy_poll
 from .fuzz.model import Target, Window
 from .hwdebug.profiles import PROFILES
 from .machine import DEFAULT_RAM_SIZE, Machine
@@ -24,7 +25,8 @@ def _serve(args: argparse.Namespace) -> int:
         guest = Path(args.guest)
     uart = _uart_sink(args)
     machine = Machine(guest, profile=PROFILES[args.profile], ram_size=args.ram_mib << 20, uart_output=uart)
-    server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets)
+    server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets,
+                    busy_poll=args.busy_poll_us * 1e-6)
     if args.stdio:
         trio.run(server.serve_stdio)
     else:
@@ -105,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--uart-log", metavar="FILE", help="append the guest's UART output to FILE")
     serve.add_argument("--profile", choices=sorted(PROFILES), default="e500mc", help="core debug profile")
     serve.add_argument("--ram-mib", type=int, default=DEFAULT_RAM_SIZE >> 20, help="guest RAM in MiB (default 64)")
+    serve.add_argument("--busy-poll-us", type=float, default=default_busy_poll() * 1e6, metavar="N",
+                       help="poll the connection without sleeping for up to N µs after a reply (default "
+                            "%(default)g: on when there is more than one CPU; 0 = off)")
     serve.add_argument("-v", "--verbose", action="store_true", help="log server events")
     serve.set_defaults(func=_serve)
 

@@ -31,8 +31,10 @@ HANDOVER_GRACE = 2.0  # a reconnecting client may arrive before we notice the ol
 class Server:
     """Serves ``machine`` to one client at a time."""
 
-    def __init__(self, machine: Machine, *, once: bool = False, log_packets: bool = False):
+    def __init__(self, machine: Machine, *, once: bool = False, log_packets: bool = False,
+                 busy_poll: float = 0.0):
         self.machine = machine
+        self.busy_poll = busy_poll  # seconds; see :mod:`.channel`
         self.once = once
         self.log_packets = log_packets
         self._idle = trio.Event()
@@ -56,7 +58,7 @@ class Server:
         """Serve exactly one session over stdin/stdout (``target remote | gdbstub serve --stdio``)."""
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            await self._serve_session(Channel(0, 1))
+            await self._serve_session(Channel(0, 1, busy_poll=self.busy_poll))
             nursery.cancel_scope.cancel()
 
     async def _cancel_when_done(self, scope: trio.CancelScope) -> None:
@@ -72,7 +74,7 @@ class Server:
             return
         self._idle = trio.Event()
         try:
-            await self._serve_session(Channel(stream.socket.fileno()))
+            await self._serve_session(Channel(stream.socket.fileno(), busy_poll=self.busy_poll))
         finally:
             self._idle.set()
             await stream.aclose()

@@ -13,6 +13,7 @@ which also gives the vCPU-only rows (no stub, no QEMU counterpart).
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import os
 import shutil
@@ -23,10 +24,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gdbstub.channel import BUSY_POLL, Channel  # noqa: E402
 from gdbstub.difftest import QemuTarget  # noqa: E402
 from gdbstub.guests.build import build_guest  # noqa: E402
 from gdbstub.machine import Machine  # noqa: E402
@@ -71,13 +74,14 @@ def _fmt(value: float | None) -> str:
 
 
 class OurServer:
-    """``python -m gdbstub serve`` on a free port, with a connected client."""
+    """``python -m gdbstub serve`` on a free port (with extra ``options``), with a connected client."""
 
-    def __init__(self, elf: Path):
+    def __init__(self, elf: Path, options: tuple[str, ...] = ()):
         self._tmp = tempfile.TemporaryDirectory()
         port_file = Path(self._tmp.name) / "port"
+        command = [sys.executable, "-m", "gdbstub", "serve", str(elf), "--port", "0", "--port-file", str(port_file)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gdbstub", "serve", str(elf), "--port", "0", "--port-file", str(port_file)],
+            command + list(options),
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while not port_file.exists():
@@ -112,7 +116,8 @@ class Qemu:
 class CannedStub:
     """The best a Python stub can do here: a child process that answers each packet with a
     ready-made frame and does nothing else (a process, so that it does not share the client's
-    GIL). Together with the client this bounds what any CPython server can reach."""
+    GIL), through the same busy-polling :class:`Channel` as our server. Together with the
+    client this bounds what any CPython server can reach."""
 
     REPLIES = {b"v": encode_packet(b"T05thread:01;"), b"p": encode_packet(b"00100000"),
                b"m": encode_packet(b"00" * READ_SIZE), b"q": encode_packet(b"")}
@@ -126,13 +131,14 @@ class CannedStub:
     def _serve(self) -> None:
         conn, _ = self.listener.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        channel = Channel(conn.fileno(), busy_poll=BUSY_POLL)
         pending = b""
-        while data := conn.recv(65536):
+        while data := channel.receive():
             pending += data
             while (end := pending.find(b"#")) >= 0 and len(pending) >= end + 3:
                 kind = pending[pending.find(b"$") + 1:][:1]
                 pending = pending[end + 3:]
-                conn.sendall(b"+" + self.REPLIES[kind])
+                channel.send(b"+" + self.REPLIES[kind])
             pending = pending.lstrip(b"+")
 
     def close(self) -> None:
@@ -273,7 +279,7 @@ def bare_mips(elf: Path, rounds: int, repeat: int, python: str | None = None) ->
     return max(r["state"]["icount"] / 1e6 / r["seconds"] for r in results)
 
 
-def measure(kinds: dict[str, type], elf: Path, rounds: int, use_gdb: bool, repeat: int) -> list[Row]:
+def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, repeat: int) -> list[Row]:
     """Every figure is the best of ``repeat`` runs (other work on the machine only slows runs down)."""
     symbols = Machine(elf).elf.symbols
 
@@ -357,10 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=80, help="workload passes (about 130k instructions each)")
     parser.add_argument("--no-qemu", action="store_true", help="measure only this stub")
     parser.add_argument("--no-gdb", action="store_true", help="skip the gdb-multiarch stepi row")
+    parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
+                        help="pass OPTION to our `gdbstub serve` (repeatable), e.g. --serve-option=--busy-poll-us=0")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is shown (default 3)")
     args = parser.parse_args(argv)
     elf = build_guest([GUEST_SOURCE], name="bench")
-    kinds: dict[str, type] = {"gdbstub": OurServer}
+    kinds: dict[str, Callable] = {"gdbstub": functools.partial(OurServer, options=tuple(args.serve_option))}
     if not args.no_qemu and shutil.which("qemu-system-ppc"):
         kinds["QEMU"] = Qemu
     use_gdb = not args.no_gdb and shutil.which("gdb-multiarch") is not None

@@ -1,13 +1,14 @@
 """The blocking channel a session thread reads and writes through."""
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 
 import pytest
 
-from gdbstub.channel import Channel, ChannelWoken
+from gdbstub.channel import POLL_START, Channel, ChannelWoken, default_busy_poll
 
 
 @pytest.fixture
@@ -62,3 +63,76 @@ def test_send_to_a_client_that_has_gone_raises_oserror(pair):
     with pytest.raises(OSError):
         for _ in range(100):
             channel.send(b"x" * 65536)
+
+
+def _send_later(peer: socket.socket, seconds: float, data: bytes = b"+") -> None:
+    threading.Timer(seconds, peer.sendall, (data,)).start()
+
+
+def test_busy_poll_window_grows_after_quick_wake_ups_up_to_the_limit_and_drops_after_a_pause(pair):
+    channel, peer = pair
+    channel.busy_poll = 0.3
+    windows = []
+    for _ in range(3):                   # each packet comes 2 ms after the channel waits
+        _send_later(peer, 0.002)
+        assert channel.receive() == b"+"
+        windows.append(channel.poll_window)
+    assert windows == pytest.approx([POLL_START, 2 * POLL_START, 4 * POLL_START])
+    channel.busy_poll, channel.poll_window = 0.1, 0.05
+    _send_later(peer, 0.075)             # the window was too short, the limit long enough
+    channel.receive()
+    assert channel.poll_window == 0.1
+    _send_later(peer, 0.2)               # a pause longer than the limit: sleep from now on
+    channel.receive()
+    assert channel.poll_window == 0
+
+
+def test_busy_poll_returns_input_wake_up_and_disconnect_as_soon_as_they_come(pair):
+    """A window of 10 s: each receive must end when its event comes, not when the window does."""
+    channel, peer = pair
+    channel.busy_poll = channel.poll_window = 10.0
+    started = time.monotonic()
+    _send_later(peer, 0.05, b"$g#67")
+    assert channel.receive() == b"$g#67"
+    threading.Timer(0.05, channel.wake).start()
+    with pytest.raises(ChannelWoken):
+        channel.receive()
+    os.read(channel._wake_r, 1)          # consume the wake-up, to listen again
+    threading.Timer(0.05, peer.close).start()
+    assert channel.receive() == b""
+    assert time.monotonic() - started < 5
+    assert channel.poll_window == 10.0
+
+
+def test_no_busy_poll_by_default_in_the_library_and_on_one_cpu(monkeypatch):
+    channel = Channel(0)
+    assert channel.busy_poll == 0
+    channel.close()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert default_busy_poll() == 0
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert default_busy_poll() > 0
+
+
+def test_serve_option_reaches_the_channel_of_each_session(monkeypatch, demo_elf):
+    from gdbstub import server as server_module
+    from gdbstub.cli import build_parser
+    from gdbstub.machine import Machine
+    from gdbstub.rsp.client import RspClient
+    from gdbstub.testing import ServerThread
+
+    args = build_parser().parse_args(["serve", "--demo", "--busy-poll-us", "250"])
+    assert args.busy_poll_us == 250
+    assert build_parser().parse_args(["serve", "--demo"]).busy_poll_us == default_busy_poll() * 1e6
+    seen = []
+
+    class Recorded(Channel):
+        def __init__(self, *fds, busy_poll):
+            seen.append(busy_poll)
+            super().__init__(*fds, busy_poll=busy_poll)
+    monkeypatch.setattr(server_module, "Channel", Recorded)
+    with ServerThread(Machine(demo_elf), busy_poll=args.busy_poll_us * 1e-6) as srv:
+        client = RspClient.connect("127.0.0.1", srv.port)
+        assert client.request(b"qC") == b"QC1"
+        client.close()
+    assert seen == [pytest.approx(250e-6)]
