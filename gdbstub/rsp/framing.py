@@ -218,7 +218,14 @@ class FrameDecoder:
             b = data[i]
             i += 1
             if b == 0x24:  # '$' (also restarts a frame abandoned in its checksum)
-                self._start_frame()
+                end = data.find(b"#", i)
+                if (self._state == _IDLE and 0 <= end <= n - 3 and end - i <= self.max_packet
+                        and data.find(b"$", i, end + 3) < 0):
+                    # The whole frame is here, the usual case: no state to go through.
+                    events.append(self._check(data[i:end], data[end + 1:end + 3]))
+                    i = end + 3
+                else:
+                    self._start_frame()
             elif self._state == _CHECKSUM:
                 self._checksum_digits.append(b)
                 if len(self._checksum_digits) == 2:
@@ -265,6 +272,11 @@ class FrameDecoder:
         self._overlong = False
         if overlong:
             return BadFrame(f"frame longer than {self.max_packet} bytes")
+        return self._check(wire, digits)
+
+    @staticmethod
+    def _check(wire: bytes, digits: bytes) -> Frame | BadFrame:
+        """The frame whose bytes between ``$`` and ``#`` are ``wire``, if ``digits`` match."""
         if not _HEX.issuperset(digits):
             return BadFrame(f"bad checksum digits {digits!r}")
         if int(digits, 16) != checksum(wire):

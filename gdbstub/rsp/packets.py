@@ -476,8 +476,25 @@ def _parser_for(payload: bytes):
     return None
 
 
+_CACHE_MAX_PAYLOAD = 32    # short payloads repeat (p40, vCont;s:1, g, m ADDR,LEN)
+_CACHE_ENTRIES = 1024
+_parsed: dict[bytes, Packet] = {}
+
+
 def parse_packet(payload: bytes) -> Packet:
-    """Parse one decoded packet payload; never raises."""
+    """Parse one decoded packet payload; never raises. Packets are immutable, so short
+    payloads seen before are answered from a bounded cache."""
+    packet = _parsed.get(payload)
+    if packet is None:
+        packet = _parse(payload)
+        if len(payload) <= _CACHE_MAX_PAYLOAD:
+            if len(_parsed) >= _CACHE_ENTRIES:
+                _parsed.clear()
+            _parsed[payload] = packet
+    return packet
+
+
+def _parse(payload: bytes) -> Packet:
     found = _parser_for(payload)
     if found is None:
         return Unknown(payload)

@@ -1,6 +1,8 @@
 """Framing: checksums, escapes, run-length encoding and the incremental frame decoder."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gdbstub.rsp.framing import (
     Ack, BadFrame, DecodeError, Frame, FrameDecoder, Interrupt, Nak, checksum, decode_payload,
@@ -111,6 +113,20 @@ def test_any_split_gives_the_same_events(stream):
         assert d.feed(stream[:cut]) + d.feed(stream[cut:]) == expected
     d = FrameDecoder()
     assert [e for b in stream for e in d.feed(bytes([b]))] == expected
+
+
+_PIECES = [b"$", b"#", b"+", b"-", b"\x03", b"}", b"*", b"a", b"0", b"7", b"67",
+           encode_packet(b"g"), encode_packet(b"m0,4"), encode_packet(b"abcdef")]
+
+
+@settings(max_examples=400)
+@given(pieces=st.lists(st.sampled_from(_PIECES), max_size=20), max_packet=st.sampled_from([4, 4096]))
+def test_whole_reads_decode_as_byte_by_byte_reads(pieces, max_packet):
+    """A read holding whole frames takes a shortcut; one byte at a time never can."""
+    stream = b"".join(pieces)
+    whole, bytewise = FrameDecoder(max_packet), FrameDecoder(max_packet)
+    assert whole.feed(stream) == [e for b in stream for e in bytewise.feed(bytes([b]))]
+    assert whole.buffered == bytewise.buffered
 
 
 def test_bad_checksum_and_bad_digits():

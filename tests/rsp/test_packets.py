@@ -129,3 +129,14 @@ def test_packets_are_frozen():
 def test_named_packets_all_start_with_q_Q_or_v():
     """The parser looks for a named packet only after one of these letters."""
     assert all(name[:1] in pk._NAMED_FIRST for name, _, _ in pk._NAMED)
+
+
+def test_parse_cache_is_bounded_and_keeps_only_short_payloads():
+    pk._parsed.clear()
+    assert parse_packet(b"p40") is parse_packet(b"p40") == pk.ReadRegister(0x40)
+    for n in range(3 * pk._CACHE_ENTRIES):
+        assert parse_packet(b"m%x,4" % n) == pk.ReadMemory(n, 4)
+    assert 0 < len(pk._parsed) <= pk._CACHE_ENTRIES
+    long_write = b"M0,20:" + b"00" * 0x20
+    assert parse_packet(long_write) == pk.WriteMemory(0, bytes(0x20))
+    assert long_write not in pk._parsed
