@@ -31,6 +31,7 @@ MAX_BINARY_CHUNK = (PACKET_SIZE - 8) // 2  # qXfer data may double when escaped
 RUN_QUANTUM = 0.02          # seconds of guest execution between looks at the connection
 MAX_DEFERRED = 64           # packets kept for after the stop; gdb sends none while the guest runs
 THREAD_ID = 1               # the single vCPU is thread 1
+OUR_THREAD = pk.ThreadId(None, THREAD_ID)
 
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
@@ -300,7 +301,7 @@ class Session:
         if stop.reason is not None and (stop.reason not in ("swbreak", "hwbreak")
                                         or self.client_features.get(stop.reason)):
             reason = replies.StopReason(stop.reason, stop.address)
-        return replies.stop_reply(stop.signal, thread=pk.ThreadId(None, THREAD_ID), reason=reason)
+        return replies.stop_reply(stop.signal, thread=OUR_THREAD, reason=reason)
 
     def _detach(self, packet) -> bytes:
         self.machine.debug.reset()

@@ -19,19 +19,21 @@ KVMPPC_DEBUG_VALID_TYPES = KVMPPC_DEBUG_BREAKPOINT | KVMPPC_DEBUG_WATCH_WRITE | 
 KVM_GUESTDBG_BP_COUNT = 16  # length of kvm_guest_debug_arch.bp[]
 
 
-@dataclass
+@dataclass(frozen=True)
 class BreakpointSpec:
-    """One ``kvm_guest_debug_arch.bp[]`` entry."""
+    """One ``kvm_guest_debug_arch.bp[]`` entry (entries are replaced, never changed)."""
     addr: int = 0
     type: int = KVMPPC_DEBUG_NONE
+
+
+UNUSED_BREAKPOINT = BreakpointSpec()
 
 
 @dataclass
 class GuestDebug:
     """``struct kvm_guest_debug``: what the stub asks the vCPU's debug facility to do."""
     control: int = 0
-    bp: list[BreakpointSpec] = field(
-        default_factory=lambda: [BreakpointSpec() for _ in range(KVM_GUESTDBG_BP_COUNT)])
+    bp: list[BreakpointSpec] = field(default_factory=lambda: [UNUSED_BREAKPOINT] * KVM_GUESTDBG_BP_COUNT)
 
 
 @dataclass(frozen=True)
