@@ -36,6 +36,7 @@ OUR_THREAD = pk.ThreadId(None, THREAD_ID)
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
 E_NO_SUCH = b"E02"          # ENOENT: removing a point that is not there
+E_INTERNAL = b"E05"         # EIO: the stub failed (a bug, logged with its traceback)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,11 @@ class Session:
         except (ValueError, IndexError, KeyError) as exc:
             log.warning("bad arguments in %r: %s", packet, exc)
             return self._error(E_INVALID, str(exc))
+        except (SessionEnd, ChannelWoken):
+            raise
+        except Exception:  # a bug of ours: say so, and keep the session and the guest
+            log.exception("internal error answering %r", packet)
+            return self._error(E_INTERNAL, f"internal error answering {type(packet).__name__}")
 
     def _error(self, code: bytes, message: str) -> bytes:
         if self.client_features.get("error-message"):

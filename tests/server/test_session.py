@@ -14,6 +14,7 @@ from gdbstub.machine import Machine
 from gdbstub.rsp.client import RspClient
 from gdbstub.rsp.framing import encode_packet
 from gdbstub.session import MAX_MEMORY_READ
+from gdbstub.testing import ServerThread
 
 GUEST_ENTRY = 0x100000
 
@@ -52,6 +53,21 @@ def test_unknown_packet_gets_empty_reply_and_malformed_gets_error(spin_client):
     assert spin_client.request("mzz,4").startswith(b"E")
     assert spin_client.request("qXfer:features:read:target.xml").startswith(b"E")
     assert pc_of(spin_client) == GUEST_ENTRY  # still usable
+
+
+def test_an_internal_error_is_an_e_reply_with_a_logged_traceback_and_the_session_goes_on(
+        spin_elf, monkeypatch, caplog):
+    machine = Machine(spin_elf)
+
+    def broken(regno):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(machine, "read_register", broken)
+    with ServerThread(machine) as server, RspClient.connect("127.0.0.1", server.port) as client:
+        assert client.request("p40") == b"E05"
+        assert client.request("qC") == b"QC1"
+        client.request("qSupported:error-message+")
+        assert client.request("p40") == b"E.internal error answering ReadRegister"
+    assert "RuntimeError: a bug" in caplog.text
 
 
 def test_registers_read_back(spin_client):
