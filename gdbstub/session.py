@@ -168,13 +168,13 @@ class Session:
         return self._stop_reply(self.machine.last_stop)
 
     def _current_thread(self, packet) -> bytes:
-        return f"QC{THREAD_ID:x}".encode()
+        return replies.current_thread(OUR_THREAD)
 
     def _thread_info_first(self, packet) -> bytes:
-        return f"m{THREAD_ID:x}".encode()
+        return replies.thread_list([OUR_THREAD])
 
     def _thread_info_next(self, packet) -> bytes:
-        return b"l"
+        return replies.thread_list([])
 
     def _attached(self, packet) -> bytes:
         return b"1"
