@@ -129,7 +129,7 @@ def test_instruction_complete_fires_after_each_instruction(debugged):
 
 
 def test_instruction_complete_after_entering_an_interrupt(debugged):
-    loaded = debugged(f"""
+    loaded = debugged("""
         lis     9, _start@h
         mtspr   63, 9
         li      9, handler@l
