@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import trio
 
 from .channel import Channel
-from .machine import SLICE_STEPS, Machine
+from .machine import Machine
 from .rsp.connection import PacketReceived, RspLink
 from .rsp import replies
 from .session import PACKET_SIZE, Session
@@ -119,7 +119,7 @@ class Server:
         attaches (which then waits one slice of instructions at most)."""
         def execute() -> None:
             self.machine.resume(step=False)
-            while not run.stop.is_set() and self.machine.run(SLICE_STEPS) is None:
+            while not run.stop.is_set() and self.machine.run_slice() is None:
                 pass
         try:
             if not run.stop.is_set():

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from gdbstub import machine as machine_module
 from gdbstub import registers
 from gdbstub.machine import Machine
 from gdbstub.rsp.client import RspClient
@@ -206,6 +207,26 @@ def test_reset_frees_the_old_guest_at_once(spin_elf):
     assert machine.run(1000) is None
     machine.reset()
     assert old.ram.closed and not machine.memory.ram.closed
+
+
+def test_slices_follow_the_guest_speed_to_about_a_millisecond(spin_elf, monkeypatch):
+    """A slice is as many instructions as the last one ran per ``SLICE_SECONDS``, within
+    ``SLICE_STEPS_RANGE``: short on a slow guest (a Ctrl-C is seen soon), long on a fast one."""
+    machine = Machine(spin_elf)
+    machine.resume(step=False)
+    fewest, most = machine_module.SLICE_STEPS_RANGE
+    clock = iter([0.0, 0.01, 0.0, 0.0001, 0.0, 1e-9, 0.0, 100.0])   # (start, end) of each slice
+    monkeypatch.setattr(machine_module.time, "perf_counter", lambda: next(clock))
+    done = []
+    for _ in range(4):
+        count = machine.cpu.icount
+        assert machine.run_slice() is None
+        done.append(machine.cpu.icount - count)
+    monkeypatch.undo()
+    assert done[0] == machine_module.FIRST_SLICE_STEPS
+    # 4,000 in 10 ms -> 400 next; 400 in 0.1 ms -> 4,000; then capped at both ends
+    assert done[1:] == [400, 4000, most]
+    assert machine._slice_steps == fewest
 
 
 @pytest.mark.parametrize("running", [False, True])
