@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import lief
-
 from .memory import BusError
 
 ELF_MAGIC = b"\x7fELF"
@@ -56,6 +54,7 @@ def load_elf(path: str | os.PathLike, cpu) -> LoadedElf:
     """Copy the PT_LOAD segments to their physical addresses (zero-filling up to memsz), set
     ``cpu.pc`` to the entry point and return the entry, the symbol table and the segments."""
     _check_header(path)
+    import lief  # here, not at the top: importing it takes ~0.3 s, which `gdbstub fuzz` need not pay
     binary = lief.ELF.parse(str(path))
     if binary is None:
         raise ElfLoadError(f"{path}: malformed ELF")
