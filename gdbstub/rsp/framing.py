@@ -105,8 +105,8 @@ def _run_length(remaining: int) -> int:
 
 
 def _encode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
-    if not runs and not (b"}" in data or b"#" in data or b"$" in data or b"*" in data):
-        return bytes(data)  # four memchr scans: much faster than a regex over an m reply
+    if not runs and (data.isalnum() or not (b"}" in data or b"#" in data or b"$" in data or b"*" in data)):
+        return bytes(data)  # hex (most replies) or four memchr scans: much faster than a regex
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -178,7 +178,8 @@ class Interrupt:
 
 FrameEvent = Frame | BadFrame | Ack | Nak | Interrupt
 
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+_CHECKSUM_DIGITS = {b"%c%c" % (high, low): int(b"%c%c" % (high, low), 16)
+                    for high in b"0123456789abcdefABCDEF" for low in b"0123456789abcdefABCDEF"}
 _FRAME_END = re.compile(rb"[#$]")
 _IDLE, _PAYLOAD, _CHECKSUM = range(3)
 
@@ -277,9 +278,10 @@ class FrameDecoder:
     @staticmethod
     def _check(wire: bytes, digits: bytes) -> Frame | BadFrame:
         """The frame whose bytes between ``$`` and ``#`` are ``wire``, if ``digits`` match."""
-        if not _HEX.issuperset(digits):
+        value = _CHECKSUM_DIGITS.get(digits)
+        if value is None:
             return BadFrame(f"bad checksum digits {digits!r}")
-        if int(digits, 16) != checksum(wire):
+        if value != checksum(wire):
             return BadFrame(f"checksum mismatch: got {digits.decode()}, computed {checksum(wire):02x}")
         try:
             return Frame(decode_payload(wire))
