@@ -27,7 +27,7 @@ log = logging.getLogger("gdbstub.machine")
 DEFAULT_RAM_SIZE = 64 << 20
 SLICE_SECONDS = 0.001       # guest time between looks at the clock or at a stop request
 FIRST_SLICE_STEPS = 4000    # instructions in a slice until the guest's speed is known
-SLICE_STEPS_RANGE = (100, 64000)
+SLICE_STEPS_RANGE = (100, 16000)  # at most ~0.7 s even where code rewrites itself
 
 
 @dataclass(frozen=True)
