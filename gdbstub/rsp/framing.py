@@ -117,8 +117,8 @@ def _encode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
         remaining = j - i
         i = j
         if b in _MUST_ESCAPE or not runs:
-            # Runs of escapable bytes are never compressed: gdb repeats the raw
-            # character before '*', which would be the second byte of the escape.
+            # Runs of escapable bytes are never compressed: a run after an escape repeats
+            # the decoded byte for gdb (and _decode), but not for every decoder.
             one = bytes((ESCAPE, b ^ 0x20)) if escapes and b in _MUST_ESCAPE else bytes((b,))
             out += one * remaining
             continue
@@ -133,7 +133,8 @@ def _encode(data: bytes, *, escapes: bool, runs: bool) -> bytes:
 
 
 def rle_encode(data: bytes) -> bytes:
-    """Compress runs as ``X*c`` where that saves bytes (inverse of :func:`rle_decode`).
+    """Compress runs as ``X*c`` where that saves bytes (:func:`rle_decode` undoes it for data
+    without ``*``, which only a frame's escaping makes safe).
 
     Count characters ``# $ + - * }`` are never produced, and runs
     of ``# $ } *`` are left as they are. Frames should use :func:`encode_packet`.
@@ -209,7 +210,8 @@ class FrameDecoder:
         return len(self._wire) + len(self._checksum_digits)
 
     def feed(self, data: bytes) -> list[FrameEvent]:
-        """Consume ``data`` and return the events it completes, in order."""
+        """Consume ``data`` (any bytes-like object) and return the events it completes, in order."""
+        data = bytes(data)   # no copy if it is bytes already
         events: list[FrameEvent] = []
         i, n = 0, len(data)
         while i < n:

@@ -8,7 +8,9 @@ reply); recognised packets with bad arguments become :class:`Malformed`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 _U64 = 1 << 64
 _HEX_NUM = re.compile(rb"[0-9a-fA-F]+")
@@ -41,7 +43,7 @@ ANY_THREAD = ThreadId(None, 0)
 
 @dataclass(frozen=True)
 class QSupported:
-    features: dict[str, str | bool]
+    features: Mapping[str, str | bool]   # read-only: parsed packets are shared (see parse_packet)
 
 
 @dataclass(frozen=True)
@@ -392,7 +394,7 @@ def _p_supported(args: bytes) -> QSupported:
                 features[_text(item[:-1], "feature")] = flag
             elif item:
                 raise _Bad(f"bad feature {item[:32]!r}")
-    return QSupported(features)
+    return QSupported(MappingProxyType(features))
 
 
 def _p_attached(args: bytes) -> Attached:

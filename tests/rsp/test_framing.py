@@ -129,6 +129,11 @@ def test_whole_reads_decode_as_byte_by_byte_reads(pieces, max_packet):
     assert whole.buffered == bytewise.buffered
 
 
+def test_any_bytes_like_input_decodes():
+    for kind in (bytes, bytearray, memoryview):
+        assert FrameDecoder().feed(kind(b"+$g#67")) == [Ack(), Frame(b"g")]
+
+
 def test_bad_checksum_and_bad_digits():
     d = FrameDecoder()
     (bad,) = d.feed(b"$OK#00")

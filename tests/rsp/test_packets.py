@@ -131,6 +131,13 @@ def test_named_packets_all_start_with_q_Q_or_v():
     assert all(name[:1] in pk._NAMED_FIRST for name, _, _ in pk._NAMED)
 
 
+def test_shared_packets_cannot_be_changed():
+    features = parse_packet(b"qSupported:swbreak+").features
+    with pytest.raises(TypeError):
+        features["swbreak"] = False
+    assert parse_packet(b"qSupported:swbreak+").features == {"swbreak": True}
+
+
 def test_parse_cache_is_bounded_and_keeps_only_short_payloads():
     pk._parsed.clear()
     assert parse_packet(b"p40") is parse_packet(b"p40") == pk.ReadRegister(0x40)
