@@ -276,9 +276,13 @@ class Session:
 
     def _resume(self, *, step: bool, addr: int | None = None) -> bytes:
         if addr is not None:
+            if not 0 <= addr <= 0xFFFFFFFF:
+                return self._error(E_INVALID, f"resume address {addr:#x} is not a 32-bit address")
             self.machine.cpu.pc = addr
         self.machine.resume(step=step)
         stop = self.machine.run_for(RUN_QUANTUM)    # a step, or a short run, ends here
+        if stop is None:
+            self._flush()   # a long run: ack the packet now, or gdb resends it after 2 s
         while stop is None:
             self._receive(timeout=0)
             event = self._take_queued_while_running()

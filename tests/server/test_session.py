@@ -130,6 +130,25 @@ def test_ctrl_c_interrupts_a_running_guest(spin_client):
     assert int(spin_client.request("p3"), 16) > 0  # it really ran
 
 
+def test_a_long_run_is_acked_at_once_in_ack_mode(serve, spin_elf):
+    """gdb resends a packet it has no ``+`` for after 2 s; a resent ``c`` would run the guest
+    again after the user's Ctrl-C (found in review)."""
+    server = serve(spin_elf)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(encode_packet(b"c"))
+        assert sock.recv(64) == b"+"                    # while the guest runs
+        sock.sendall(b"\x03")
+        assert sock.recv(64) == encode_packet(b"T02thread:1;")
+        sock.sendall(b"+" + encode_packet(b"?"))
+        assert sock.recv(64) == b"+" + encode_packet(b"T02thread:1;")
+
+
+def test_resume_at_an_address_wider_than_32_bits_is_refused(spin_client):
+    assert spin_client.request("s123456789").startswith(b"E")
+    assert spin_client.request("c100000000").startswith(b"E")
+    assert pc_of(spin_client) == GUEST_ENTRY
+
+
 def test_a_running_guest_does_not_starve_other_threads_of_the_process(spin_client):
     """Regression: pausing every few milliseconds kept the GIL from the client's thread for
     seconds (CPython only forces a switch after a full switch interval without a pause)."""
