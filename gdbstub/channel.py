@@ -53,6 +53,7 @@ class Channel:
         self._readable.register(self._wake_r, select.POLLIN)
         self._writable = select.poll()
         self._writable.register(self.write_fd, select.POLLOUT)
+        self._writable.register(self._wake_r, select.POLLIN)
 
     def receive(self, timeout: float | None = None) -> bytes | None:
         """The next bytes from the client, ``b""`` once it has gone, or None if nothing came
@@ -62,8 +63,7 @@ class Channel:
             ready = self._readable.poll(timeout * 1000) if timeout is not None else self._wait()
             if not ready:
                 return None
-            if any(fd == self._wake_r for fd, _ in ready):
-                raise ChannelWoken()
+            self._raise_if_woken(ready)
             try:
                 return os.read(self.read_fd, READ_SIZE)
             except BlockingIOError:
@@ -88,17 +88,23 @@ class Channel:
         return ready
 
     def send(self, data: bytes) -> None:
-        """Write all of ``data``; raises ``OSError`` if the client has gone."""
+        """Write all of ``data``; raises ``OSError`` if the client has gone, and
+        :class:`ChannelWoken` if :meth:`wake` is called while it waits for room (a client
+        that stopped reading)."""
         view = memoryview(data)
         while view:
             try:
                 view = view[os.write(self.write_fd, view):]
             except BlockingIOError:
-                self._writable.poll()
+                self._raise_if_woken(self._writable.poll())
+
+    def _raise_if_woken(self, ready: list) -> None:
+        if any(fd == self._wake_r for fd, _ in ready):
+            raise ChannelWoken()
 
     def wake(self) -> None:
-        """Make a waiting (or the next) :meth:`receive` raise :class:`ChannelWoken`. Safe to
-        call from any thread."""
+        """Make a waiting (or the next) :meth:`receive` or :meth:`send` raise
+        :class:`ChannelWoken`. Safe to call from any thread."""
         os.write(self._wake_w, b"!")
 
     def close(self) -> None:

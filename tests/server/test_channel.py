@@ -136,3 +136,13 @@ def test_serve_option_reaches_the_channel_of_each_session(monkeypatch, demo_elf)
         assert client.request(b"qC") == b"QC1"
         client.close()
     assert seen == [pytest.approx(250e-6)]
+
+
+def test_wake_ends_a_send_to_a_client_that_stopped_reading(pair):
+    """Found in review: a stopping server waited for ever on such a session."""
+    channel, _ = pair
+    threading.Timer(0.2, channel.wake).start()
+    started = time.monotonic()
+    with pytest.raises(ChannelWoken):
+        channel.send(b"x" * (64 << 20))              # far more than the socket buffers hold
+    assert time.monotonic() - started < 5
