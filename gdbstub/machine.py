@@ -18,7 +18,7 @@ from .hwdebug.abi import DebugExit
 from .hwdebug.controller import DebugController
 from .hwdebug.profiles import E500MC, CoreProfile
 from .vcpu.cpu import Cpu
-from .vcpu.elf import load_elf
+from .vcpu.elf import ElfLoadError, load_elf
 from .vcpu.exits import Fault, Halted
 from .vcpu.memory import Memory
 
@@ -56,15 +56,21 @@ class Machine:
         self.reset()
 
     def reset(self) -> None:
-        """Reload the guest into a fresh vCPU: registers, memory and debug state start over."""
+        """Reload the guest into a fresh vCPU: registers, memory and debug state start over.
+        If the ELF cannot be loaded now (:class:`ElfLoadError`), nothing changes."""
+        memory = Memory(size=self.ram_size, uart_output=self.uart_output)
+        cpu = Cpu(memory=memory, iac_slots=self.profile.iac_slots)
+        try:
+            elf = load_elf(self.elf_path, cpu)
+        except BaseException:
+            memory.release()
+            raise
         if hasattr(self, "memory"):
             # Unmap the old RAM now: the vCPU and its debug controller refer to each other, so
             # only the cycle collector would free them, and it counts objects, not bytes
             # (every ``monitor reset`` or ``k`` kept another guest RAM alive for a while).
             self.memory.release()
-        self.memory = Memory(size=self.ram_size, uart_output=self.uart_output)
-        self.cpu = Cpu(memory=self.memory, iac_slots=self.profile.iac_slots)
-        self.elf = load_elf(self.elf_path, self.cpu)
+        self.memory, self.cpu, self.elf = memory, cpu, elf
         self.debug = DebugController(self.cpu, self.profile)
         self.exited: Exited | None = None
         self.last_stop: Stopped | Exited = Stopped(signal.SIGTRAP)
@@ -144,6 +150,12 @@ class Machine:
                 return None
         return stop
 
+    def forget_stop_reason(self) -> None:
+        """For the next client: the last stop becomes a plain SIGTRAP, because the points that
+        explained it are gone or the guest has run on since."""
+        if not self.exited:
+            self.last_stop = Stopped(signal.SIGTRAP)
+
     def interrupted(self) -> Stopped:
         """Record that the client interrupted the running guest (Ctrl-C)."""
         self.last_stop = Stopped(signal.SIGINT)
@@ -170,7 +182,10 @@ class Machine:
         if words[0] == "debug":
             return self.debug.describe()
         if words[0] == "reset":
-            self.reset()
+            try:
+                self.reset()
+            except ElfLoadError as exc:
+                raise ValueError(f"reset failed, the guest is unchanged: {exc}") from None
             return "guest reset: registers, memory and debug state reloaded\n"
         raise ValueError(f"unknown monitor command {words[0]!r}; try 'monitor help'")
 

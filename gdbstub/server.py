@@ -17,6 +17,7 @@ import trio
 
 from .channel import Channel
 from .machine import Machine
+from .vcpu.elf import ElfLoadError
 from .rsp.connection import PacketReceived, RspLink
 from .rsp import replies
 from .session import PACKET_SIZE, Session
@@ -84,7 +85,10 @@ class Server:
     async def _serve_session(self, channel: Channel) -> None:
         await self._stop_free_run()
         if self.machine.exited:
-            self.machine.reset()
+            try:
+                self.machine.reset()
+            except ElfLoadError as exc:  # the client finds the guest exited, as it was
+                log.error("could not reload the guest: %s", exc)
         log.info("client attached")
         session = Session(channel, self.machine, log_packets=self.log_packets)
         try:
@@ -94,6 +98,7 @@ class Server:
         log.info("client session ended: %s", how)
         if how == "disconnect":
             self.machine.debug.reset()  # the next gdb knows nothing of this one's points
+            self.machine.forget_stop_reason()
         if how == "detach" and not self.once:
             # It exists before the task starts, so a client that attaches at once stops it.
             self._free_run = _FreeRun()
@@ -132,6 +137,7 @@ class Server:
             self._free_run.stop.set()
             await self._free_run.done.wait()
             self._free_run = None
+            self.machine.forget_stop_reason()  # the guest ran on after the stop gdb saw
 
 
 @dataclass

@@ -217,6 +217,39 @@ def test_monitor_help_and_unknown_command(spin_client):
     assert "unknown monitor command" in unknown
 
 
+@pytest.mark.parametrize("leave", ["D", None])
+def test_the_next_client_is_not_told_a_stop_reason_of_the_last_ones_points(serve, spin_elf, leave):
+    """Found in review: after a detach (the guest ran on) or a disconnect (the points are
+    gone), ``?`` still answered with the old ``hwbreak``/``watch`` reason."""
+    server = serve(spin_elf)
+    loop = GUEST_ENTRY + 4
+    with RspClient.connect("127.0.0.1", server.port) as first:
+        first.request("qSupported:hwbreak+")
+        assert first.request(f"Z1,{loop:x},4") == b"OK"
+        assert first.request("c") == b"T05thread:1;hwbreak:;"
+        if leave:
+            assert first.request(leave) == b"OK"
+    time.sleep(0.1)
+    with RspClient.connect("127.0.0.1", server.port) as second:
+        second.request("qSupported:hwbreak+")
+        assert second.request("?") == b"T05thread:1;"
+
+
+def test_a_reset_that_cannot_load_the_guest_changes_nothing(spin_elf, tmp_path):
+    elf = tmp_path / "guest.elf"
+    elf.write_bytes(spin_elf.read_bytes())
+    machine = Machine(elf)
+    with ServerThread(machine) as server, RspClient.connect("127.0.0.1", server.port) as client:
+        assert client.request("P3=0000002a") == b"OK"
+        elf.write_bytes(b"\x7fELF")                     # being rebuilt
+        answer = bytes.fromhex(client.request("qRcmd," + b"reset".hex()).decode()).decode()
+        assert answer.startswith("reset failed, the guest is unchanged")
+        assert client.request("p3") == b"0000002a"
+        assert client.request("m100000,4") == b"38600000"
+        assert client.request("s") == b"T05thread:1;"
+        assert machine.debug.cpu is machine.cpu
+
+
 def test_reset_frees_the_old_guest_at_once(spin_elf):
     """Regression (found by a long fuzz campaign): vCPU and debug controller refer to each other,
     so each ``k``/``monitor reset`` left a whole guest RAM for the cycle collector (RSS > 1.9 GB)."""
