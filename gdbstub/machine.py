@@ -151,10 +151,11 @@ class Machine:
         return stop
 
     def forget_stop_reason(self) -> None:
-        """For the next client: the last stop becomes a plain SIGTRAP, because the points that
-        explained it are gone or the guest has run on since."""
+        """For the next client: the last stop keeps its signal but loses its reason (``watch``,
+        ``hwbreak``, ...), because the points that explained it are gone or the guest has run
+        on since."""
         if not self.exited:
-            self.last_stop = Stopped(signal.SIGTRAP)
+            self.last_stop = Stopped(self.last_stop.signal)
 
     def interrupted(self) -> Stopped:
         """Record that the client interrupted the running guest (Ctrl-C)."""
