@@ -27,7 +27,7 @@ log = logging.getLogger("gdbstub.machine")
 DEFAULT_RAM_SIZE = 64 << 20
 SLICE_SECONDS = 0.001       # guest time between looks at the clock or at a stop request
 FIRST_SLICE_STEPS = 4000    # instructions in a slice until the guest's speed is known
-SLICE_STEPS_RANGE = (100, 16000)  # at most ~0.7 s even where code rewrites itself
+SLICE_STEPS_RANGE = (100, 16000)  # the cap bounds the slice after a sudden slow-down
 
 
 @dataclass(frozen=True)
@@ -124,9 +124,9 @@ class Machine:
         """Run about ``SLICE_SECONDS`` of guest code: a stop or exit, or None if still running.
 
         The instruction count follows the guest's speed, so that a slice stays short when the
-        guest is slow (code that keeps rewriting itself runs ~1000 times slower) and long when
-        it is fast: each slice boundary costs some interpreted instructions, which with armed
-        comparators was 12 % of the time at 4,000 instructions a slice.
+        guest is slow (interpreted, say) and long when it is fast: each slice boundary costs
+        some interpreted instructions, which with armed comparators was 12 % of the time at
+        4,000 instructions a slice.
         """
         fewest, most = SLICE_STEPS_RANGE
         count, start = self.cpu.icount, time.perf_counter()
