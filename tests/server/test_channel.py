@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import threading
 import time
 
 import pytest
 
+from gdbstub import channel as channel_module
 from gdbstub.channel import POLL_START, Channel, ChannelWoken, default_busy_poll
 
 
@@ -69,22 +71,43 @@ def _send_later(peer: socket.socket, seconds: float, data: bytes = b"+") -> None
     threading.Timer(seconds, peer.sendall, (data,)).start()
 
 
-def test_busy_poll_window_grows_after_quick_wake_ups_up_to_the_limit_and_drops_after_a_pause(pair):
+class _ScriptedWait:
+    """Stands in for the channel's poll object and the clock: input arrives at ``arrival``;
+    every poll without sleeping takes 10 µs. Times are exact, whatever the machine's load."""
+
+    def __init__(self, fd: int):
+        self.fd, self.now, self.arrival = fd, 0.0, 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def poll(self, timeout=None):
+        if timeout is None:
+            self.now = max(self.now, self.arrival)
+        elif self.now < self.arrival:
+            self.now += 10e-6
+            return []
+        return [(self.fd, select.POLLIN)]
+
+
+def test_busy_poll_window_grows_after_quick_wake_ups_up_to_the_limit_and_drops_after_a_pause(
+        pair, monkeypatch):
     channel, peer = pair
-    channel.busy_poll = 0.3
-    windows = []
-    for _ in range(3):                   # each packet comes 2 ms after the channel waits
-        _send_later(peer, 0.002)
+    script = _ScriptedWait(channel.read_fd)
+    monkeypatch.setattr(channel, "_readable", script)
+    monkeypatch.setattr(channel_module.time, "perf_counter", script.clock)
+
+    def window_after(gap: float) -> float:
+        script.arrival = script.now + gap
+        peer.sendall(b"+")
         assert channel.receive() == b"+"
-        windows.append(channel.poll_window)
-    assert windows == pytest.approx([POLL_START, 2 * POLL_START, 4 * POLL_START])
+        return channel.poll_window
+
+    channel.busy_poll = 0.3
+    assert [window_after(0.002) for _ in range(3)] == pytest.approx([POLL_START, 2 * POLL_START, 4 * POLL_START])
     channel.busy_poll, channel.poll_window = 0.1, 0.05
-    _send_later(peer, 0.075)             # the window was too short, the limit long enough
-    channel.receive()
-    assert channel.poll_window == 0.1
-    _send_later(peer, 0.2)               # a pause longer than the limit: sleep from now on
-    channel.receive()
-    assert channel.poll_window == 0
+    assert window_after(0.075) == 0.1    # the window was too short, the limit long enough
+    assert window_after(0.2) == 0        # a pause longer than the limit: sleep from now on
 
 
 def test_busy_poll_returns_input_wake_up_and_disconnect_as_soon_as_they_come(pair):
