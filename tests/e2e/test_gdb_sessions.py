@@ -168,6 +168,25 @@ def test_ctrl_c_interrupts_a_running_loop(gdb_session, e2e_elf):
     assert gdb.run("-exec-continue")["reason"] == "exited-normally"
 
 
+def test_ctrl_c_after_a_long_continue_in_ack_mode(gdb_session, e2e_elf):
+    """gdb in ack mode resends a packet it has had no ``+`` for within 2 s; the stub acked a
+    ``c`` only with its stop reply, so the guest ran again after Ctrl-C and gdb hung."""
+    gdb = gdb_session(e2e_elf)
+    gdb.cmd("-target-disconnect")
+    gdb.console("set remote noack-packet off")
+    gdb.attach()
+    gdb.console("set var spin = 1")
+    gdb.cmd("-exec-continue")
+    time.sleep(2.5)                                  # past gdb's ack timeout
+    stop = gdb.interrupt()
+    assert stop["reason"] == "signal-received" and stop["signal-name"] == "SIGINT"
+    ticks = int(gdb.evaluate("ticks"))
+    time.sleep(0.3)
+    assert int(gdb.evaluate("ticks")) == ticks > 0   # stopped, and it stays stopped
+    gdb.console("set var spin = 0")
+    assert gdb.run("-exec-continue")["reason"] == "exited-normally"
+
+
 def test_detach_lets_the_guest_run_and_reattach_finds_it_further(gdb_session, e2e_elf):
     gdb = gdb_session(e2e_elf)
     _stop_at(gdb, "touch_globals")
