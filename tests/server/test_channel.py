@@ -67,10 +67,6 @@ def test_send_to_a_client_that_has_gone_raises_oserror(pair):
             channel.send(b"x" * 65536)
 
 
-def _send_later(peer: socket.socket, seconds: float, data: bytes = b"+") -> None:
-    threading.Timer(seconds, peer.sendall, (data,)).start()
-
-
 class _ScriptedWait:
     """Stands in for the channel's poll object and the clock: input arrives at ``arrival``;
     every poll without sleeping takes 10 µs. Times are exact, whatever the machine's load."""
@@ -115,7 +111,7 @@ def test_busy_poll_returns_input_wake_up_and_disconnect_as_soon_as_they_come(pai
     channel, peer = pair
     channel.busy_poll = channel.poll_window = 10.0
     started = time.monotonic()
-    _send_later(peer, 0.05, b"$g#67")
+    threading.Timer(0.05, peer.sendall, (b"$g#67",)).start()
     assert channel.receive() == b"$g#67"
     threading.Timer(0.05, channel.wake).start()
     with pytest.raises(ChannelWoken):
