@@ -44,6 +44,9 @@ class Exited:
     status: int
 
 
+PLAIN_STEP = Stopped(signal.SIGTRAP)
+
+
 class Machine:
     """A guest ELF loaded into a fresh e500mc vCPU, with KVM-style debugging attached."""
 
@@ -108,6 +111,13 @@ class Machine:
         """Arm the debug facility for one resume (``step``: stop after one instruction)."""
         self.debug.resume(step)
 
+    def foreseen_step(self) -> Stopped | None:
+        """The stop that the armed single step will end in, when that is certain before it runs
+        (an instruction that touches only registers, no point in the way); else None."""
+        if self.exited is None and self.debug.next_ic_is_a_step() and self.cpu.next_step_is_quiet():
+            return PLAIN_STEP
+        return None
+
     def run(self, max_steps: int) -> Stopped | Exited | None:
         """Run up to ``max_steps`` instructions; a stop or exit, or None if still running."""
         if self.exited:
@@ -166,7 +176,7 @@ class Machine:
         if isinstance(result, DebugExit):
             stop = self.debug.describe_stop(result)
             if stop.kind == "step":
-                return Stopped(signal.SIGTRAP)
+                return PLAIN_STEP
             return Stopped(signal.SIGTRAP, stop.kind, stop.address)
         if isinstance(result, Halted):
             return Exited(result.status)

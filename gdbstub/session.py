@@ -117,15 +117,19 @@ class Session:
             packet = pk.parse_packet(event.payload)
             reply = self._handle(packet)
             if reply is not None:
-                self.link.send(reply)
-                self._flush()
+                self._reply(reply)
             if isinstance(packet, pk.StartNoAckMode):
                 self.link.start_no_ack_after_reply()
             if isinstance(packet, (pk.Detach, pk.Kill)):
                 raise SessionEnd("detach" if isinstance(packet, pk.Detach) else "kill")
 
+    def _reply(self, payload: bytes) -> None:
+        self.link.send(payload)
+        self._flush()
+
     def _handle(self, packet) -> bytes | None:
-        """The reply payload for ``packet`` (None only for ``k``, which gdb expects no reply to)."""
+        """The reply payload for ``packet``; None for ``k``, which gdb expects no reply to, and
+        for a step already answered."""
         handler = self._HANDLERS.get(type(packet))
         if handler is None:
             return replies.empty()
@@ -274,12 +278,15 @@ class Session:
                 return self._error(E_INVALID, f"vCont action {action.kind!r} is not supported")
         return self._error(E_INVALID, "vCont names no thread of this target")
 
-    def _resume(self, *, step: bool, addr: int | None = None) -> bytes:
+    def _resume(self, *, step: bool, addr: int | None = None) -> bytes | None:
         if addr is not None:
             if not 0 <= addr <= 0xFFFFFFFF:
                 return self._error(E_INVALID, f"resume address {addr:#x} is not a 32-bit address")
             self.machine.cpu.pc = addr
         self.machine.resume(step=step)
+        if step and (foreseen := self.machine.foreseen_step()) is not None:
+            self._step_answered_early(foreseen)
+            return None
         stop = self.machine.run_for(RUN_QUANTUM)    # a step, or a short run, ends here
         if stop is None:
             self._flush()   # a long run: ack the packet now, or gdb resends it after 2 s
@@ -291,6 +298,19 @@ class Session:
                 raise SessionEnd("disconnect")
             stop = self.machine.interrupted() if event is not None else self.machine.run_for(RUN_QUANTUM)
         return self._stop_reply(stop)
+
+    def _step_answered_early(self, foreseen: Stopped) -> None:
+        """Reply to a step whose stop is certain (``Machine.foreseen_step``), then take it: the
+        client reads the reply while the step runs, and its next packet is read after the step.
+        Replying after the step would cost the client a wake-up (docs/performance.md)."""
+        self._reply(self._stop_reply(foreseen))
+        try:
+            stop = self.machine.run_for(RUN_QUANTUM)
+        except Exception:  # a bug of ours, as in _handle; the reply is out, so only log it
+            log.exception("internal error in a step already answered")
+            return
+        if stop != foreseen:
+            log.error("a step answered in advance ended in %r instead (a bug); '?' tells the truth", stop)
 
     def _take_queued_while_running(self) -> InterruptReceived | _Closed | None:
         """Set packets aside for after the stop; return a Ctrl-C or disconnect if one came."""

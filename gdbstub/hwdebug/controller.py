@@ -163,6 +163,12 @@ class DebugController:
             return self._deliver_to_guest(guest_bits)
         return None
 
+    def next_ic_is_a_step(self) -> bool:
+        """True if an IC event now would end the resume as gdb's single step (plain ``T05``):
+        the stub owns the facility and single-steps, and no software breakpoint is lifted."""
+        return (self.cpu.active_debug is self.shadow and bool(self.control & KVM_GUESTDBG_SINGLESTEP)
+                and self._step_over is None and not self._guest_bits & booke.DBSR_IC and not self.shadow.dbsr)
+
     def on_debug_instruction(self, cpu):
         pc = cpu.pc
         if self.control & KVM_GUESTDBG_USE_SW_BP and pc in self.points.software:

@@ -13,7 +13,7 @@ from .debugregs import DebugHost, DebugRegs
 from .exits import Fault, Halted
 from .guts import HaltRequest
 from .interrupts import DebugEvent, GuestInterrupt, illegal
-from .isa import decode
+from .isa import decode, touches_only_registers
 from .isa.bits import MASK32
 from .memory import BusError, Memory
 from .spr import UnknownSpr, initial_storage, ivor_spr, spr_table
@@ -475,6 +475,19 @@ class Cpu:
                     and _privilege_allows(regs, self.msr, regs.dbcr1, booke.DBCR1_IACUS[slot])):
                 bits |= booke.DBSR_IAC[slot]
         return bits
+
+    def next_step_is_quiet(self) -> bool:
+        """True if the next step certainly ends in the IC event after executing the instruction
+        at PC: IC is armed, no IAC matches first, and the instruction touches only registers
+        (``registers_only`` in the ISA table: no memory, no interrupt, no debug register, no
+        halt). The stub answers such a step before running it."""
+        pc = self.pc
+        if self._halt_pending or not self._ic_armed:
+            return False
+        if self._iac_armed and self._skip_checks_at != pc and self._iac_hits(pc):
+            return False
+        semantics, _ = self._decoded.get(pc) or self._decode(pc)
+        return touches_only_registers(semantics)
 
     def step(self):
         """Execute one instruction (or enter one interrupt); an exit object or None."""

@@ -38,7 +38,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from .table import decode, instruction, lookup
+from .table import decode, instruction, lookup, touches_only_registers
 
 FAMILIES = ("integer", "loadstore", "branch", "system", "floating")
 
@@ -46,4 +46,4 @@ for _family in FAMILIES:
     if importlib.util.find_spec(f"{__name__}.{_family}") is not None:
         importlib.import_module(f"{__name__}.{_family}")
 
-__all__ = ["FAMILIES", "decode", "instruction", "lookup"]
+__all__ = ["FAMILIES", "decode", "instruction", "lookup", "touches_only_registers"]

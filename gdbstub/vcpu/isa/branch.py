@@ -21,14 +21,14 @@ def _link(cpu, lk):
         cpu.lr = (cpu.pc + 4) & MASK32
 
 
-@instruction("b", 18, form=I)
+@instruction("b", 18, form=I, registers_only=True)
 def b(cpu, offset, aa, lk):
     target = (offset if aa else cpu.pc + offset) & MASK32
     _link(cpu, lk)
     return target
 
 
-@instruction("bc", 16, form=B)
+@instruction("bc", 16, form=B, registers_only=True)
 def bc(cpu, bo, bi, offset, aa, lk):
     taken = _condition_holds(cpu, bo, bi)
     target = (offset if aa else cpu.pc + offset) & MASK32
@@ -36,7 +36,7 @@ def bc(cpu, bo, bi, offset, aa, lk):
     return target if taken else None
 
 
-@instruction("bclr", 19, 16, form=XL)
+@instruction("bclr", 19, 16, form=XL, registers_only=True)
 def bclr(cpu, bo, bi, _, lk):
     target = cpu.lr & ~3
     taken = _condition_holds(cpu, bo, bi)

@@ -28,7 +28,7 @@ def _ca(cpu):
 
 def _register_add(name, xo, operands, carry_in, record_carry):
     """An XO-form add/subtract: ``operands(cpu, ra, rb) -> (a, b)``, ``carry_in(cpu)``."""
-    @instruction(name, 31, xo, form=XO)
+    @instruction(name, 31, xo, form=XO, registers_only=True)
     def semantics(cpu, rt, ra, rb, oe, rc):
         a, b = operands(cpu, ra, rb)
         _add(cpu, rt, a, b, carry_in(cpu), oe, rc, record_carry)
@@ -83,27 +83,27 @@ for _name, _xo, _operands, _carry_in, _record_carry in (
     _register_add(_name, _xo, _operands, _carry_in, _record_carry)
 
 
-@instruction("addi", 14, form=D)
+@instruction("addi", 14, form=D, registers_only=True)
 def addi(cpu, rt, ra, si):
     cpu.gpr[rt] = (ra_or_zero(cpu, ra) + si) & MASK32
 
 
-@instruction("addis", 15, form=D)
+@instruction("addis", 15, form=D, registers_only=True)
 def addis(cpu, rt, ra, si):
     cpu.gpr[rt] = (ra_or_zero(cpu, ra) + (si << 16)) & MASK32
 
 
-@instruction("addic", 12, form=D)
+@instruction("addic", 12, form=D, registers_only=True)
 def addic(cpu, rt, ra, si):
     _add(cpu, rt, cpu.gpr[ra], si & MASK32, 0, 0, 0, True)
 
 
-@instruction("addic.", 13, form=D)
+@instruction("addic.", 13, form=D, registers_only=True)
 def addic_record(cpu, rt, ra, si):
     _add(cpu, rt, cpu.gpr[ra], si & MASK32, 0, 0, 1, True)
 
 
-@instruction("subfic", 8, form=D)
+@instruction("subfic", 8, form=D, registers_only=True)
 def subfic(cpu, rt, ra, si):
     _add(cpu, rt, ~cpu.gpr[ra] & MASK32, si & MASK32, 1, 0, 0, True)
 
@@ -111,7 +111,7 @@ def subfic(cpu, rt, ra, si):
 # --- multiply / divide --------------------------------------------------------------------------
 
 
-@instruction("mullw", 31, 235, form=XO)
+@instruction("mullw", 31, 235, form=XO, registers_only=True)
 def mullw(cpu, rt, ra, rb, oe, rc):
     product = signed32(cpu.gpr[ra]) * signed32(cpu.gpr[rb])
     result = product & MASK32
@@ -122,21 +122,21 @@ def mullw(cpu, rt, ra, rb, oe, rc):
         record_cr0(cpu, result)
 
 
-@instruction("mulhw", 31, 75, form=XO)
+@instruction("mulhw", 31, 75, form=XO, registers_only=True)
 def mulhw(cpu, rt, ra, rb, oe, rc):
     cpu.gpr[rt] = result = (signed32(cpu.gpr[ra]) * signed32(cpu.gpr[rb]) >> 32) & MASK32
     if rc:
         record_cr0(cpu, result)
 
 
-@instruction("mulhwu", 31, 11, form=XO)
+@instruction("mulhwu", 31, 11, form=XO, registers_only=True)
 def mulhwu(cpu, rt, ra, rb, oe, rc):
     cpu.gpr[rt] = result = (cpu.gpr[ra] * cpu.gpr[rb]) >> 32
     if rc:
         record_cr0(cpu, result)
 
 
-@instruction("mulli", 7, form=D)
+@instruction("mulli", 7, form=D, registers_only=True)
 def mulli(cpu, rt, ra, si):
     cpu.gpr[rt] = (signed32(cpu.gpr[ra]) * si) & MASK32
 
@@ -156,13 +156,13 @@ def _divide(cpu, rt, dividend, divisor, invalid, oe, rc):
         record_cr0(cpu, result)
 
 
-@instruction("divw", 31, 491, form=XO)
+@instruction("divw", 31, 491, form=XO, registers_only=True)
 def divw(cpu, rt, ra, rb, oe, rc):
     dividend, divisor = signed32(cpu.gpr[ra]), signed32(cpu.gpr[rb])
     _divide(cpu, rt, dividend, divisor, divisor == 0 or (dividend == -0x80000000 and divisor == -1), oe, rc)
 
 
-@instruction("divwu", 31, 459, form=XO)
+@instruction("divwu", 31, 459, form=XO, registers_only=True)
 def divwu(cpu, rt, ra, rb, oe, rc):
     divisor = cpu.gpr[rb]
     _divide(cpu, rt, cpu.gpr[ra], divisor, divisor == 0, oe, rc)
@@ -173,7 +173,7 @@ def divwu(cpu, rt, ra, rb, oe, rc):
 
 def _register_logical(name, xo, operation):
     """X-form RA = operation(RS, RB), recording CR0 when Rc=1."""
-    @instruction(name, 31, xo, form=X)
+    @instruction(name, 31, xo, form=X, registers_only=True)
     def semantics(cpu, rs, ra, rb, rc):
         cpu.gpr[ra] = result = operation(cpu.gpr[rs], cpu.gpr[rb]) & MASK32
         if rc:
@@ -201,7 +201,7 @@ for _name, _xo, _operation in (
 
 def _register_logical_immediate(name, opcode, operation, record):
     """D-form RA = operation(RS, UI); andi./andis. always record CR0."""
-    @instruction(name, opcode, form=DU)
+    @instruction(name, opcode, form=DU, registers_only=True)
     def semantics(cpu, rs, ra, ui):
         cpu.gpr[ra] = result = operation(cpu.gpr[rs], ui)
         if record:
@@ -236,12 +236,12 @@ def _shift_right_algebraic(cpu, rs, ra, shift, rc):
         record_cr0(cpu, result)
 
 
-@instruction("sraw", 31, 792, form=X)
+@instruction("sraw", 31, 792, form=X, registers_only=True)
 def sraw(cpu, rs, ra, rb, rc):
     _shift_right_algebraic(cpu, rs, ra, cpu.gpr[rb] & 0x3F, rc)
 
 
-@instruction("srawi", 31, 824, form=X)
+@instruction("srawi", 31, 824, form=X, registers_only=True)
 def srawi(cpu, rs, ra, sh, rc):
     _shift_right_algebraic(cpu, rs, ra, sh, rc)
 
@@ -261,21 +261,21 @@ def rotate_mask(mb, me):
     return high & low if mb <= me else high | low
 
 
-@instruction("rlwinm", 21, form=M)
+@instruction("rlwinm", 21, form=M, registers_only=True)
 def rlwinm(cpu, rs, ra, sh, mb, me, rc):
     cpu.gpr[ra] = result = _rotl32(cpu.gpr[rs], sh) & rotate_mask(mb, me)
     if rc:
         record_cr0(cpu, result)
 
 
-@instruction("rlwnm", 23, form=M)
+@instruction("rlwnm", 23, form=M, registers_only=True)
 def rlwnm(cpu, rs, ra, rb, mb, me, rc):
     cpu.gpr[ra] = result = _rotl32(cpu.gpr[rs], cpu.gpr[rb]) & rotate_mask(mb, me)
     if rc:
         record_cr0(cpu, result)
 
 
-@instruction("rlwimi", 20, form=M)
+@instruction("rlwimi", 20, form=M, registers_only=True)
 def rlwimi(cpu, rs, ra, sh, mb, me, rc):
     mask = rotate_mask(mb, me)
     cpu.gpr[ra] = result = (_rotl32(cpu.gpr[rs], sh) & mask) | (cpu.gpr[ra] & ~mask & MASK32)
@@ -286,31 +286,31 @@ def rlwimi(cpu, rs, ra, sh, mb, me, rc):
 # --- compares, isel -------------------------------------------------------------------------------
 
 
-@instruction("cmp", 31, 0, form=X)
+@instruction("cmp", 31, 0, form=X, registers_only=True)
 def cmp(cpu, bf_l, ra, rb, rc):
     a, b = signed32(cpu.gpr[ra]), signed32(cpu.gpr[rb])
     set_cr_field(cpu, bf_l >> 2, compare_field(a < b, a > b, cpu))
 
 
-@instruction("cmpl", 31, 32, form=X)
+@instruction("cmpl", 31, 32, form=X, registers_only=True)
 def cmpl(cpu, bf_l, ra, rb, rc):
     a, b = cpu.gpr[ra], cpu.gpr[rb]
     set_cr_field(cpu, bf_l >> 2, compare_field(a < b, a > b, cpu))
 
 
-@instruction("cmpi", 11, form=D)
+@instruction("cmpi", 11, form=D, registers_only=True)
 def cmpi(cpu, bf_l, ra, si):
     a = signed32(cpu.gpr[ra])
     set_cr_field(cpu, bf_l >> 2, compare_field(a < si, a > si, cpu))
 
 
-@instruction("cmpli", 10, form=DU)
+@instruction("cmpli", 10, form=DU, registers_only=True)
 def cmpli(cpu, bf_l, ra, ui):
     a = cpu.gpr[ra]
     set_cr_field(cpu, bf_l >> 2, compare_field(a < ui, a > ui, cpu))
 
 
-@instruction("isel", 31, 15, form=A)
+@instruction("isel", 31, 15, form=A, registers_only=True)
 def isel(cpu, rt, ra, rb, bc, _):
     cpu.gpr[rt] = ra_or_zero(cpu, ra) if cr_bit(cpu, bc) else cpu.gpr[rb]
 
@@ -323,19 +323,19 @@ def _field_mask(fxm):
     return sum(0xF << (4 * n) for n in range(8) if fxm >> n & 1)
 
 
-@instruction("mfcr", 31, 19, form=XFX_CR)
+@instruction("mfcr", 31, 19, form=XFX_CR, registers_only=True)
 def mfcr(cpu, rt, fxm, one_field):
     """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero (as QEMU)."""
     cpu.gpr[rt] = cpu.cr & _field_mask(fxm) if one_field else cpu.cr
 
 
-@instruction("mtcrf", 31, 144, form=XFX_CR)
+@instruction("mtcrf", 31, 144, form=XFX_CR, registers_only=True)
 def mtcrf(cpu, rs, fxm, one_field):
     mask = _field_mask(fxm)
     cpu.cr = (cpu.cr & ~mask & MASK32) | (cpu.gpr[rs] & mask)
 
 
-@instruction("mcrxr", 31, 512, form=X)
+@instruction("mcrxr", 31, 512, form=X, registers_only=True)
 def mcrxr(cpu, bf, ra, rb, rc):
     set_cr_field(cpu, bf >> 2, cpu.xer >> 28)
     cpu.xer &= ~(XER_SO | XER_OV | XER_CA) & MASK32

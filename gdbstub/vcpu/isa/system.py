@@ -126,7 +126,7 @@ def twi(cpu, to, ra, si):
 
 
 def _register_no_op(name, opcode, xo, form):
-    @instruction(name, opcode, xo, form=form)
+    @instruction(name, opcode, xo, form=form, registers_only=True)
     def semantics(cpu, *_):
         return None
     semantics.__name__ = name
@@ -147,7 +147,7 @@ def ehpriv(cpu, *_):
 
 
 def _register_cr_logical(name, xo, operation):
-    @instruction(name, 19, xo, form=XL)
+    @instruction(name, 19, xo, form=XL, registers_only=True)
     def semantics(cpu, bt, ba, bb, _):
         bit = operation(cr_bit(cpu, ba), cr_bit(cpu, bb)) & 1
         shift = 31 - bt
@@ -162,6 +162,6 @@ for _name, _xo, _operation in (("crand", 257, lambda a, b: a & b), ("cror", 449,
     _register_cr_logical(_name, _xo, _operation)
 
 
-@instruction("mcrf", 19, 0, form=XL)
+@instruction("mcrf", 19, 0, form=XL, registers_only=True)
 def mcrf(cpu, bf, bfa, _, __):
     set_cr_field(cpu, bf >> 2, (cpu.cr >> (28 - 4 * (bfa >> 2))) & 0xF)

@@ -1,6 +1,7 @@
 """The encoding table: ``@instruction`` registers semantics, ``decode`` looks words up."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Callable, NamedTuple
 
 from ..interrupts import illegal
@@ -15,16 +16,24 @@ class Encoding(NamedTuple):
 
 _primary: dict[int, Encoding] = {}
 _extended: dict[int, dict[int, Encoding]] = {}
+_registers_only: set[Callable] = set()
 
 
-def instruction(name: str, opcode: int, xo: int | None = None, *, form: Form) -> Callable:
+def instruction(name: str, opcode: int, xo: int | None = None, *, form: Form,
+                registers_only: bool = False) -> Callable:
     """Register the decorated semantics function for ``opcode`` (and extended opcode ``xo``).
 
     The extended opcode is given as the form defines it (10 bits for X/XL/XFX, 9 for XO,
     5 for A); every 10-bit pattern it covers maps to the function. Clashes raise at import.
+    ``registers_only``: the function reads and writes only GPRs, CR, XER, LR, CTR and the
+    next PC, and never raises, whatever its operands and the machine state (no memory, no
+    privilege, no interrupt); the stub relies on it to answer a single step before the step
+    runs (``Cpu.next_step_is_quiet``).
     """
     def register(fn: Callable) -> Callable:
         encoding = Encoding(name, fn, form)
+        if registers_only:
+            _registers_only.add(fn)
         if form.xo_mask is None:
             if opcode in _primary or opcode in _extended:
                 raise ValueError(f"{name}: primary opcode {opcode} already taken")
@@ -49,6 +58,21 @@ def lookup(word: int) -> Encoding | None:
     if encoding is None and opcode in _extended:
         encoding = _extended[opcode].get((word >> 1) & 0x3FF)
     return encoding
+
+
+def registered() -> Iterator[tuple[int, Encoding]]:
+    """Every table entry as ``(word, encoding)``: the word has the entry's opcode (and one
+    extended-opcode pattern it covers) and all other bits 0."""
+    for opcode, encoding in _primary.items():
+        yield opcode << 26, encoding
+    for opcode, table in _extended.items():
+        for pattern, encoding in table.items():
+            yield opcode << 26 | pattern << 1, encoding
+
+
+def touches_only_registers(semantics: Callable) -> bool:
+    """True for semantics registered with ``registers_only``."""
+    return semantics in _registers_only
 
 
 def illegal_instruction(cpu) -> None:

@@ -1,0 +1,80 @@
+"""A step whose stop is certain is answered before it runs (``Machine.foreseen_step``); every
+other step after it. Either way the reply is the stop the step really ended in."""
+from __future__ import annotations
+
+import logging
+
+from gdbstub.channel import ChannelWoken
+from gdbstub.machine import PLAIN_STEP, Machine
+from gdbstub.rsp.client import RspClient
+from gdbstub.rsp.framing import encode_packet
+from gdbstub.session import Session
+from gdbstub.testing import ServerThread
+
+
+class ScriptedChannel:
+    """Feeds the session ``requests`` one read each and notes the guest's instruction count
+    whenever a reply goes out."""
+
+    def __init__(self, machine: Machine, requests: list[bytes]):
+        self.machine = machine
+        self.reads = [encode_packet(request) for request in requests]
+        self.sent: list[tuple[bytes, int]] = []
+
+    def receive(self, timeout=None):
+        if not self.reads:
+            raise ChannelWoken()
+        return self.reads.pop(0)
+
+    def send(self, data: bytes) -> None:
+        self.sent.append((data, self.machine.cpu.icount))
+
+
+def test_a_step_over_a_registers_only_instruction_is_answered_before_it_runs(loop_elf):
+    machine = Machine(loop_elf)
+    lis, addi, li, addi_loop, stw = 0, 1, 2, 3, 4        # the first instructions of LOOP_ASM
+    channel = ScriptedChannel(machine, [b"vCont;s"] * 5 + [b"?"])
+    Session(channel, machine).run()
+    replies = [(data[data.index(b"$"):], icount) for data, icount in channel.sent]
+    assert [reply for reply, _ in replies] == [encode_packet(b"T05thread:1;")] * 6
+    # sent before the step (the count is still the one before it), except for the store
+    assert [icount for _, icount in replies[:5]] == [lis, addi, li, addi_loop, stw + 1]
+    assert machine.cpu.icount == 5
+
+
+def test_every_step_reply_is_the_stop_the_step_ended_in(serve, demo_elf, monkeypatch):
+    """Through the demo guest (loads, stores, calls, UART writes) with a watchpoint and a
+    hardware breakpoint on its path: each step's reply is what ``?`` says afterwards."""
+    server = serve(demo_elf)
+    symbols = server.machine.elf.symbols
+    forecasts, reasons = [], set()
+    forecast = server.machine.foreseen_step
+    monkeypatch.setattr(server.machine, "foreseen_step", lambda: forecasts.append(forecast()) or forecasts[-1])
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        client.request("qSupported:swbreak+;hwbreak+")
+        assert client.request(f"Z2,{symbols['counter']:x},4") == b"OK"
+        assert client.request(f"Z1,{symbols['main']:x},4") == b"OK"
+        for _ in range(600):
+            reply = client.request("vCont;s:1")
+            assert reply == client.request("?"), reply
+            reasons.add(reply.split(b";")[1].split(b":")[0])
+            if b"hwbreak" in reply:   # as gdb does, to step on
+                assert client.request(f"z1,{symbols['main']:x},4") == b"OK"
+            if reply.startswith(b"W"):
+                break
+    assert sum(stop is not None for stop in forecasts) > 100   # many were answered early
+    assert {b"hwbreak", b"watch"} <= reasons
+
+
+def test_a_wrong_forecast_is_logged_and_the_halt_reason_tells_the_truth(loop_elf, monkeypatch, caplog):
+    """The safety net for a bug in the forecast: the reply is out, so the error is logged and
+    ``?`` reports the real stop."""
+    machine = Machine(loop_elf)
+    machine.insert_point(2, machine.elf.symbols["data"], 4)
+    machine.cpu.pc, machine.cpu.gpr[9] = machine.elf.symbols["store_word"], machine.elf.symbols["data"]
+    monkeypatch.setattr(machine, "foreseen_step", lambda: PLAIN_STEP)
+    with caplog.at_level(logging.ERROR, "gdbstub.session"), ServerThread(machine) as server, \
+            RspClient.connect("127.0.0.1", server.port) as client:
+        assert client.request("vCont;s:1") == b"T05thread:1;"
+        assert b"watch:" in client.request("?")
+    assert "a step answered in advance ended in" in caplog.text
