@@ -347,6 +347,16 @@ def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, r
     return rows
 
 
+def cpu_idle() -> str:
+    """How this machine idles its CPUs (Linux cpuidle driver/governor): in a VM it decides what
+    waking a sleeping thread costs, which moves every round-trip figure of both stubs."""
+    base = Path("/sys/devices/system/cpu/cpuidle")
+    try:
+        return "/".join((base / name).read_text().strip() for name in ("current_driver", "current_governor_ro"))
+    except OSError:
+        return "unknown"
+
+
 def print_table(rows: list[Row], header: str) -> None:
     titles = ["benchmark", "unit", "gdbstub", "QEMU", "ratio", "better", "target"]
     table = [titles] + [row.cells() for row in rows]
@@ -375,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure(kinds, elf, args.rounds, use_gdb, args.repeat)
     impl = f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}"
     print_table(rows, f"# {elf.name}, {args.rounds} rounds, best of {args.repeat}; {impl}; {os.cpu_count()} CPUs; "
+                      f"cpuidle {cpu_idle()}; "
                       "ratio = gdbstub / QEMU")
     floor = CannedStub()
     try:
