@@ -3,6 +3,9 @@ other step after it. Either way the reply is the stop the step really ended in."
 from __future__ import annotations
 
 import logging
+import random
+
+import pytest
 
 from gdbstub.channel import ChannelWoken
 from gdbstub.machine import PLAIN_STEP, Machine
@@ -18,10 +21,12 @@ class ScriptedChannel:
 
     def __init__(self, machine: Machine, requests: list[bytes]):
         self.machine = machine
-        self.reads = [encode_packet(request) for request in requests]
+        self.reads = [request if request[:1] in b"$+" else encode_packet(request) for request in requests]
         self.sent: list[tuple[bytes, int]] = []
 
     def receive(self, timeout=None):
+        if timeout == 0 and not self.reads:   # the guest runs and the script is over: Ctrl-C
+            return b"\x03"
         if not self.reads:
             raise ChannelWoken()
         return self.reads.pop(0)
@@ -78,3 +83,46 @@ def test_a_wrong_forecast_is_logged_and_the_halt_reason_tells_the_truth(loop_elf
         assert client.request("vCont;s:1") == b"T05thread:1;"
         assert b"watch:" in client.request("?")
     assert "a step answered in advance ended in" in caplog.text
+
+
+def random_traffic(rng: random.Random, symbols: dict[str, int]) -> list[bytes]:
+    """Reads of a client that steps a lot between points, register writes, continues, resets,
+    NAKs, Ctrl-Cs and pipelined packets, in ack or no-ack mode."""
+    code = [symbols["_start"] + 4 * n for n in range(24)]
+    places = code + [symbols["data"]]
+    reads = [] if rng.random() < 0.5 else [encode_packet(b"QStartNoAckMode"), b"+"]
+    for _ in range(rng.randint(5, 60)):
+        packet = rng.choice([
+            b"vCont;s", b"vCont;s", b"vCont;s:1", b"s", b"vCont;S05", b"?", b"g", b"c",
+            b"Z%d,%x,4" % (rng.randint(0, 4), rng.choice(places)),
+            b"z%d,%x,4" % (rng.randint(0, 4), rng.choice(places)),
+            b"P40=%08x" % rng.choice(code), b"s%x" % rng.choice(code),
+            b"P%x=%08x" % (rng.choice([3, 9, 0x41, 0x42]), rng.choice([0, rng.getrandbits(32), *places])),
+            b"qRcmd," + b"reset".hex().encode()])
+        frame = encode_packet(packet) + rng.choice([b"", b"", b"", b"\x03", b"-", b"+"])
+        if reads and rng.random() < 0.15:
+            reads[-1] += frame              # two packets in one read
+        else:
+            reads.append(frame)
+    return reads + [encode_packet(rng.choice([b"D", b"k", b"?"]))]
+
+
+def serve_script(elf, reads: list[bytes], *, early: bool):
+    """What the client receives, how the session ended and the guest's state afterwards."""
+    machine = Machine(elf)
+    machine.run_for = lambda seconds: machine.run(1000)   # the same quanta in both runs
+    if not early:
+        machine.foreseen_step = lambda: None
+    channel = ScriptedChannel(machine, reads)
+    how = Session(channel, machine).run()
+    cpu = machine.cpu
+    return (b"".join(data for data, _ in channel.sent), how, cpu.pc, list(cpu.gpr), cpu.icount, machine.last_stop,
+            machine.read_memory(machine.elf.symbols["data"], 16))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_client_sees_the_same_bytes_with_and_without_early_replies(loop_elf, seed, caplog):
+    symbols = Machine(loop_elf).elf.symbols
+    reads = random_traffic(random.Random(seed), symbols)
+    assert serve_script(loop_elf, reads, early=True) == serve_script(loop_elf, reads, early=False)
+    assert "answered in advance" not in caplog.text
