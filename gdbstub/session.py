@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from . import registers
 from .channel import Channel, ChannelWoken
 from .hwdebug.points import NoSuchPoint, PointError, UnsupportedPoint
-from .machine import Exited, Machine, Stopped
+from .machine import PLAIN_STEP, Exited, Machine, Stopped
 from .vcpu.memory import BusError
 from .rsp import packets as pk
 from .rsp import replies
@@ -32,6 +32,8 @@ RUN_QUANTUM = 0.02          # seconds of guest execution between looks at the co
 MAX_DEFERRED = 64           # packets kept for after the stop; gdb sends none while the guest runs
 THREAD_ID = 1               # the single vCPU is thread 1
 OUR_THREAD = pk.ThreadId(None, THREAD_ID)
+
+PLAIN_STEP_REPLY = replies.stop_reply(PLAIN_STEP.signal, thread=OUR_THREAD)  # the most frequent reply
 
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
@@ -325,6 +327,8 @@ class Session:
         return None
 
     def _stop_reply(self, stop: Stopped | Exited) -> bytes:
+        if stop is PLAIN_STEP:
+            return PLAIN_STEP_REPLY
         if isinstance(stop, Exited):
             return replies.exited(stop.status)
         reason = None

@@ -9,6 +9,7 @@ an interrupt request.
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from dataclasses import dataclass
@@ -142,10 +143,22 @@ def rle_encode(data: bytes) -> bytes:
     return _encode(data, escapes=False, runs=True)
 
 
+_SHORT_REPLY = 32    # short replies repeat (T05thread:1;, OK, E22, a register): framed once
+
+
 def encode_packet(payload: bytes, *, rle: bool = False) -> bytes:
     """Frame ``payload`` as ``$<escaped, optionally run-length encoded payload>#cs``."""
+    if not rle and type(payload) is bytes and len(payload) <= _SHORT_REPLY:
+        return _frame_short(payload)
+    return _frame(payload, rle)
+
+
+def _frame(payload: bytes, rle: bool = False) -> bytes:
     wire = _encode(payload, escapes=True, runs=rle)
     return b"$%s#%02x" % (wire, checksum(wire))
+
+
+_frame_short = functools.lru_cache(maxsize=1024)(_frame)
 
 
 @dataclass(frozen=True)
