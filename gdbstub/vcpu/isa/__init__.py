@@ -18,6 +18,10 @@ Writing an instruction family (``integer.py``, ``loadstore.py``, ``branch.py``, 
   fields are extracted and passed after ``cpu``, and how many extended-opcode bits are
   decoded (X 10, XO 9 with OE passed as an argument, A 5). Overlapping registrations fail at
   import. Words are decoded once per address and cached as ``(function, args)``.
+* Pass ``registers_only=True`` only if the function, for every operand and machine state,
+  reads and writes nothing but GPRs, CR, XER, LR, CTR and the next PC and never raises: the
+  stub then answers a single step over it before running it (``tests/vcpu/test_quiet_step.py``
+  holds every marked function to that).
 * A semantics function returns ``None`` to continue at ``cpu.pc + 4`` (``cpu.pc`` is the
   instruction's own address while it runs) or the next PC as an int (branches, rfi).
 * State: ``cpu.gpr``/``cpu.fpr`` lists (32-bit ints / 64-bit IEEE bit patterns),
