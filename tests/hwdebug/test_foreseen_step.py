@@ -4,7 +4,7 @@ debug state, its interrupt handlers and the instruction under the PC."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdbstub.guests.build import build_asm
@@ -57,7 +57,7 @@ words = st.one_of(st.sampled_from(RISKY), st.integers(0, 0xFFFFFFFF),
 points = st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["pc", "next", "data"])), max_size=4)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None)
 @given(word=words, points=points, guest_dbcr0=st.sampled_from(GUEST_DBCR0),
        guest_iac=st.sampled_from(["pc", "next"]), handled=st.sets(st.sampled_from(HANDLED)),
        msr=st.sampled_from([0, booke.MSR_DE, booke.MSR_PR, booke.MSR_DE | booke.MSR_PR | booke.MSR_FP]),
