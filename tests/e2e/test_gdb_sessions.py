@@ -102,6 +102,18 @@ def test_awatch_reports_byte_writes(gdb_session, e2e_elf):
     assert stop["value"] == {"old": "0 '\\000'", "new": "18 '\\022'"}
 
 
+def test_watch_over_an_atomic_increment_stops_once_and_the_guest_goes_on(gdb_session, e2e_elf):
+    """Found in review: a watched stwcx. lost its reservation at each stop, so gdb's continue
+    over an lwarx/stwcx. loop never ended."""
+    gdb = gdb_session(e2e_elf)
+    gdb.console("watch atomic_count")
+    stop = gdb.run("-exec-continue")
+    assert stop["reason"] == "watchpoint-trigger", stop
+    assert stop["value"] == {"old": "0", "new": "1"} and _frame_function(stop) == "bump_atomically"
+    gdb.cmd("-break-delete 1")
+    assert gdb.run("-exec-continue")["reason"] == "exited-normally"
+
+
 def test_watch_a_local_on_the_stack_until_its_frame_ends(gdb_session, e2e_elf):
     gdb = gdb_session(e2e_elf)
     _stop_at(gdb, "triple_plus_one")

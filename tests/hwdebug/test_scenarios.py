@@ -322,3 +322,58 @@ def test_a_stub_watchpoint_in_the_guests_dac_slot_shadows_the_guests_own(guest_d
     m.remove_point(2, watched, 4)
     assert run(m) == Exited(7)
     assert _guest_dac_outcome(m) == (1, symbol(m, "store"), 5)      # live again once handed back
+
+
+# An atomic increment: lwarx/stwcx. retried until the reservation holds; halts with r3 = 0.
+ATOMIC_ASM = """
+    .globl _start
+_start:
+    lis     3, counter@ha
+    addi    3, 3, counter@l
+retry:
+    lwarx   4, 0, 3
+    addi    4, 4, 1
+store_conditional:
+    stwcx.  4, 0, 3
+    bne-    retry
+    li      3, 0
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+1:  b       1b
+    .data
+counter:
+    .long 41
+"""
+
+
+@pytest.fixture(scope="module")
+def atomic_elf():
+    return build_asm(ATOMIC_ASM, name="hwdebug-atomic")
+
+
+def test_a_watched_store_conditional_keeps_its_reservation_and_succeeds_when_resumed(atomic_elf):
+    """Found in review: the stwcx. dropped its reservation when the watchpoint stopped it, so
+    after every stop it failed and retried, and gdb's ``watch`` over an atomic loop never ended."""
+    m = Machine(atomic_elf)
+    counter = symbol(m, "counter")
+    m.insert_point(2, counter, 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "watch", counter)
+    assert m.cpu.pc == symbol(m, "store_conditional") and m.read_memory(counter, 4) == (41).to_bytes(4, "big")
+    m.remove_point(2, counter, 4)                     # gdb's step over the watched store
+    assert run(m, step=True) == Stopped(signal.SIGTRAP)
+    assert m.read_memory(counter, 4) == (42).to_bytes(4, "big") and m.cpu.cr >> 28 & 2
+    assert run(m) == Exited(0)
+
+
+def test_a_store_conditional_is_no_read_for_a_read_watchpoint(atomic_elf):
+    m = Machine(atomic_elf)
+    counter = symbol(m, "counter")
+    m.insert_point(3, counter, 4)
+    assert run(m) == Stopped(signal.SIGTRAP, "rwatch", counter)
+    assert m.cpu.pc == symbol(m, "retry")             # the lwarx
+    m.remove_point(3, counter, 4)
+    assert run(m, step=True) == Stopped(signal.SIGTRAP)
+    m.insert_point(3, counter, 4)
+    assert run(m) == Exited(0)
+    assert m.read_memory(counter, 4) == (42).to_bytes(4, "big")

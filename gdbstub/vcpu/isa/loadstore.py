@@ -149,14 +149,18 @@ def lwarx(cpu, rt, ra, rb, eh):
 @instruction("stwcx.", 31, 150, form=X)
 def stwcx(cpu, rs, ra, rb, rc):
     """Succeeds when the reservation is for this address and the word still holds the value
-    lwarx saw (QEMU's model of reservation loss); CR0 = 0b00 || success || SO."""
+    lwarx saw (QEMU's model of reservation loss); CR0 = 0b00 || success || SO. The check is
+    not an access: only a store that is performed meets the DAC write comparators, and a
+    watchpoint that stops it leaves the reservation for the store to succeed when resumed."""
     ea = _ea_x(cpu, ra, rb)
     if ea & 3:
         raise _alignment(ea, True)
-    reservation, cpu.reservation = cpu.reservation, None
-    success = reservation is not None and reservation[0] == ea and cpu.load(ea, 4) == reservation[1]
+    reservation = cpu.reservation
+    success = (reservation is not None and reservation[0] == ea
+               and int.from_bytes(cpu.read_memory(ea, 4), "big") == reservation[1])
     if success:
         cpu.store(ea, 4, cpu.gpr[rs])
+    cpu.reservation = None
     set_cr_field(cpu, 0, (2 if success else 0) | cpu.xer >> 31)
 
 

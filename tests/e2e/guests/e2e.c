@@ -1,5 +1,6 @@
 /* The guest of the end-to-end gdb sessions: recursion for backtraces, globals of every access
- * width for watchpoints, a loop to interrupt, UART output, and an exit status. */
+ * width for watchpoints, an atomic increment (lwarx/stwcx.), a loop to interrupt, UART output,
+ * and an exit status. */
 #include "uart.h"
 
 volatile unsigned char byte_var;
@@ -7,6 +8,7 @@ volatile unsigned short half_var;
 volatile unsigned int word_var = 7;
 volatile unsigned int spin;     /* set to 1 from gdb to get a loop worth a Ctrl-C */
 unsigned int ticks;
+unsigned int atomic_count;
 int results[4];
 
 int factorial(int n)
@@ -34,6 +36,11 @@ unsigned int read_globals(void)
     return byte_var + half_var + word_var;
 }
 
+void bump_atomically(void)
+{
+    __atomic_fetch_add(&atomic_count, 1, __ATOMIC_RELAXED);
+}
+
 int main(void)
 {
     uart_puts("e2e guest start\n");
@@ -43,6 +50,7 @@ int main(void)
     results[2] = (int)read_globals();
     while (spin)
         ticks++;
+    bump_atomically();
     uart_puts("e2e guest done\n");
     return results[0] == 120 && results[1] == 22 ? 0 : 1;
 }
