@@ -24,6 +24,7 @@ Z_KVM_TYPES = {
 }
 Z_NAMES = {0: "break", 1: "hbreak", 2: "watch", 3: "rwatch", 4: "awatch"}
 WORD = 4
+ADDRESS_MASK = 0xFFFFFFFF     # effective addresses are 32 bits; wider ones are refused, not cut
 HW_CONTROL = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP
 
 
@@ -71,6 +72,8 @@ class Points:
 
     # --- insertion and removal --------------------------------------------------------------
     def insert(self, z_type: int, addr: int, length: int) -> None:
+        if not 0 <= addr <= ADDRESS_MASK:
+            raise InvalidPoint(f"{addr:#x} is not a 32-bit address")
         if z_type == Z_SOFTWARE:
             self._insert_software(addr)
         elif z_type in Z_KVM_TYPES:

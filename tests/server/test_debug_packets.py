@@ -93,6 +93,15 @@ def test_unknown_breakpoint_kind_and_removing_an_absent_point_are_errors(loop):
     assert client.request(f"z2,{symbols['data']:x},4").startswith(b"E")
 
 
+@pytest.mark.parametrize("z_type", [0, 1, 2, 3, 4])
+def test_a_point_beyond_32_bits_is_refused_not_cut(loop, z_type):
+    """Found in review: Z1,100100000 programmed IAC1 with 0x00100000, the guest's entry."""
+    client, symbols = loop
+    before = monitor(client, "debug")
+    assert client.request(f"Z{z_type},{(1 << 32) | symbols['load_word']:x},4") == b"E22"
+    assert monitor(client, "debug") == before
+
+
 def test_monitor_debug_shows_the_registers_and_who_owns_each_slot(loop):
     client, symbols = loop
     data, load_word = symbols["data"], symbols["load_word"]
