@@ -18,6 +18,7 @@ from . import registers
 from .channel import Channel, ChannelWoken
 from .hwdebug.points import NoSuchPoint, PointError, UnsupportedPoint
 from .machine import PLAIN_STEP, Exited, Machine, Stopped
+from .vcpu.elf import ElfLoadError
 from .vcpu.memory import BusError
 from .rsp import packets as pk
 from .rsp import replies
@@ -342,7 +343,10 @@ class Session:
         return replies.OK
 
     def _kill(self, packet) -> None:
-        self.machine.reset()
+        try:
+            self.machine.reset()
+        except ElfLoadError as exc:   # gdb expects no reply, so the log says it
+            log.error("k: the guest could not be reloaded and is unchanged: %s", exc)
 
     _HANDLERS = {
         pk.QSupported: _supported, pk.Malformed: _malformed, pk.StartNoAckMode: _ok,

@@ -12,7 +12,7 @@ import pytest
 from gdbstub import machine as machine_module
 from gdbstub import registers
 from gdbstub.machine import Machine
-from gdbstub.rsp.client import RspClient
+from gdbstub.rsp.client import RspClient, RspError
 from gdbstub.rsp.framing import encode_packet
 from gdbstub.session import MAX_MEMORY_READ
 from gdbstub.testing import ServerThread
@@ -248,6 +248,24 @@ def test_a_reset_that_cannot_load_the_guest_changes_nothing(spin_elf, tmp_path):
         assert client.request("m100000,4") == b"38600000"
         assert client.request("s") == b"T05thread:1;"
         assert machine.debug.cpu is machine.cpu
+
+
+def test_a_kill_that_cannot_reload_the_guest_is_logged_and_changes_nothing(spin_elf, tmp_path, caplog):
+    """Found in review: it was answered E05 as an internal error, though k gets no reply."""
+    elf = tmp_path / "guest.elf"
+    elf.write_bytes(spin_elf.read_bytes())
+    machine = Machine(elf)
+    with ServerThread(machine) as server:
+        with RspClient.connect("127.0.0.1", server.port) as client:
+            assert client.request("P3=0000002a") == b"OK"
+            elf.unlink()
+            client.send("k")
+            with pytest.raises(RspError, match="closed"):   # no reply, then the session ends
+                client.receive(timeout=5)
+        with RspClient.connect("127.0.0.1", server.port) as client:
+            assert client.request("p3") == b"0000002a"
+    assert "k: the guest could not be reloaded and is unchanged" in caplog.text
+    assert "internal error" not in caplog.text
 
 
 def test_reset_frees_the_old_guest_at_once(spin_elf):
