@@ -62,7 +62,7 @@ class RspLink:
         rle: bool = False,
         log_packets: bool = False,
     ) -> None:
-        self._decoder = FrameDecoder(max_packet)
+        self._decoder = FrameDecoder(max_packet, runs=False)  # a stub's side: see FrameDecoder
         self._out = bytearray()
         self._unacked: bytes | None = None  # last frame sent, until the client acks it
         self._resends = 0

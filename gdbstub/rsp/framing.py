@@ -206,12 +206,17 @@ class FrameDecoder:
     frame silently and starts a new one. At most ``max_packet`` wire bytes of a
     frame are stored: a longer frame is skipped and reported once, when it ends,
     as :class:`BadFrame`.
+
+    ``runs``: undo run-length encoding. Only replies may use it; in a packet sent
+    to a stub a ``*`` is data (gdb escapes it, but the protocol does not require
+    that), so a stub's decoder only undoes escapes (``runs=False``), as gdbserver's.
     """
 
-    def __init__(self, max_packet: int = DEFAULT_MAX_PACKET) -> None:
+    def __init__(self, max_packet: int = DEFAULT_MAX_PACKET, *, runs: bool = True) -> None:
         if max_packet < 1:
             raise ValueError("max_packet must be positive")
         self.max_packet = max_packet
+        self.runs = runs
         self._state = _IDLE
         self._wire = bytearray()
         self._overlong = False
@@ -290,8 +295,7 @@ class FrameDecoder:
             return BadFrame(f"frame longer than {self.max_packet} bytes")
         return self._check(wire, digits)
 
-    @staticmethod
-    def _check(wire: bytes, digits: bytes) -> Frame | BadFrame:
+    def _check(self, wire: bytes, digits: bytes) -> Frame | BadFrame:
         """The frame whose bytes between ``$`` and ``#`` are ``wire``, if ``digits`` match."""
         value = _CHECKSUM_DIGITS.get(digits)
         if value is None:
@@ -299,6 +303,6 @@ class FrameDecoder:
         if value != checksum(wire):
             return BadFrame(f"checksum mismatch: got {digits.decode()}, computed {checksum(wire):02x}")
         try:
-            return Frame(decode_payload(wire))
+            return Frame(_decode(wire, escapes=True, runs=self.runs))
         except DecodeError as exc:
             return BadFrame(str(exc))

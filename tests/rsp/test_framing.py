@@ -35,6 +35,13 @@ def test_checksum_covers_escaped_bytes():
     assert FrameDecoder().feed(frame) == [Frame(b"a#")]
 
 
+def test_a_stubs_decoder_keeps_a_star_as_data_and_a_clients_expands_runs():
+    wire = b"X0,3:A*\x1f"                  # a raw '*': escaping it is gdb's habit, not the protocol's rule
+    frame = b"$%s#%02x" % (wire, checksum(wire))
+    assert FrameDecoder(runs=False).feed(frame) == [Frame(wire)]
+    assert FrameDecoder().feed(frame) == [Frame(b"X0,3:" + b"A" * 3)]   # a reply's run: 2 more copies
+
+
 def test_dangling_escape_is_an_error():
     with pytest.raises(DecodeError):
         unescape(b"ab}")

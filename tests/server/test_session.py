@@ -103,6 +103,14 @@ def test_memory_write_read_and_length_cap(spin_client):
     assert spin_client.request("mf0000000,4").startswith(b"E")
 
 
+def test_a_raw_star_in_binary_data_is_written_as_is(spin_client):
+    """Found in review: the stub expanded it as a run, writing 414141 for 41 2a 1f."""
+    payload = b"X2008,3:A*\x1f"
+    spin_client.sock.sendall(b"$%s#%02x" % (payload, sum(payload) & 0xFF))
+    assert spin_client.receive() == b"OK"
+    assert spin_client.request("m2008,3") == b"412a1f"
+
+
 def test_target_xml_is_served_in_chunks(spin_client):
     document = b""
     while True:
