@@ -37,10 +37,6 @@ class ThreadId:
         return tid if self.pid is None else b"p%s.%s" % (_id_hex(self.pid), tid)
 
 
-ALL_THREADS = ThreadId(None, -1)
-ANY_THREAD = ThreadId(None, 0)
-
-
 @dataclass(frozen=True)
 class QSupported:
     features: Mapping[str, str | bool]   # read-only: parsed packets are shared (see parse_packet)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .packets import ThreadId
@@ -24,11 +24,6 @@ def _byte(value: int, what: str) -> int:
     return value
 
 
-def error(code: int) -> bytes:
-    """``Exx`` with a two-digit hex error number."""
-    return b"E%02x" % _byte(code, "error code")
-
-
 def error_message(message: str) -> bytes:
     """``E.message``; only for clients that sent ``error-message+`` in qSupported."""
     return b"E." + message.encode("utf-8")
@@ -37,13 +32,6 @@ def error_message(message: str) -> bytes:
 def hex_encode(data: bytes) -> bytes:
     """Lower-case hex of ``data``."""
     return data.hex().encode("ascii")
-
-
-def register_hex(value: int | None, size: int, byteorder: str) -> bytes:
-    """A ``size``-byte register in target byte order; None gives ``xx…`` (unavailable)."""
-    if value is None:
-        return b"xx" * size
-    return hex_encode(value.to_bytes(size, byteorder))
 
 
 @dataclass(frozen=True)
@@ -68,16 +56,9 @@ class StopReason:
         return b"%s:%s;" % (self.kind.encode(), value)
 
 
-def stop_reply(
-    signal: int,
-    *,
-    thread: ThreadId | None = None,
-    reason: StopReason | None = None,
-    registers: Mapping[int, bytes] = {},
-) -> bytes:
-    """``T`` stop reply: signal, expedited registers (raw bytes), thread and reason."""
+def stop_reply(signal: int, *, thread: ThreadId | None = None, reason: StopReason | None = None) -> bytes:
+    """``T`` stop reply: signal, thread and reason."""
     out = [b"T%02x" % _byte(signal, "signal")]
-    out += [b"%02x:%s;" % (regno, hex_encode(value)) for regno, value in registers.items()]
     if thread is not None:
         out.append(b"thread:%s;" % thread.encode())
     if reason is not None:
@@ -85,24 +66,9 @@ def stop_reply(
     return b"".join(out)
 
 
-def signal_reply(signal: int) -> bytes:
-    """``S`` stop reply with only a signal."""
-    return b"S%02x" % _byte(signal, "signal")
-
-
 def exited(status: int) -> bytes:
     """``W`` reply: the process exited with ``status``."""
     return b"W%02x" % _byte(status, "exit status")
-
-
-def terminated(signal: int) -> bytes:
-    """``X`` reply: the process was terminated by ``signal``."""
-    return b"X%02x" % _byte(signal, "signal")
-
-
-def console_output(text: bytes) -> bytes:
-    """``O`` packet: hex-encoded output for the gdb console (e.g. during ``qRcmd``)."""
-    return b"O" + hex_encode(text)
 
 
 def current_thread(thread: ThreadId) -> bytes:

@@ -36,15 +36,15 @@ class FakeStub(threading.Thread):
                 self.memory[addr:addr + len(data)] = data
                 return replies.OK
             case pk.ReadRegisters():
-                return b"".join(replies.register_hex(n, 4, "big") for n in range(4))
+                return b"".join(replies.hex_encode(n.to_bytes(4, "big")) for n in range(4))
             case pk.ReadRegister(regno) if regno < 4:
-                return replies.register_hex(regno, 4, "big")
+                return replies.hex_encode(regno.to_bytes(4, "big"))
             case pk.StartNoAckMode():
                 return replies.OK
             case pk.Continue():
                 return None  # the stop reply comes with the interrupt
             case pk.Malformed() | pk.ReadRegister():
-                return replies.error(1)
+                return b"E01"
         return replies.empty()
 
     def run(self) -> None:
@@ -54,7 +54,7 @@ class FakeStub(threading.Thread):
                 self.received += data
                 for event in self.link.receive(data):
                     if isinstance(event, InterruptReceived):
-                        self.link.send(replies.signal_reply(2))
+                        self.link.send(b"S02")
                     elif isinstance(event, PacketReceived) and event.payload == b"hangup":
                         return
                     elif isinstance(event, PacketReceived) and (reply := self.reply_to(event.payload)) is not None:
