@@ -20,11 +20,10 @@ from .hwdebug.profiles import E500MC, CoreProfile
 from .vcpu.cpu import Cpu
 from .vcpu.elf import ElfLoadError, load_elf
 from .vcpu.exits import Fault, Halted
-from .vcpu.memory import Memory
+from .vcpu.memory import DEFAULT_RAM_SIZE, Memory
 
 log = logging.getLogger("gdbstub.machine")
 
-DEFAULT_RAM_SIZE = 64 << 20
 SLICE_SECONDS = 0.001       # guest time between looks at the clock or at a stop request
 FIRST_SLICE_STEPS = 4000    # instructions in a slice until the guest's speed is known
 SLICE_STEPS_RANGE = (100, 16000)  # the cap bounds the slice after a sudden slow-down
