@@ -13,30 +13,49 @@ from .fuzz.model import Target, Window
 from .hwdebug.profiles import PROFILES
 from .machine import DEFAULT_RAM_SIZE, Machine
 from .server import Server
+from .vcpu.elf import ElfLoadError
+from .vcpu.uart import UART_BASE
+
+MAX_RAM_MIB = UART_BASE >> 20   # RAM must end below the first device window
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Serve until the session ends (``--once``, ``--stdio``) or Ctrl-C.
+
+    A guest that cannot be loaded or an address that cannot be listened on ends it with one
+    line on stderr and status 1; Ctrl-C (SIGINT) ends it quietly with status 130 (128 + SIGINT,
+    what a shell reports for a command the signal ended).
+    """
     if args.demo == (args.guest is not None):
         sys.exit("gdbstub serve: give either GUEST.elf or --demo")
-    if args.demo:
-        from .guests.build import demo_guest
-        guest = demo_guest()
-    else:
-        guest = Path(args.guest)
-    uart = _uart_sink(args)
-    machine = Machine(guest, profile=PROFILES[args.profile], ram_size=args.ram_mib << 20, uart_output=uart)
-    server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets,
-                    busy_poll=args.busy_poll_us * 1e-6)
-    if args.stdio:
-        trio.run(server.serve_stdio)
-    else:
-        trio.run(_serve_tcp, server, guest, args)
+    try:
+        if args.demo:
+            from .guests.build import demo_guest
+            guest = demo_guest()
+        else:
+            guest = Path(args.guest)
+        uart = _uart_sink(args)
+        machine = Machine(guest, profile=PROFILES[args.profile], ram_size=args.ram_mib << 20, uart_output=uart)
+        server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets,
+                        busy_poll=args.busy_poll_us * 1e-6)
+        if args.stdio:
+            trio.run(server.serve_stdio)
+        elif failure := trio.run(_serve_tcp, server, guest, args):
+            sys.exit(f"gdbstub serve: {failure}")
+    except (ElfLoadError, OSError) as exc:   # the guest, the --uart-log file, RAM
+        sys.exit(f"gdbstub serve: {exc}")
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
-async def _serve_tcp(server: Server, guest: Path, args: argparse.Namespace) -> None:
+async def _serve_tcp(server: Server, guest: Path, args: argparse.Namespace) -> str | None:
+    """Serve on ``args.host:args.port``; return why not if it cannot listen there."""
     async with trio.open_nursery() as nursery:
-        port = await nursery.start(server.serve_tcp, args.host, args.port)
+        try:
+            port = await nursery.start(server.serve_tcp, args.host, args.port)
+        except OSError as exc:   # returned, not raised: newer trio wraps what leaves a nursery in a group
+            return f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
         print(f"serving {guest} on {args.host}:{port} (gdb: target remote {args.host}:{port})",
               file=sys.stderr, flush=True)
         if args.port_file:
@@ -50,6 +69,19 @@ def _host_port(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit():
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host or "127.0.0.1", int(port)
+
+
+def _int_in(low: int, high: int):
+    """An argparse type: an integer from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not in {low}..{high}")
+        return value
+    return parse
 
 
 def _window(text: str) -> Window:
@@ -99,14 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("guest", nargs="?", help="the guest ELF (32-bit big-endian PowerPC)")
     serve.add_argument("--demo", action="store_true", help="serve the bundled demo guest (built on demand)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=1234, help="TCP port (default 1234, 0 = any free port)")
+    serve.add_argument("--port", type=_int_in(0, 0xffff), default=1234,
+                       help="TCP port (default 1234, 0 = any free port)")
     serve.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE once listening")
     serve.add_argument("--stdio", action="store_true", help="speak RSP on stdin/stdout: target remote | gdbstub serve --stdio X.elf")
     serve.add_argument("--once", action="store_true", help="exit after the first session ends")
     serve.add_argument("--log-packets", action="store_true", help="log every packet in both directions")
     serve.add_argument("--uart-log", metavar="FILE", help="append the guest's UART output to FILE")
     serve.add_argument("--profile", choices=sorted(PROFILES), default="e500mc", help="core debug profile")
-    serve.add_argument("--ram-mib", type=int, default=DEFAULT_RAM_SIZE >> 20, help="guest RAM in MiB (default 64)")
+    serve.add_argument("--ram-mib", type=_int_in(1, MAX_RAM_MIB), default=DEFAULT_RAM_SIZE >> 20,
+                       help=f"guest RAM in MiB (default 64, at most {MAX_RAM_MIB})")
     serve.add_argument("--busy-poll-us", type=float, default=default_busy_poll() * 1e6, metavar="N",
                        help="poll the connection without sleeping for up to N µs after a reply (default "
                             "%(default)g: on when there is more than one CPU; 0 = off)")

@@ -48,6 +48,7 @@ class GdbSession:
         self._gdb_path = gdb or find_gdb()
         self._tokens = itertools.count(1)
         self._backlog: list[dict] = []   # records read but not yet consumed
+        self._stops: list[dict] = []     # *stopped records a reader passed over, oldest first
         self.server: ServerThread | None = None
         self.gdb: GdbController | None = None
 
@@ -77,8 +78,12 @@ class GdbSession:
             server.stop()
 
     def attach(self) -> None:
-        """Connect gdb to the server (again, after a ``detach`` or ``kill``)."""
+        """Connect gdb to the server (again, after a ``detach`` or ``kill``).
+
+        The ``*stopped`` gdb prints on connecting (before ``^connected``) is no stop to wait for.
+        """
         self.cmd(f"-target-select remote 127.0.0.1:{self.server.port}")
+        self._stops.clear()
 
     def cmd(self, command: str, *, timeout: float | None = None) -> list[dict]:
         """Send an MI (or CLI) command; return every record up to and including its result.
@@ -96,18 +101,25 @@ class GdbSession:
 
         Returns the payload of the ``*stopped`` record (``reason``, ``frame`` …). A resume that
         gdb aborts (e.g. a breakpoint the target refused) raises ``GdbError`` with gdb's message.
+        Stops not waited for until ``command`` was accepted are dropped: gdb prints a resume's
+        ``^running`` before its ``*stopped``, so they ended before this resume.
         """
         self.cmd(command, timeout=timeout)
+        self._stops.clear()
         records = self._read_until(lambda r: _is_stop(r) or _is_error(r), timeout)
         _raise_on_error(command, records)
         return records[-1]["payload"]
 
     def wait_stopped(self, *, timeout: float | None = None) -> dict:
-        """Wait for the next ``*stopped`` record and return its payload."""
+        """Return the payload of the oldest ``*stopped`` record not yet waited for: one that
+        an earlier command read past (the target may stop by itself at any time), else the next."""
+        if self._stops:
+            return self._stops.pop(0)["payload"]
         return self._read_until(_is_stop, timeout)[-1]["payload"]
 
     def interrupt(self) -> dict:
-        """Ctrl-C the running target (``-exec-interrupt``) and return the stop."""
+        """Ctrl-C the running target (``-exec-interrupt``) and return the stop (the one it
+        had already come to by itself, e.g. at a breakpoint or its exit, if it beat the Ctrl-C)."""
         self.cmd("-exec-interrupt")
         return self.wait_stopped()
 
@@ -131,6 +143,8 @@ class GdbSession:
                 records.append(record)
                 if done(record):
                     return records
+                if _is_stop(record):
+                    self._stops.append(record)
             if time.monotonic() > deadline:
                 break
             self._backlog = self.gdb.get_gdb_response(timeout_sec=0.1, raise_error_on_timeout=False)

@@ -1,0 +1,71 @@
+"""``gdbstub serve`` as users run it: bad input and Ctrl-C end with one line, not a traceback."""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+SERVE = [sys.executable, "-m", "gdbstub", "serve"]
+
+
+def _serve(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([*SERVE, *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+def _one_error_line(stderr: str) -> str:
+    """The last line of ``stderr``, after checking that nothing of a traceback came before it."""
+    assert "Traceback" not in stderr, stderr
+    return stderr.splitlines()[-1]
+
+
+def test_a_missing_guest(tmp_path):
+    missing = tmp_path / "missing.elf"
+    run = _serve(missing, "--port", 0)
+    assert run.returncode == 1
+    assert run.stderr == f"gdbstub serve: {missing}: No such file or directory\n"
+
+
+def test_a_guest_that_is_no_elf(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a guest\n")
+    run = _serve(text, "--port", 0)
+    assert run.returncode == 1
+    assert run.stderr == f"gdbstub serve: {text}: not an ELF file\n"
+
+
+@pytest.mark.parametrize("ram_mib", ["0", "-1", "4096"])
+def test_a_bad_ram_size_is_a_usage_error(demo_elf, ram_mib):
+    run = _serve(demo_elf, "--port", 0, "--ram-mib", ram_mib)
+    assert run.returncode == 2
+    assert _one_error_line(run.stderr).startswith("gdbstub serve: error: argument --ram-mib: "), run.stderr
+
+
+def test_a_busy_port(demo_elf):
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        run = _serve(demo_elf, "--port", port)
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"gdbstub serve: cannot listen on 127.0.0.1:{port}: "), run.stderr
+    assert len(run.stderr.splitlines()) == 1, run.stderr
+
+
+def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
+    port_file = tmp_path / "port"
+    server = subprocess.Popen([*SERVE, str(demo_elf), "--port", "0", "--port-file", str(port_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.05)
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        server.kill()
+        server.wait()
+    assert server.returncode == 130
+    assert stderr.startswith("serving ") and len(stderr.splitlines()) == 1, stderr
