@@ -207,9 +207,9 @@ def _cmp_immediate(name, bf_l, ra, imm):
     return _compare(bf_l >> 2, f"g[{ra}]", str(imm))
 
 
-def _move_spr(name, reg, spr):
+def _move_spr(name, reg, spr, rc):
     attribute = {_SPR_LR: "lr", _SPR_CTR: "ctr"}.get(spr)
-    if attribute is None:
+    if attribute is None or (rc and name == "mfspr"):   # mfspr. is illegal: left to its semantics
         return None
     return [f"g[{reg}] = cpu.{attribute}"] if name == "mfspr" else [f"cpu.{attribute} = g[{reg}]"]
 

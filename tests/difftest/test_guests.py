@@ -20,7 +20,8 @@ C_PROGRAMS = {
     "bits": ("-O0", "-O2", "-O3"),
     "float": ("-O0", "-O2"),
 }
-ASM_PROGRAMS = ("carry", "muldiv", "rotate", "crops", "branches", "memops", "fpcorner", "interrupts")
+ASM_PROGRAMS = ("carry", "muldiv", "rotate", "crops", "branches", "memops", "fpcorner", "interrupts",
+                "invalidforms")
 
 # case id -> the vCPU bug it exposes (keep the list specific; remove entries once fixed)
 KNOWN_MISMATCHES: dict[str, str] = {}

@@ -52,7 +52,7 @@ def _elf_cpu(elf):
 
 
 C_GUESTS = ["arith64", "bits", "bytes", "recursion", "float"]
-ASM_GUESTS = ["branches", "carry", "crops", "fpcorner", "interrupts", "memops", "muldiv", "rotate"]
+ASM_GUESTS = ["branches", "carry", "crops", "fpcorner", "interrupts", "invalidforms", "memops", "muldiv", "rotate"]
 
 
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])
@@ -282,6 +282,41 @@ def test_icount_is_exact_when_a_called_instruction_reads_the_time_base():
     reference, translated = pair(lambda: load(snippet_elf(text, "translate-tb")).cpu)
     run_lockstep(reference, translated, slice_steps=100)
     assert translated.gpr[6] == 3 and translated.gpr[7] == 5
+
+
+# A loop over the SPR moves blocks inline (LR), with Rc=1: mfspr. is illegal, mtspr. a move (QEMU).
+SPR_MOVES_WITH_RC = """
+    lis     9, _start@h
+    mtspr   63, 9                       # IVPR
+    li      9, handler@l
+    mtspr   406, 9                      # IVOR6
+    li      3, 0x1234
+    li      5, 0x5678
+    li      4, 50
+    mtctr   4
+loop:
+    mtlr    3
+    .long   0x7cc802a7                  # mfspr. 6, LR
+    .long   0x7ca803a7                  # mtspr. LR, 5
+    mflr    7
+    bdnz    loop
+    b       done
+    .balign 16
+handler:
+    addi    20, 20, 1
+    mfsrr0  21
+    addi    21, 21, 4
+    mtsrr0  21
+    rfi
+"""
+
+
+def test_translated_spr_moves_with_rc_set_match_the_interpreter():
+    elf = snippet_elf(SPR_MOVES_WITH_RC, "translate-spr-rc")
+    reference, translated = pair(lambda: load(elf).cpu)
+    run_lockstep(reference, translated, slice_steps=10_000)
+    assert load(elf).symbols["loop"] in translated._blocks
+    assert (translated.gpr[20], translated.gpr[6], translated.gpr[7]) == (50, 0, 0x5678)
 
 
 # --- random straight-line code -------------------------------------------------------------------

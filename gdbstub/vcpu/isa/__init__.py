@@ -14,7 +14,7 @@ Writing an instruction family (``integer.py``, ``loadstore.py``, ``branch.py``, 
       @instruction("fadd", 63, 21, form=A)      # extended opcode as the form defines it
       def fadd(cpu, frt, fra, frb, frc, rc): ...
 
-  The form (see ``forms.py``: I, B, SC, D, DU, M, X, XO, A, XL, XFX, XFX_CR, XFL) decides which
+  The form (see ``forms.py``: I, B, SC, D, DU, M, X, XO, A, XL, XFX, XFX_CR) decides which
   fields are extracted and passed after ``cpu``, and how many extended-opcode bits are
   decoded (X 10, XO 9 with OE passed as an argument, A 5). Overlapping registrations fail at
   import. Words are decoded once per address and cached as ``(function, args)``.

@@ -229,19 +229,20 @@ def mffs(cpu, frt, ra, rb, rc):
 
 @instruction("mtfsf", 63, 711, form=XFL_LW)
 def mtfsf(cpu, l, flm, w, frb, rc):
-    """L=1 writes every field; W=1 (fields 8-15, ISA 2.05) does not exist on e500mc."""
+    """L=1 writes every field; W=1 (fields 8-15, ISA 2.05) does not exist on e500mc: illegal,
+    after the FP Unavailable check (as QEMU)."""
+    _require_fp(cpu)
     if w:
         raise illegal()
-    _require_fp(cpu)
     mask = MASK32 if l else sum(0xF << (4 * n) for n in range(8) if flm >> n & 1)
     _store_fpscr(cpu, cpu.fpr[frb], mask, rc)
 
 
 @instruction("mtfsfi", 63, 134, form=MTFSFI)
 def mtfsfi(cpu, bf, w, u, rc):
+    _require_fp(cpu)
     if w:
         raise illegal()
-    _require_fp(cpu)
     shift = 28 - 4 * bf
     _store_fpscr(cpu, u << shift, 0xF << shift, rc)
 

@@ -1,6 +1,7 @@
 """Integer arithmetic, logical, compare, rotate/shift, isel and CR-register instructions."""
 from __future__ import annotations
 
+from ..interrupts import illegal
 from .bits import (MASK32, XER_CA, XER_OV, XER_SO, compare_field, cr_bit, ra_or_zero, record_cr0, set_carry,
                    set_cr_field, set_overflow, signed32)
 from .forms import A, D, DU, M, X, XFX_CR, XO
@@ -122,15 +123,20 @@ def mullw(cpu, rt, ra, rb, oe, rc):
         record_cr0(cpu, result)
 
 
-@instruction("mulhw", 31, 75, form=XO, registers_only=True)
+@instruction("mulhw", 31, 75, form=XO)
 def mulhw(cpu, rt, ra, rb, oe, rc):
+    """OE=1 is an invalid form: illegal, as in QEMU."""
+    if oe:
+        raise illegal()
     cpu.gpr[rt] = result = (signed32(cpu.gpr[ra]) * signed32(cpu.gpr[rb]) >> 32) & MASK32
     if rc:
         record_cr0(cpu, result)
 
 
-@instruction("mulhwu", 31, 11, form=XO, registers_only=True)
+@instruction("mulhwu", 31, 11, form=XO)
 def mulhwu(cpu, rt, ra, rb, oe, rc):
+    if oe:
+        raise illegal()
     cpu.gpr[rt] = result = (cpu.gpr[ra] * cpu.gpr[rb]) >> 32
     if rc:
         record_cr0(cpu, result)
@@ -323,14 +329,24 @@ def _field_mask(fxm):
     return sum(0xF << (4 * n) for n in range(8) if fxm >> n & 1)
 
 
+def _single_field(fxm):
+    """mfocrf/mtocrf change nothing unless FXM has exactly one bit set, as in QEMU."""
+    return fxm != 0 and fxm & (fxm - 1) == 0
+
+
 @instruction("mfcr", 31, 19, form=XFX_CR, registers_only=True)
 def mfcr(cpu, rt, fxm, one_field):
-    """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero (as QEMU)."""
-    cpu.gpr[rt] = cpu.cr & _field_mask(fxm) if one_field else cpu.cr
+    """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero."""
+    if not one_field:
+        cpu.gpr[rt] = cpu.cr
+    elif _single_field(fxm):
+        cpu.gpr[rt] = cpu.cr & _field_mask(fxm)
 
 
 @instruction("mtcrf", 31, 144, form=XFX_CR, registers_only=True)
 def mtcrf(cpu, rs, fxm, one_field):
+    if one_field and not _single_field(fxm):
+        return
     mask = _field_mask(fxm)
     cpu.cr = (cpu.cr & ~mask & MASK32) | (cpu.gpr[rs] & mask)
 

@@ -83,18 +83,22 @@ def _spr_access(cpu, spr, direction):
 
 
 @instruction("mfspr", 31, 339, form=XFX)
-def mfspr(cpu, rt, spr):
+def mfspr(cpu, rt, spr, rc):
+    """Rc=1 is an invalid form: illegal before any privilege check, as in QEMU."""
+    if rc:
+        raise illegal()
     cpu.gpr[rt] = _spr_access(cpu, spr, 0)(cpu)
 
 
 @instruction("mtspr", 31, 467, form=XFX)
-def mtspr(cpu, rs, spr):
+def mtspr(cpu, rs, spr, rc):
+    """QEMU ignores Rc here."""
     _spr_access(cpu, spr, 1)(cpu, cpu.gpr[rs])
 
 
 @instruction("mftb", 31, 371, form=XFX)
-def mftb(cpu, rt, tbr):
-    if tbr not in (booke.SPR_TBL_R, booke.SPR_TBU_R):
+def mftb(cpu, rt, tbr, rc):
+    if rc or tbr not in (booke.SPR_TBL_R, booke.SPR_TBU_R):
         raise illegal()
     cpu.gpr[rt] = _spr_access(cpu, tbr, 0)(cpu)
 
