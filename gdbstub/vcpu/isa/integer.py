@@ -334,17 +334,22 @@ def _single_field(fxm):
     return fxm != 0 and fxm & (fxm - 1) == 0
 
 
-@instruction("mfcr", 31, 19, form=XFX_CR, registers_only=True)
-def mfcr(cpu, rt, fxm, one_field):
-    """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero."""
+@instruction("mfcr", 31, 19, form=XFX_CR)
+def mfcr(cpu, rt, fxm, one_field, reserved):
+    """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero. Reserved
+    bits set (Rc, bit 11) make an invalid form: illegal, as in QEMU."""
+    if reserved:
+        raise illegal()
     if not one_field:
         cpu.gpr[rt] = cpu.cr
     elif _single_field(fxm):
         cpu.gpr[rt] = cpu.cr & _field_mask(fxm)
 
 
-@instruction("mtcrf", 31, 144, form=XFX_CR, registers_only=True)
-def mtcrf(cpu, rs, fxm, one_field):
+@instruction("mtcrf", 31, 144, form=XFX_CR)
+def mtcrf(cpu, rs, fxm, one_field, reserved):
+    if reserved:
+        raise illegal()
     if one_field and not _single_field(fxm):
         return
     mask = _field_mask(fxm)

@@ -1,6 +1,6 @@
-/* Invalid forms as QEMU decodes them: mulhw(u) with OE=1 and mfspr/mftb with Rc=1 are
- * illegal (IVOR6) while mtspr ignores Rc; mfocrf/mtocrf whose FXM has not exactly one bit set
- * change nothing; mtfsf/mtfsfi with W=1 take FP Unavailable (IVOR7) rather than Program when
+/* Invalid forms as QEMU decodes them: mulhw(u) with OE=1, mfspr/mftb with Rc=1 and
+ * mfcr/mtcrf with Rc or bit 11 set are illegal (IVOR6) while mtspr ignores Rc; mfocrf/mtocrf
+ * whose FXM has not exactly one bit set change nothing; mtfsf/mtfsfi with W=1 take FP Unavailable (IVOR7) rather than Program when
  * MSR[FP]=0. The handlers count interrupts in r20, copy SRR0 (and ESR) into GPRs and skip the
  * instruction; the program handler returns with the MSR tracked in r25 (see interrupts.S for
  * why it ignores SRR1), so also to supervisor mode, the FP-unavailable one with SRR1 as it is. */
@@ -63,6 +63,11 @@ user:
     OCRF    4, 0xff, 144            /* ... all fields */
     OCRF    4, 0x10, 144            /* one field: CR3 */
     mfcr    7
+    .long   (31 << 26) | (6 << 21) | (19 << 1) | 1                          /* mfcr. 6 */
+    .long   (31 << 26) | (6 << 21) | (1 << 11) | (19 << 1)                  /* mfcr 6, bit 11 set */
+    .long   (31 << 26) | (4 << 21) | (0xff << 12) | (144 << 1) | 1          /* mtcrf. 0xff,4 */
+    .long   (31 << 26) | (4 << 21) | (0xff << 12) | (1 << 11) | (144 << 1)  /* mtcrf, bit 11 set */
+    mfcr    8
     MTFSF   0xff, 1, 0              /* W=1 with FP on: illegal */
     MTFSFI  7, 1, 5
     xori    25, 25, 0x2000          /* MSR[FP] off */
