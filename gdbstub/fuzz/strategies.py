@@ -153,9 +153,13 @@ _PRINTABLE = st.integers(0x20, 0x7E).filter(lambda b: b not in b"#$")
 
 
 def _stray(payload: bytes) -> st.SearchStrategy[bytes]:
-    """``payload`` escaped, with a ``}x``, ``*x`` or 0x03 put after its first byte."""
+    """``payload`` escaped, with a ``}x``, ``*x`` or 0x03 put after its first byte. Not ``*}``:
+    a stub that expands runs only in replies (gdbserver, ours) sees an escape there, which at
+    the end of a payload is a bad frame, while one that expands them in packets too (QEMU)
+    sees a run; the reply owed would depend on the stub."""
     wire = escape(payload)
-    extra = st.one_of(_PRINTABLE.map(lambda b: b"}" + bytes([b])), _PRINTABLE.map(lambda b: b"*" + bytes([b])),
+    extra = st.one_of(_PRINTABLE.map(lambda b: b"}" + bytes([b])),
+                      _PRINTABLE.filter(lambda b: b != ord("}")).map(lambda b: b"*" + bytes([b])),
                       st.just(b"\x03"))
     return st.tuples(st.integers(1, len(wire)), extra).map(lambda t: wire[:t[0]] + t[1] + wire[t[0]:])
 

@@ -109,6 +109,8 @@ def test_a_raw_star_in_binary_data_is_written_as_is(spin_client):
     spin_client.sock.sendall(b"$%s#%02x" % (payload, sum(payload) & 0xFF))
     assert spin_client.receive() == b"OK"
     assert spin_client.request("m2008,3") == b"412a1f"
+    spin_client.sock.sendall(b"$p8*}#4f")               # '}' escapes nothing: a bad frame, NAKed
+    assert spin_client.sock.recv(16) == b"-"
 
 
 def test_target_xml_is_served_in_chunks(spin_client):
