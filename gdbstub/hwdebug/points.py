@@ -146,8 +146,12 @@ class Points:
 
     def read_memory(self, addr: int, length: int) -> bytes:
         """Guest memory as gdb should see it: original words under software breakpoints."""
-        data = bytearray(self.cpu.read_memory(addr, length))
-        for bp, original in self._overlapping(addr, length):
+        raw = self.cpu.read_memory(addr, length)
+        overlapping = self._overlapping(addr, length) if self.software else None
+        if not overlapping:
+            return raw
+        data = bytearray(raw)
+        for bp, original in overlapping:
             for i in range(max(bp, addr), min(bp + WORD, addr + length)):
                 data[i - addr] = original[i - bp]
         return bytes(data)
