@@ -90,7 +90,7 @@ class Session:
             return
         events = self.link.receive(data)
         self._pending.extend(events)
-        if not any(isinstance(event, PacketReceived) for event in events):
+        if PacketReceived not in map(type, events):
             self._flush()
 
     def _flush(self) -> None:

@@ -39,9 +39,10 @@ def checksum(data: bytes) -> int:
     if len(data) <= _CHUNK:
         return (zlib.adler32(data) - 1) & 0xFF
     size = _ASCII_CHUNK if data.isascii() else _CHUNK
-    view = memoryview(data)
-    chunks = range(0, len(data), size)
-    return (sum([zlib.adler32(view[i:i + size]) & 0xFFFF for i in chunks]) - len(chunks)) & 0xFF
+    view, adler32, total = memoryview(data), zlib.adler32, 0
+    for i in range(0, len(data), size):
+        total += adler32(view[i:i + size]) - 1   # B sits above bit 16: the low byte is A's
+    return total & 0xFF
 
 
 def escape(data: bytes) -> bytes:
