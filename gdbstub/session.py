@@ -19,6 +19,7 @@ from .channel import Channel, ChannelWoken
 from .hwdebug.points import NoSuchPoint, PointError, UnsupportedPoint
 from .machine import PLAIN_STEP, Exited, Machine, Stopped
 from .vcpu.elf import ElfLoadError
+from .vcpu.isa.bits import MASK32
 from .vcpu.memory import BusError
 from .rsp import packets as pk
 from .rsp import replies
@@ -283,7 +284,7 @@ class Session:
 
     def _resume(self, *, step: bool, addr: int | None = None) -> bytes | None:
         if addr is not None:
-            if not 0 <= addr <= 0xFFFFFFFF:
+            if not 0 <= addr <= MASK32:
                 return self._error(E_INVALID, f"resume address {addr:#x} is not a 32-bit address")
             self.machine.cpu.pc = addr
         self.machine.resume(step=step)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 
+from ..vcpu.isa.bits import MASK32
 from .abi import (KVM_GUESTDBG_BP_COUNT, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_HW_BP, KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_WATCH_READ,
                   KVMPPC_DEBUG_WATCH_WRITE, BreakpointSpec, GuestDebug)
 from .guest_debug import GuestDebugError, compute_debug_regs
@@ -24,7 +25,6 @@ Z_KVM_TYPES = {
 }
 Z_NAMES = {0: "break", 1: "hbreak", 2: "watch", 3: "rwatch", 4: "awatch"}
 WORD = 4
-ADDRESS_MASK = 0xFFFFFFFF     # effective addresses are 32 bits; wider ones are refused, not cut
 HW_CONTROL = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP
 
 
@@ -72,7 +72,7 @@ class Points:
 
     # --- insertion and removal --------------------------------------------------------------
     def insert(self, z_type: int, addr: int, length: int) -> None:
-        if not 0 <= addr <= ADDRESS_MASK:
+        if not 0 <= addr <= MASK32:    # refused, not cut to 32 bits
             raise InvalidPoint(f"{addr:#x} is not a 32-bit address")
         if z_type == Z_SOFTWARE:
             self._insert_software(addr)
@@ -147,7 +147,7 @@ class Points:
     def read_memory(self, addr: int, length: int) -> bytes:
         """Guest memory as gdb should see it: original words under software breakpoints."""
         raw = self.cpu.read_memory(addr, length)
-        overlapping = self._overlapping(addr, length) if self.software else None
+        overlapping = self._overlapping(addr, length)
         if not overlapping:
             return raw
         data = bytearray(raw)

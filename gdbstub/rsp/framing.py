@@ -96,9 +96,10 @@ def rle_decode(data: bytes) -> bytes:
     return _decode(data, escapes=False, runs=True)
 
 
-def decode_payload(wire: bytes) -> bytes:
-    """Turn the bytes of a frame as sent into the payload (escapes and runs undone)."""
-    return _decode(wire, escapes=True, runs=True)
+def decode_payload(wire: bytes, *, runs: bool = True) -> bytes:
+    """Turn the bytes of a frame as sent into the payload (escapes undone, and runs unless
+    ``runs`` is False)."""
+    return _decode(wire, escapes=True, runs=runs)
 
 
 def _run_length(remaining: int) -> int:
@@ -307,6 +308,6 @@ class FrameDecoder:
         if value != checksum(wire):
             return BadFrame(f"checksum mismatch: got {digits.decode()}, computed {checksum(wire):02x}")
         try:
-            return Frame(_decode(wire, escapes=True, runs=self.runs))
+            return Frame(decode_payload(wire, runs=self.runs))
         except DecodeError as exc:
             return BadFrame(str(exc))
