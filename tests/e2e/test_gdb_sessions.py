@@ -8,6 +8,7 @@ import time
 import pytest
 
 from gdbstub.gdb_session import GdbError
+from gdbstub.machine import Machine
 
 TOO_MANY = "You may have requested too many hardware breakpoints/watchpoints"  # gdb's own words
 
@@ -142,6 +143,23 @@ def test_stepi_nexti_step_next_finish_until(gdb_session, e2e_elf):
     stop = gdb.run(f"-exec-until {line + 3}")
     assert stop["reason"] == "location-reached" and int(stop["frame"]["line"]) == line + 3
     assert gdb.evaluate("results") == "{120, 22, 0, 0}"
+
+
+def test_stepi_answered_early_lands_where_a_reference_vcpu_does(gdb_session, e2e_elf, monkeypatch):
+    """gdb's ``stepi 300`` through the early step replies (most of those steps are answered
+    before they run) ends in the state of a vCPU stepped 300 times in-process."""
+    gdb = gdb_session(e2e_elf)
+    forecasts = []
+    forecast = gdb.machine.foreseen_step
+    monkeypatch.setattr(gdb.machine, "foreseen_step", lambda: forecasts.append(forecast()) or forecasts[-1])
+    reference = Machine(e2e_elf)
+    for _ in range(300):
+        reference.resume(step=True)
+        reference.run(1)
+    gdb.console("stepi 300")
+    assert int(gdb.evaluate("(unsigned int)$pc")) == reference.cpu.pc
+    assert [int(gdb.evaluate(f"(unsigned int)$r{n}")) for n in range(32)] == reference.cpu.gpr
+    assert sum(stop is not None for stop in forecasts) > 100
 
 
 def test_registers_memory_and_variables(gdb_session, e2e_elf):
