@@ -18,7 +18,8 @@ import trio
 from .channel import Channel
 from .machine import Machine
 from .vcpu.elf import ElfLoadError
-from .rsp.connection import PacketReceived, RspLink
+from .rsp.connection import RspLink
+from .rsp.framing import Frame
 from .rsp import replies
 from .session import PACKET_SIZE, Session
 
@@ -111,7 +112,7 @@ class Server:
         with trio.move_on_after(REFUSE_TIMEOUT):
             try:
                 while data := await stream.receive_some(4096):
-                    if any(isinstance(event, PacketReceived) for event in link.receive(data)):
+                    if any(isinstance(event, Frame) for event in link.receive(data)):
                         link.send(replies.error_message(BUSY_MESSAGE))
                         await stream.send_all(link.data_to_send())
                         break

@@ -23,7 +23,8 @@ from .vcpu.isa.bits import MASK32
 from .vcpu.memory import BusError
 from .rsp import packets as pk
 from .rsp import replies
-from .rsp.connection import InterruptReceived, PacketReceived, RspLink
+from .rsp.connection import RspLink
+from .rsp.framing import Frame, Interrupt
 
 log = logging.getLogger("gdbstub.session")
 
@@ -91,7 +92,7 @@ class Session:
             return
         events = self.link.receive(data)
         self._pending.extend(events)
-        if PacketReceived not in map(type, events):
+        if Frame not in map(type, events):
             self._flush()
 
     def _flush(self) -> None:
@@ -115,7 +116,7 @@ class Session:
             event = self._next_event()
             if isinstance(event, _Closed):
                 raise SessionEnd("disconnect")
-            if isinstance(event, InterruptReceived):
+            if isinstance(event, Interrupt):
                 log.info("Ctrl-C while the target is stopped: nothing to interrupt")
                 continue
             packet = pk.parse_packet(event.payload)
@@ -316,11 +317,11 @@ class Session:
         if stop != foreseen:
             log.error("a step answered in advance ended in %r instead (a bug); '?' tells the truth", stop)
 
-    def _take_queued_while_running(self) -> InterruptReceived | _Closed | None:
+    def _take_queued_while_running(self) -> Interrupt | _Closed | None:
         """Set packets aside for after the stop; return a Ctrl-C or disconnect if one came."""
         while self._pending:
             event = self._pending.popleft()
-            if isinstance(event, (InterruptReceived, _Closed)):
+            if isinstance(event, (Interrupt, _Closed)):
                 return event
             if len(self._deferred) < MAX_DEFERRED:
                 self._deferred.append(event)

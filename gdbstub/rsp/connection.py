@@ -8,7 +8,6 @@ Create one link per connection: no-ack mode never carries over.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from .framing import (
     DEFAULT_MAX_PACKET,
@@ -24,20 +23,8 @@ log = logging.getLogger("gdbstub.rsp")
 
 DEFAULT_MAX_RESENDS = 5
 
-
-@dataclass(frozen=True)
-class PacketReceived:
-    """A packet from the client (decoded payload); it needs exactly one reply."""
-
-    payload: bytes
-
-
-@dataclass(frozen=True)
-class InterruptReceived:
-    """The client asked to stop the target (0x03)."""
-
-
-LinkEvent = PacketReceived | InterruptReceived
+LinkEvent = Frame | Interrupt
+"""What :meth:`RspLink.receive` passes on: packets (each needs exactly one reply) and Ctrl-C."""
 
 
 def _show(payload: bytes) -> str:
@@ -63,7 +50,7 @@ class RspLink:
         log_packets: bool = False,
     ) -> None:
         self._decoder = FrameDecoder(max_packet, runs=False)  # a stub's side: see FrameDecoder
-        self._out = bytearray()
+        self._out: list[bytes] = []   # acks and frames, written together
         self._unacked: bytes | None = None  # last frame sent, until the client acks it
         self._resends = 0
         self._no_ack = False
@@ -86,18 +73,19 @@ class RspLink:
         """Process bytes from the client; return the application events they carry."""
         events: list[LinkEvent] = []
         for ev in self._decoder.feed(data):
-            if isinstance(ev, Frame):
+            kind = type(ev)
+            if kind is Frame:
                 if self.log_packets:
                     log.info("<- $%s", _show(ev.payload))
                 self._ack(b"+")
-                events.append(PacketReceived(ev.payload))
-            elif isinstance(ev, BadFrame):
+                events.append(ev)
+            elif kind is BadFrame:
                 log.warning("dropped bad frame: %s", ev.reason)
                 self._ack(b"-")
-            elif isinstance(ev, Interrupt):
-                events.append(InterruptReceived())
+            elif kind is Interrupt:
+                events.append(ev)
             elif not self._no_ack:
-                self._on_ack(isinstance(ev, Ack))
+                self._on_ack(kind is Ack)
         return events
 
     def send(self, payload: bytes) -> None:
@@ -105,7 +93,7 @@ class RspLink:
         if self.log_packets:
             log.info("-> $%s", _show(payload))
         frame = encode_packet(payload, rle=self.rle)
-        self._out += frame
+        self._out.append(frame)
         if not self._no_ack:
             self._unacked = frame
             self._resends = 0
@@ -122,13 +110,13 @@ class RspLink:
 
     def data_to_send(self) -> bytes:
         """Drain and return the bytes queued for the client."""
-        data = bytes(self._out)
+        data = b"".join(self._out)
         self._out.clear()
         return data
 
     def _ack(self, byte: bytes) -> None:
         if not self._no_ack:
-            self._out += byte
+            self._out.append(byte)
 
     def _on_ack(self, positive: bool) -> None:
         if self._unacked is None:
@@ -140,7 +128,7 @@ class RspLink:
                 self._no_ack = True
         elif self._resends < self.max_resends:
             self._resends += 1
-            self._out += self._unacked
+            self._out.append(self._unacked)
         else:
             log.error("giving up after %d resends of %r", self._resends, self._unacked[:64])
             self._unacked = None

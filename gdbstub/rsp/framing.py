@@ -27,7 +27,8 @@ _FORBIDDEN_RUN_CHARS = frozenset(b"#$+-*}")  # frame, ack and encoding character
 
 
 _CHUNK = 256  # 256 bytes sum to at most 65,280: below Adler-32's modulus, so A is exact
-_ASCII_CHUNK = 512  # 512 bytes below 0x80 (hex replies) sum to at most 65,024
+_ASCII_CHUNK = 512  # 512 bytes below 0x80 sum to at most 65,024
+_ADLER_MODULUS = 65521
 
 
 def checksum(data: bytes) -> int:
@@ -42,6 +43,27 @@ def checksum(data: bytes) -> int:
     view, adler32, total = memoryview(data), zlib.adler32, 0
     for i in range(0, len(data), size):
         total += adler32(view[i:i + size]) - 1   # B sits above bit 16: the low byte is A's
+    return total & 0xFF
+
+
+class HexPayload(bytes):
+    """A payload made only of the digits ``0-9a-f`` (the replies to ``m``, ``g`` and ``p``):
+    nothing in it needs escaping, and its checksum takes fewer, larger chunks (:func:`_hex_checksum`)."""
+
+
+_HEX_CHUNK = 1024
+
+
+def _hex_checksum(digits: HexPayload) -> int:
+    """:func:`checksum` of hex digits, in 1 KiB chunks: 1,024 digits (``0`` is 0x30, ``f``
+    0x66) sum to between 49,152 and 104,448, a span narrower than Adler-32's modulus, so the
+    exact sum is Adler-32's first half less one, or that plus 65,521 where it falls below the
+    span."""
+    total, adler32 = 0, zlib.adler32
+    for i in range(0, len(digits), _HEX_CHUNK):
+        chunk = digits[i:i + _HEX_CHUNK]
+        low = (adler32(chunk) & 0xFFFF) - 1
+        total += low if low >= 0x30 * len(chunk) else low + _ADLER_MODULUS
     return total & 0xFF
 
 
@@ -153,8 +175,11 @@ _SHORT_REPLY = 32    # short replies repeat (T05thread:1;, OK, E22, a register):
 
 def encode_packet(payload: bytes, *, rle: bool = False) -> bytes:
     """Frame ``payload`` as ``$<escaped, optionally run-length encoded payload>#cs``."""
-    if not rle and type(payload) is bytes and len(payload) <= _SHORT_REPLY:
-        return _frame_short(payload)
+    if not rle:
+        if len(payload) <= _SHORT_REPLY and type(payload) in _FRAMED_ONCE:
+            return _frame_short(payload)
+        if type(payload) is HexPayload:
+            return b"$%s#%02x" % (payload, _hex_checksum(payload))
     return _frame(payload, rle)
 
 
@@ -164,6 +189,7 @@ def _frame(payload: bytes, rle: bool = False) -> bytes:
 
 
 _frame_short = functools.lru_cache(maxsize=1024)(_frame)
+_FRAMED_ONCE = (bytes, HexPayload)   # immutable: safe to keep in the cache
 
 
 @dataclass(frozen=True)
@@ -196,6 +222,7 @@ class Interrupt:
 
 
 FrameEvent = Frame | BadFrame | Ack | Nak | Interrupt
+_ACK, _NAK, _INTERRUPT = Ack(), Nak(), Interrupt()
 
 _CHECKSUM_DIGITS = {b"%c%c" % (high, low): int(b"%c%c" % (high, low), 16)
                     for high in b"0123456789abcdefABCDEF" for low in b"0123456789abcdefABCDEF"}
@@ -240,29 +267,36 @@ class FrameDecoder:
         while i < n:
             if self._state == _PAYLOAD:
                 i = self._take_payload(data, i)
-                continue
-            b = data[i]
-            i += 1
-            if b == 0x24:  # '$' (also restarts a frame abandoned in its checksum)
-                end = data.find(b"#", i)
-                if (self._state == _IDLE and 0 <= end <= n - 3 and end - i <= self.max_packet
-                        and data.find(b"$", i, end + 3) < 0):
-                    # The whole frame is here, the usual case: no state to go through.
-                    events.append(self._check(data[i:end], data[end + 1:end + 3]))
-                    i = end + 3
-                else:
-                    self._start_frame()
-            elif self._state == _CHECKSUM:
-                self._checksum_digits.append(b)
+            elif self._state == _CHECKSUM and data[i] != 0x24:   # '$' abandons the frame
+                self._checksum_digits.append(data[i])
+                i += 1
                 if len(self._checksum_digits) == 2:
                     events.append(self._finish_frame())
-            elif b == 0x2B:
-                events.append(Ack())
-            elif b == 0x2D:
-                events.append(Nak())
-            elif b == 0x03:
-                events.append(Interrupt())
+            else:
+                i = self._take_outside(data, i, events)
         return events
+
+    def _take_outside(self, data: bytes, i: int, events: list[FrameEvent]) -> int:
+        """Handle the bytes outside a frame from ``data[i:]`` up to the next ``$``, and that
+        frame if it is all there (the usual case: no state to go through); return the new index."""
+        start = data.find(b"$", i)
+        for b in data[i:start] if start >= 0 else data[i:]:
+            if b == 0x2B:
+                events.append(_ACK)
+            elif b == 0x2D:
+                events.append(_NAK)
+            elif b == 0x03:
+                events.append(_INTERRUPT)
+        if start < 0:
+            return len(data)
+        start += 1
+        end = data.find(b"#", start)
+        if (self._state == _IDLE and 0 <= end <= len(data) - 3 and end - start <= self.max_packet
+                and data.find(b"$", start, end + 3) < 0):
+            events.append(self._check(data[start:end], data[end + 1:end + 3]))
+            return end + 3
+        self._start_frame()
+        return start
 
     def _start_frame(self) -> None:
         self._state = _PAYLOAD
@@ -307,6 +341,8 @@ class FrameDecoder:
             return BadFrame(f"bad checksum digits {digits!r}")
         if value != checksum(wire):
             return BadFrame(f"checksum mismatch: got {digits.decode()}, computed {checksum(wire):02x}")
+        if ESCAPE not in wire and not (self.runs and RUN in wire):
+            return Frame(wire)
         try:
             return Frame(decode_payload(wire, runs=self.runs))
         except DecodeError as exc:

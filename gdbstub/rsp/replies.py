@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .framing import HexPayload
 from .packets import ThreadId
 
 OK = b"OK"
@@ -29,9 +30,9 @@ def error_message(message: str) -> bytes:
     return b"E." + message.encode("utf-8")
 
 
-def hex_encode(data: bytes) -> bytes:
+def hex_encode(data: bytes) -> HexPayload:
     """Lower-case hex of ``data``."""
-    return data.hex().encode("ascii")
+    return HexPayload(data.hex(), "ascii")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import pytest
 
 from gdbstub.cli import main
 from gdbstub.rsp import packets as pk
-from gdbstub.rsp.connection import PacketReceived, RspLink
+from gdbstub.rsp.connection import RspLink
+from gdbstub.rsp.framing import Frame
 
 
 class ForgetfulStub:
@@ -31,7 +32,7 @@ class ForgetfulStub:
                 try:
                     while data := conn.recv(65536):
                         for event in link.receive(data):
-                            if isinstance(event, PacketReceived):
+                            if isinstance(event, Frame):
                                 link.send(self._answer(pk.parse_packet(event.payload)))
                         conn.sendall(link.data_to_send())
                 except OSError:

@@ -9,7 +9,8 @@ import pytest
 from gdbstub.rsp import packets as pk
 from gdbstub.rsp import replies
 from gdbstub.rsp.client import RspClient, RspError, RspErrorReply, RspTimeout
-from gdbstub.rsp.connection import InterruptReceived, PacketReceived, RspLink
+from gdbstub.rsp.connection import RspLink
+from gdbstub.rsp.framing import Frame, Interrupt
 
 
 class FakeStub(threading.Thread):
@@ -53,11 +54,11 @@ class FakeStub(threading.Thread):
             while data := conn.recv(4096):
                 self.received += data
                 for event in self.link.receive(data):
-                    if isinstance(event, InterruptReceived):
+                    if isinstance(event, Interrupt):
                         self.link.send(b"S02")
-                    elif isinstance(event, PacketReceived) and event.payload == b"hangup":
+                    elif isinstance(event, Frame) and event.payload == b"hangup":
                         return
-                    elif isinstance(event, PacketReceived) and (reply := self.reply_to(event.payload)) is not None:
+                    elif isinstance(event, Frame) and (reply := self.reply_to(event.payload)) is not None:
                         self.link.send(reply)
                         if event.payload == b"QStartNoAckMode":
                             self.link.start_no_ack_after_reply()

@@ -2,13 +2,13 @@
 
 import logging
 
-from gdbstub.rsp.connection import InterruptReceived, PacketReceived, RspLink
-from gdbstub.rsp.framing import encode_packet
+from gdbstub.rsp.connection import RspLink
+from gdbstub.rsp.framing import Frame, Interrupt, encode_packet
 
 
 def test_good_frame_is_acked_and_delivered():
     link = RspLink()
-    assert link.receive(encode_packet(b"g")) == [PacketReceived(b"g")]
+    assert link.receive(encode_packet(b"g")) == [Frame(b"g")]
     assert link.data_to_send() == b"+"
     assert link.data_to_send() == b""
 
@@ -47,7 +47,7 @@ def test_nak_storm_is_bounded(caplog):
 def test_interrupt_between_and_after_packets():
     link = RspLink()
     events = link.receive(b"\x03" + encode_packet(b"c") + b"\x03")
-    assert events == [InterruptReceived(), PacketReceived(b"c"), InterruptReceived()]
+    assert events == [Interrupt(), Frame(b"c"), Interrupt()]
     assert link.data_to_send() == b"+"
 
 
@@ -55,12 +55,12 @@ def test_coalesced_and_split_packets():
     link = RspLink()
     stream = encode_packet(b"m0,4") + encode_packet(b"g")
     assert link.receive(stream[:3]) == []
-    assert link.receive(stream[3:]) == [PacketReceived(b"m0,4"), PacketReceived(b"g")]
+    assert link.receive(stream[3:]) == [Frame(b"m0,4"), Frame(b"g")]
     assert link.data_to_send() == b"++"
 
 
 def negotiate_no_ack(link: RspLink) -> None:
-    assert link.receive(encode_packet(b"QStartNoAckMode")) == [PacketReceived(b"QStartNoAckMode")]
+    assert link.receive(encode_packet(b"QStartNoAckMode")) == [Frame(b"QStartNoAckMode")]
     link.send(b"OK")
     link.start_no_ack_after_reply()
     assert link.data_to_send() == b"+$OK#9a"
@@ -82,7 +82,7 @@ def test_no_ack_mode_sends_no_acks_and_ignores_client_acks(caplog):
     link = RspLink()
     negotiate_no_ack(link)
     link.receive(b"+")
-    assert link.receive(encode_packet(b"g")) == [PacketReceived(b"g")]
+    assert link.receive(encode_packet(b"g")) == [Frame(b"g")]
     link.send(b"00")
     assert link.data_to_send() == b"$00#60"
     link.receive(b"---+")
@@ -107,7 +107,7 @@ def test_overlong_frame_is_naked_and_input_stays_bounded():
     link = RspLink(max_packet=32)
     link.receive(b"$" + b"x" * 100_000)
     assert link.buffered <= 32
-    assert link.receive(b"#00" + encode_packet(b"g")) == [PacketReceived(b"g")]
+    assert link.receive(b"#00" + encode_packet(b"g")) == [Frame(b"g")]
     assert link.data_to_send() == b"-+"
 
 

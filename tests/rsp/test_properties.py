@@ -3,9 +3,10 @@
 from hypothesis import given, settings, strategies as st
 
 from gdbstub.rsp import packets as pk
-from gdbstub.rsp.connection import PacketReceived, RspLink
+from gdbstub.rsp.connection import RspLink
 from gdbstub.rsp.framing import (
-    Ack, Frame, FrameDecoder, Interrupt, Nak, checksum, encode_packet, escape, rle_decode, rle_encode, unescape,
+    Ack, Frame, FrameDecoder, HexPayload, Interrupt, Nak, checksum, encode_packet, escape, rle_decode, rle_encode,
+    unescape,
 )
 from gdbstub.rsp.packets import parse_packet
 
@@ -26,6 +27,17 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 def test_checksum_is_the_byte_sum_at_every_length(data):
     """The chunked Adler-32 sum agrees with ``sum()`` across chunk boundaries and for all-0xff data."""
     assert checksum(data) == sum(data) % 256
+
+
+@modest
+@given(st.one_of(st.binary(max_size=8200).map(bytes.hex),
+                 st.tuples(st.sampled_from("0f"), st.integers(0, 16376)).map(lambda t: t[0] * t[1])))
+def test_hex_payloads_are_framed_as_any_payload(digits):
+    """The hex-only checksum (1 KiB chunks recovered from Adler-32's modulus) agrees with
+    ``sum()``, down to all-``0`` and all-``f`` payloads, the ends of its range."""
+    payload = digits.encode()
+    assert encode_packet(HexPayload(payload)) == encode_packet(payload)
+    assert encode_packet(HexPayload(payload)) == b"$%s#%02x" % (payload, sum(payload) % 256)
 
 
 @modest
@@ -84,7 +96,7 @@ def test_link_survives_any_input_with_bounded_state_and_output(stream, cuts):
     out = 0
     for chunk in split(stream, cuts):
         for event in link.receive(chunk):
-            if isinstance(event, PacketReceived):
+            if isinstance(event, Frame):
                 assert len(event.payload) <= 16 * 97
         assert link.buffered <= 18
         out += len(link.data_to_send())
