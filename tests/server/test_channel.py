@@ -13,12 +13,12 @@ from gdbstub import channel as channel_module
 from gdbstub.channel import POLL_START, Channel, ChannelWoken, default_busy_poll
 
 
-@pytest.fixture
-def pair():
-    """A channel on one end of a non-blocking socket pair (as trio leaves its sockets) and the
-    other end."""
+@pytest.fixture(params=["non-blocking", "blocking"])
+def pair(request):
+    """A channel on one end of a socket pair and the other end. Non-blocking as trio leaves
+    its sockets (the busy wait tries reads), or blocking like stdin (it polls first)."""
     ours, theirs = socket.socketpair()
-    ours.setblocking(False)
+    ours.setblocking(request.param == "blocking")
     channel = Channel(ours.fileno())
     yield channel, theirs
     channel.close()
@@ -68,11 +68,13 @@ def test_send_to_a_client_that_has_gone_raises_oserror(pair):
 
 
 class _ScriptedWait:
-    """Stands in for the channel's poll object and the clock: input arrives at ``arrival``;
-    every poll without sleeping takes 10 µs. Times are exact, whatever the machine's load."""
+    """Stands in for the channel's poll object, its reads and the clock: input arrives at
+    ``arrival``; every try without sleeping (a poll or a non-blocking read) takes 10 µs. Times
+    are exact, whatever the machine's load."""
 
-    def __init__(self, fd: int):
-        self.fd, self.now, self.arrival = fd, 0.0, 0.0
+    def __init__(self, channel: Channel):
+        self.read_now, self.fd = channel._read_now, channel.read_fd
+        self.now, self.arrival = 0.0, 0.0
 
     def clock(self) -> float:
         return self.now
@@ -85,12 +87,16 @@ class _ScriptedWait:
             return []
         return [(self.fd, select.POLLIN)]
 
+    def read(self):
+        return self.read_now() if self.poll(0) else None
+
 
 def test_busy_poll_window_grows_after_quick_wake_ups_up_to_the_limit_and_drops_after_a_pause(
         pair, monkeypatch):
     channel, peer = pair
-    script = _ScriptedWait(channel.read_fd)
+    script = _ScriptedWait(channel)
     monkeypatch.setattr(channel, "_readable", script)
+    monkeypatch.setattr(channel, "_read_now", script.read)
     monkeypatch.setattr(channel_module.time, "perf_counter", script.clock)
 
     def window_after(gap: float) -> float:
@@ -116,7 +122,8 @@ def test_busy_poll_returns_input_wake_up_and_disconnect_as_soon_as_they_come(pai
     threading.Timer(0.05, channel.wake).start()
     with pytest.raises(ChannelWoken):
         channel.receive()
-    os.read(channel._wake_r, 1)          # consume the wake-up, to listen again
+    os.read(channel._wake_r, 1)          # undo the wake-up, to listen again
+    channel._woken = False
     threading.Timer(0.05, peer.close).start()
     assert channel.receive() == b""
     assert time.monotonic() - started < 5
@@ -157,8 +164,10 @@ def test_serve_option_reaches_the_channel_of_each_session(monkeypatch, demo_elf)
     assert seen == [pytest.approx(250e-6)]
 
 
+@pytest.mark.parametrize("pair", ["non-blocking"], indirect=True)
 def test_wake_ends_a_send_to_a_client_that_stopped_reading(pair):
-    """Found in review: a stopping server waited for ever on such a session."""
+    """Found in review: a stopping server waited for ever on such a session. (Only a
+    non-blocking descriptor can wait for room in ``poll``; a blocking write waits in the kernel.)"""
     channel, _ = pair
     threading.Timer(0.2, channel.wake).start()
     started = time.monotonic()
