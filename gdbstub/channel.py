@@ -1,7 +1,7 @@
 """The client's connection as file descriptors, for a session that runs in a worker thread.
 
 A session reads and writes with system calls made in its thread: a packet then costs a
-``read`` and a ``write`` (and a ``poll`` if it had to sleep), a few microseconds. Through
+``poll``, a ``read`` and a ``write``, a few microseconds. Through
 trio's streams the same packet took three rounds of its scheduler, some 20 µs, which was most
 of a round trip. Reads also watch a wake-up pipe, so that the event loop can end a waiting
 session at once (:meth:`Channel.wake`).
@@ -12,8 +12,7 @@ while it steps or reads memory. So a blocking :meth:`Channel.receive` first poll
 sleeping for a while, and sizes that while as KVM's halt polling does: it grows (from
 ``POLL_START``, doubling up to ``busy_poll``) when input came soon after the channel went
 to sleep, and drops to nothing after a pause longer than ``busy_poll``, so an idle or slow
-client costs no CPU. On a socket each busy try is a non-blocking ``read``, not a ``poll``
-then a ``read``: one system call fewer for every packet that comes while the session polls.
+client costs no CPU.
 """
 from __future__ import annotations
 
@@ -40,8 +39,8 @@ class ChannelWoken(Exception):
 class Channel:
     """Reads from ``read_fd`` and writes to ``write_fd`` (the same socket, or stdin and stdout).
 
-    The descriptors may be non-blocking (trio leaves its sockets so): then the busy wait tries
-    ``read`` itself, and writes wait in ``poll`` for room when the kernel's buffer is full.
+    The descriptors may be non-blocking (trio leaves its sockets so): reads wait in ``poll``,
+    writes wait for room when the kernel's buffer is full.
     """
 
     def __init__(self, read_fd: int, write_fd: int | None = None, *, busy_poll: float = 0.0) -> None:
@@ -49,7 +48,6 @@ class Channel:
         self.busy_poll = busy_poll  # the longest busy-poll window, in seconds (0: always sleep)
         self.poll_window = 0.0
         self.write_fd = read_fd if write_fd is None else write_fd
-        self._nonblocking = not os.get_blocking(read_fd)
         self._woken = False
         self._wake_r, self._wake_w = os.pipe()
         self._readable = select.poll()
@@ -77,8 +75,8 @@ class Channel:
                 return data
 
     def _read_now(self) -> bytes | None:
-        """What the client has sent, without waiting if the descriptor is non-blocking: bytes,
-        ``b""`` if it has gone, None if nothing is there."""
+        """What the client has sent, ``b""`` if it has gone, or None if a non-blocking
+        descriptor had nothing after all (a spurious wake-up)."""
         try:
             return os.read(self.read_fd, READ_SIZE)
         except BlockingIOError:
@@ -88,22 +86,15 @@ class Channel:
 
     def _busy_read(self, start: float) -> bytes | None:
         """Input read within ``poll_window`` seconds of ``start`` without sleeping, or None.
-
-        On a non-blocking descriptor (a socket) each try is one ``read``, so input that comes
-        costs one system call; a blocking one (stdin) is asked with ``poll`` first."""
-        clock, deadline = time.perf_counter, start + self.poll_window
-        try_read = self._read_now if self._nonblocking else self._read_if_ready
+        (Each try is a ``poll``: a non-blocking ``read`` that finds nothing costs more, for
+        the exception Python makes of it.)"""
+        clock, deadline, poll = time.perf_counter, start + self.poll_window, self._readable.poll
         while clock() < deadline:
-            self._raise_if_woken()
-            if (data := try_read()) is not None:
-                return data
+            if poll(0):
+                self._raise_if_woken()
+                if (data := self._read_now()) is not None:
+                    return data
         return None
-
-    def _read_if_ready(self) -> bytes | None:
-        if not self._readable.poll(0):
-            return None
-        self._raise_if_woken()
-        return self._read_now()
 
     def _size_window(self, start: float) -> None:
         """Size the next busy-poll window from how long this wait lasted (see the module)."""

@@ -15,8 +15,8 @@ from gdbstub.channel import POLL_START, Channel, ChannelWoken, default_busy_poll
 
 @pytest.fixture(params=["non-blocking", "blocking"])
 def pair(request):
-    """A channel on one end of a socket pair and the other end. Non-blocking as trio leaves
-    its sockets (the busy wait tries reads), or blocking like stdin (it polls first)."""
+    """A channel on one end of a socket pair (non-blocking, as trio leaves its sockets, or
+    blocking, like stdin) and the other end."""
     ours, theirs = socket.socketpair()
     ours.setblocking(request.param == "blocking")
     channel = Channel(ours.fileno())
@@ -68,13 +68,11 @@ def test_send_to_a_client_that_has_gone_raises_oserror(pair):
 
 
 class _ScriptedWait:
-    """Stands in for the channel's poll object, its reads and the clock: input arrives at
-    ``arrival``; every try without sleeping (a poll or a non-blocking read) takes 10 µs. Times
-    are exact, whatever the machine's load."""
+    """Stands in for the channel's poll object and the clock: input arrives at ``arrival``;
+    every poll without sleeping takes 10 µs. Times are exact, whatever the machine's load."""
 
-    def __init__(self, channel: Channel):
-        self.read_now, self.fd = channel._read_now, channel.read_fd
-        self.now, self.arrival = 0.0, 0.0
+    def __init__(self, fd: int):
+        self.fd, self.now, self.arrival = fd, 0.0, 0.0
 
     def clock(self) -> float:
         return self.now
@@ -87,16 +85,12 @@ class _ScriptedWait:
             return []
         return [(self.fd, select.POLLIN)]
 
-    def read(self):
-        return self.read_now() if self.poll(0) else None
-
 
 def test_busy_poll_window_grows_after_quick_wake_ups_up_to_the_limit_and_drops_after_a_pause(
         pair, monkeypatch):
     channel, peer = pair
-    script = _ScriptedWait(channel)
+    script = _ScriptedWait(channel.read_fd)
     monkeypatch.setattr(channel, "_readable", script)
-    monkeypatch.setattr(channel, "_read_now", script.read)
     monkeypatch.setattr(channel_module.time, "perf_counter", script.clock)
 
     def window_after(gap: float) -> float:
