@@ -1,10 +1,9 @@
 """The client's connection as file descriptors, for a session that runs in a worker thread.
 
-A session reads and writes with system calls made in its thread: a packet then costs a
-``poll``, a ``read`` and a ``write``, a few microseconds. Through
-trio's streams the same packet took three rounds of its scheduler, some 20 µs, which was most
-of a round trip. Reads also watch a wake-up pipe, so that the event loop can end a waiting
-session at once (:meth:`Channel.wake`).
+A session reads and writes with blocking system calls: a packet then costs a ``poll``, a
+``read`` and a ``write``, a few microseconds. Through trio's streams the same packet took
+three rounds of its scheduler, some 20 µs, which was most of a round trip. Reads also watch a
+wake-up pipe, so that the event loop can end a waiting session at once (:meth:`Channel.wake`).
 
 Waking a sleeping thread is the dearest part of a round trip in a virtual machine (~35 µs
 here, more than handling the packet), and gdb sends its next packet within microseconds
