@@ -147,7 +147,7 @@ class Points:
     def read_memory(self, addr: int, length: int) -> bytes:
         """Guest memory as gdb should see it: original words under software breakpoints."""
         raw = self.cpu.read_memory(addr, length)
-        overlapping = self._overlapping(addr, length)
+        overlapping = self.software and self._overlapping(addr, length)
         if not overlapping:
             return raw
         data = bytearray(raw)

@@ -227,6 +227,7 @@ _ACK, _NAK, _INTERRUPT = Ack(), Nak(), Interrupt()
 _CHECKSUM_DIGITS = {b"%c%c" % (high, low): int(b"%c%c" % (high, low), 16)
                     for high in b"0123456789abcdefABCDEF" for low in b"0123456789abcdefABCDEF"}
 _FRAME_END = re.compile(rb"[#$]")
+_ACK_AND_SHORT_FRAME = re.compile(rb"(\+?)\$([^#$]{0,64})#(..)", re.DOTALL)  # gdb's usual write
 _IDLE, _PAYLOAD, _CHECKSUM = range(3)
 
 
@@ -262,6 +263,10 @@ class FrameDecoder:
     def feed(self, data: bytes) -> list[FrameEvent]:
         """Consume ``data`` (any bytes-like object) and return the events it completes, in order."""
         data = bytes(data)   # no copy if it is bytes already
+        if self._state == _IDLE and (usual := _ACK_AND_SHORT_FRAME.fullmatch(data)):
+            ack, wire, digits = usual.groups()
+            if len(wire) <= self.max_packet:
+                return [_ACK, self._check(wire, digits)] if ack else [self._check(wire, digits)]
         events: list[FrameEvent] = []
         i, n = 0, len(data)
         while i < n:
