@@ -227,7 +227,7 @@ _ACK, _NAK, _INTERRUPT = Ack(), Nak(), Interrupt()
 _CHECKSUM_DIGITS = {b"%c%c" % (high, low): int(b"%c%c" % (high, low), 16)
                     for high in b"0123456789abcdefABCDEF" for low in b"0123456789abcdefABCDEF"}
 _FRAME_END = re.compile(rb"[#$]")
-_ACK_AND_SHORT_FRAME = re.compile(rb"(\+?)\$([^#$]{0,64})#(..)", re.DOTALL)  # gdb's usual write
+_ACK_AND_SHORT_FRAME = re.compile(rb"(\+?)\$([^#$]{0,64})#([^$]{2})")  # gdb's usual write
 _IDLE, _PAYLOAD, _CHECKSUM = range(3)
 
 

@@ -159,6 +159,9 @@ def test_bad_encoding_with_good_checksum_is_a_bad_frame():
 def test_dollar_inside_a_frame_restarts_it():
     assert FrameDecoder().feed(b"$abc$OK#9a") == [Frame(b"OK")]
     assert FrameDecoder().feed(b"$abc#9$OK#9a") == [Frame(b"OK")]
+    d = FrameDecoder()
+    assert d.feed(b"+$abc#$O") == [Ack()]     # even where a read looks like one whole frame
+    assert d.feed(b"K#9a") == [Frame(b"OK")]
 
 
 def test_overlong_frame_is_reported_once_and_not_stored():
