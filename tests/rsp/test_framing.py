@@ -126,14 +126,29 @@ _PIECES = [b"$", b"#", b"+", b"-", b"\x03", b"}", b"*", b"a", b"0", b"7", b"67",
            encode_packet(b"g"), encode_packet(b"m0,4"), encode_packet(b"abcdef")]
 
 
+def _assert_decodes_as_byte_by_byte(stream: bytes, max_packet: int) -> None:
+    whole, bytewise = FrameDecoder(max_packet), FrameDecoder(max_packet)
+    assert whole.feed(stream) == [e for b in stream for e in bytewise.feed(bytes([b]))]
+    assert whole.buffered == bytewise.buffered
+
+
 @settings(max_examples=400)
 @given(pieces=st.lists(st.sampled_from(_PIECES), max_size=20), max_packet=st.sampled_from([4, 4096]))
 def test_whole_reads_decode_as_byte_by_byte_reads(pieces, max_packet):
     """A read holding whole frames takes a shortcut; one byte at a time never can."""
-    stream = b"".join(pieces)
-    whole, bytewise = FrameDecoder(max_packet), FrameDecoder(max_packet)
-    assert whole.feed(stream) == [e for b in stream for e in bytewise.feed(bytes([b]))]
-    assert whole.buffered == bytewise.buffered
+    _assert_decodes_as_byte_by_byte(b"".join(pieces), max_packet)
+
+
+_TRICKY = b"a0F$#+}*\x03"
+
+
+@settings(max_examples=400)
+@given(ack=st.booleans(), payload=st.lists(st.sampled_from(_TRICKY), max_size=6).map(bytes),
+       digits=st.lists(st.sampled_from(_TRICKY), min_size=2, max_size=2).map(bytes),
+       max_packet=st.sampled_from([2, 4096]))
+def test_a_read_shaped_like_an_ack_and_a_frame_decodes_as_byte_by_byte(ack, payload, digits, max_packet):
+    """The usual read (gdb's ack and one short frame) has a shortcut of its own."""
+    _assert_decodes_as_byte_by_byte(b"+" * ack + b"$" + payload + b"#" + digits, max_packet)
 
 
 def test_any_bytes_like_input_decodes():
