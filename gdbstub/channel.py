@@ -62,8 +62,7 @@ class Channel:
         Raises :class:`ChannelWoken` if :meth:`wake` was called."""
         start = time.perf_counter()
         if timeout is None and (data := self._busy_read(start)) is not None:
-            self._size_window(start)
-            return data
+            return data     # the window was long enough: it stays as it is
         while True:
             if not self._readable.poll(None if timeout is None else timeout * 1000):
                 return None
@@ -96,7 +95,8 @@ class Channel:
         return None
 
     def _size_window(self, start: float) -> None:
-        """Size the next busy-poll window from how long this wait lasted (see the module)."""
+        """After a wait that went to sleep, size the next busy-poll window from how long the
+        wait lasted (see the module)."""
         waited, window = time.perf_counter() - start, self.poll_window
         if waited > self.busy_poll:
             self.poll_window = 0.0
@@ -108,7 +108,7 @@ class Channel:
         :class:`ChannelWoken` if :meth:`wake` is called while it waits for room (a client
         that stopped reading)."""
         pending = data
-        while True:
+        while pending:
             try:
                 sent = os.write(self.write_fd, pending)
             except BlockingIOError:

@@ -59,6 +59,12 @@ def test_send_waits_for_room_when_the_kernel_buffer_is_full(pair):
     assert bytes(received) == data
 
 
+def test_sending_nothing_makes_no_system_call(pair):
+    channel, peer = pair
+    peer.close()
+    channel.send(b"")                    # a write would fail: the peer has gone
+
+
 def test_send_to_a_client_that_has_gone_raises_oserror(pair):
     channel, peer = pair
     peer.close()
@@ -104,6 +110,8 @@ def test_busy_poll_window_grows_after_quick_wake_ups_up_to_the_limit_and_drops_a
     channel.busy_poll, channel.poll_window = 0.1, 0.05
     assert window_after(0.075) == 0.1    # the window was too short, the limit long enough
     assert window_after(0.2) == 0        # a pause longer than the limit: sleep from now on
+    channel.busy_poll, channel.poll_window = 0.3, 0.04
+    assert [window_after(0.02) for _ in range(3)] == [0.04] * 3   # long enough: kept (found in review)
 
 
 def test_busy_poll_returns_input_wake_up_and_disconnect_as_soon_as_they_come(pair):
