@@ -97,6 +97,7 @@ def test_watch_rwatch_awatch_report_values_and_a_third_is_refused(gdb_session, e
 
 def test_awatch_reports_byte_writes(gdb_session, e2e_elf):
     gdb = gdb_session(e2e_elf)
+    _stop_at(gdb, "main")                             # after crt0 has cleared .bss
     gdb.console("awatch byte_var")
     stop = gdb.run("-exec-continue")
     assert stop["reason"] == "access-watchpoint-trigger"
@@ -187,6 +188,8 @@ def test_registers_memory_and_variables(gdb_session, e2e_elf):
 
 def test_ctrl_c_interrupts_a_running_loop(gdb_session, e2e_elf):
     gdb = gdb_session(e2e_elf)
+    _stop_at(gdb, "main")                             # crt0 clears .bss, spin included
+    gdb.cmd("-break-delete")
     gdb.console("set var spin = 1")
     gdb.cmd("-exec-continue")
     time.sleep(0.5)
@@ -205,6 +208,8 @@ def test_ctrl_c_after_a_long_continue_in_ack_mode(gdb_session, e2e_elf):
     gdb.cmd("-target-disconnect")
     gdb.console("set remote noack-packet off")
     gdb.attach()
+    _stop_at(gdb, "main")                             # crt0 clears .bss, spin included
+    gdb.cmd("-break-delete")
     gdb.console("set var spin = 1")
     gdb.cmd("-exec-continue")
     time.sleep(2.5)                                  # past gdb's ack timeout
