@@ -300,7 +300,8 @@ class Driver:
     def start_no_ack(self) -> None:
         reply = self.client.exchange(b"QStartNoAckMode")
         expect(reply in (b"OK", b""), f"QStartNoAckMode: unexpected reply {reply[:80]!r}")
-        self.client.no_ack = reply == b"OK"
+        if reply == b"OK":
+            self.client.link.start_no_ack_after_reply()
 
     def nak_storm(self, count: int) -> None:
         """``-`` bytes may only bring back copies of the last reply, at most one each (with
