@@ -200,7 +200,8 @@ class StopReply:
         return cls(letter, int(m.group(2), 16), fields)
 
     @property
-    def exited(self) -> bool:
+    def guest_ended(self) -> bool:
+        """``W`` (the guest's exit status) or ``X`` (a signal ended it): the guest is gone."""
         return self.letter in "WX"
 
     @property

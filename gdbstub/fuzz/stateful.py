@@ -63,7 +63,7 @@ class Driver:
         self.memory = MemoryModel()
         self.registers = RegisterModel()
         self.g_length: int | None = None
-        self.exited = False
+        self.guest_ended = False
         self.client = self._connect()
         if target.reset_monitor:
             self.client.exchange(b"qRcmd," + target.reset_monitor.encode().hex().encode())
@@ -84,13 +84,13 @@ class Driver:
         return client
 
     def reconnect(self, *, ran: bool) -> None:
-        """A new client; if the guest had exited, the stub may have loaded it afresh for it
+        """A new client; if the guest had ended, the stub may have loaded it afresh for it
         (ours does), so nothing remembered of memory or registers holds."""
         self.client.close()
         self.client = self._connect()
-        if ran or self.exited:
+        if ran or self.guest_ended:
             self._guest_ran()
-        self.exited = False
+        self.guest_ended = False
 
     def close(self) -> None:
         self.client.close()
@@ -126,7 +126,7 @@ class Driver:
             expect(reply != b"", f"p{packet.regno:x}: register {packet.regno} cannot be read")
             self.registers.check_read(packet.regno, hex_reply(reply, f"p{packet.regno:x}"))
         elif isinstance(packet, pk.QueryHaltReason):
-            self.exited |= StopReply.parse(reply).exited
+            self.guest_ended |= StopReply.parse(reply).guest_ended
             self._forget_points()
         elif isinstance(packet, (pk.Unknown, pk.MustReplyEmpty)):
             expect(reply == b"", f"{name} {packet!r} must get the empty reply, got {reply[:80]!r}")
@@ -251,7 +251,7 @@ class Driver:
             except RspTimeout:
                 raise Violation(f"no stop reply to {payload!r} even after Ctrl-C") from None
         stop = StopReply.parse(reply)
-        self.exited |= stop.exited
+        self.guest_ended |= stop.guest_ended
         self._guest_ran()
         pc = self._pc() if {"hwbreak", "swbreak"} & stop.fields.keys() else None
         check_stop(stop, self.points, pc)
@@ -300,7 +300,8 @@ class Driver:
     def start_no_ack(self) -> None:
         reply = self.client.exchange(b"QStartNoAckMode")
         expect(reply in (b"OK", b""), f"QStartNoAckMode: unexpected reply {reply[:80]!r}")
-        self.client.no_ack = reply == b"OK"
+        if reply == b"OK":
+            self.client.link.start_no_ack_after_reply()
 
     def nak_storm(self, count: int) -> None:
         """``-`` bytes may only bring back copies of the last reply, at most one each (with

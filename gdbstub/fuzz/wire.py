@@ -18,17 +18,14 @@ class FuzzClient(RspClient):
     nothing more than the expected replies arrived."""
 
     last_reply = b""
+    resend_on_nak = False
+    """A stub's ``-`` can only be for the deliberate noise, and may come after the next packet
+    went out: resending that packet would draw a reply nobody asked for."""
 
     def receive(self, timeout: float | None = None) -> bytes:
         """The next packet from the stub, remembered as :attr:`last_reply`."""
         self.last_reply = super().receive(timeout)
         return self.last_reply
-
-    def send(self, payload: bytes | str) -> None:
-        """Send one packet; never resend it: a stub's ``-`` can only be for the deliberate
-        noise, and may arrive after the next packet went out."""
-        super().send(payload)
-        self._last_sent = b""
 
     def send_raw(self, data: bytes) -> None:
         """Write ``data`` as is."""

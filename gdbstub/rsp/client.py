@@ -6,7 +6,8 @@ import collections
 import socket
 import time
 
-from .framing import DEFAULT_MAX_PACKET, Ack, BadFrame, Frame, FrameDecoder, Nak, encode_packet
+from .connection import LinkError, Role, RspLink
+from .framing import DEFAULT_MAX_PACKET, Frame
 
 MAX_RESENDS = 3
 
@@ -32,17 +33,24 @@ def _payload_bytes(payload: bytes | str) -> bytes:
 
 
 class RspClient:
-    """Talks to one RSP stub; acks its packets until no-ack mode is started."""
+    """Talks to one RSP stub through a client-role :class:`~.connection.RspLink`, which acks
+    the stub's packets until no-ack mode is started and resends on its ``-``."""
+
+    resend_on_nak = True
+    """Whether a ``-`` from the stub sends the last packet again."""
 
     def __init__(self, sock: socket.socket, *, timeout: float = 10.0,
                  max_packet: int = 4 * DEFAULT_MAX_PACKET) -> None:
         self.sock = sock
         self.timeout = timeout
-        self.no_ack = False
-        self._decoder = FrameDecoder(max_packet)
+        self.link = RspLink(role=Role.CLIENT, max_packet=max_packet, max_resends=MAX_RESENDS,
+                            resend=self.resend_on_nak)
         self._frames: collections.deque[bytes] = collections.deque()
-        self._last_sent = b""
-        self._resends = 0
+
+    @property
+    def no_ack(self) -> bool:
+        """True once no-ack mode is in effect."""
+        return self.link.no_ack
 
     @classmethod
     def connect(cls, host: str, port: int, *, timeout: float = 10.0,
@@ -73,9 +81,8 @@ class RspClient:
 
     def send(self, payload: bytes | str) -> None:
         """Send one packet without waiting for its reply."""
-        self._last_sent = encode_packet(_payload_bytes(payload))
-        self._resends = 0
-        self._write(self._last_sent)
+        self.link.send(_payload_bytes(payload))
+        self._flush()
 
     def receive(self, timeout: float | None = None) -> bytes:
         """Wait for the next packet from the stub and return its payload."""
@@ -103,7 +110,8 @@ class RspClient:
 
     def interrupt(self) -> None:
         """Send the Ctrl-C byte (0x03)."""
-        self._write(b"\x03")
+        self.link.send_interrupt()
+        self._flush()
 
     def _write(self, data: bytes) -> None:
         try:
@@ -111,30 +119,26 @@ class RspClient:
         except OSError as exc:
             raise RspError(f"connection failed: {exc}") from exc
 
+    def _flush(self) -> None:
+        data = self.link.data_to_send()
+        if data:
+            self._write(data)
+
     def _process(self, data: bytes) -> None:
-        for ev in self._decoder.feed(data):
-            if isinstance(ev, Frame):
-                if not self.no_ack:
-                    self._write(b"+")
-                self._frames.append(ev.payload)
-            elif isinstance(ev, BadFrame):
-                if self.no_ack:
-                    raise RspError(f"bad frame from the stub: {ev.reason}")
-                self._write(b"-")
-            elif isinstance(ev, Nak) and not self.no_ack and self._last_sent:
-                if self._resends >= MAX_RESENDS:
-                    raise RspError(f"stub rejected {self._last_sent[:64]!r} {MAX_RESENDS + 1} times")
-                self._resends += 1
-                self._write(self._last_sent)
-            elif isinstance(ev, Ack):
-                self._resends = 0
+        try:
+            events = self.link.receive(data)
+        except LinkError as exc:
+            raise RspError(f"the stub broke the protocol: {exc}") from None
+        finally:
+            self._flush()   # acks, and the copies the stub asked for before any failure
+        self._frames.extend(ev.payload for ev in events if type(ev) is Frame)
 
     # --- conveniences -----------------------------------------------------------
 
     def start_no_ack_mode(self) -> None:
         """Negotiate ``QStartNoAckMode``; afterwards no acks are sent or expected."""
         self._expect_ok(self.request(b"QStartNoAckMode"))
-        self.no_ack = True
+        self.link.start_no_ack_after_reply()
 
     def _checked(self, payload: bytes | str) -> bytes:
         reply = self.request(payload)

@@ -17,7 +17,11 @@ def wire():
     """A :class:`FuzzClient` in no-ack mode and the socket that plays the stub."""
     ours, stub = socket.socketpair()
     client = FuzzClient(ours, timeout=2.0)
-    client.no_ack = True
+    stub.sendall(b"+" + encode_packet(b"OK"))
+    client.start_no_ack_mode()
+    assert client.no_ack
+    sent = encode_packet(b"QStartNoAckMode") + b"+"
+    assert stub.recv(len(sent), socket.MSG_WAITALL) == sent
     yield client, stub
     ours.close()
     stub.close()
@@ -47,3 +51,18 @@ def test_a_stub_that_floods_is_a_violation_not_a_hang(wire):
     stub_sends(stub, *[b"OK"] * 1100)
     with pytest.raises(Violation, match="more than 1000 packets"):
         client.sync()
+
+
+def test_the_fuzzer_never_resends_on_a_nak():
+    """A '-' may be for the raw noise written before the packet: a resend would draw a second reply."""
+    ours, stub = socket.socketpair()
+    with FuzzClient(ours, timeout=2.0) as client, stub:
+        client.send_raw(b"$g#00")
+        client.send(b"?")
+        stub_sends(stub, b"S05")
+        stub.sendall(b"-+")
+        assert client.reply() == b"S05"
+        stub_sends(stub, b"OK")
+        assert client.reply() == b"OK"
+        sent = b"$g#00" + encode_packet(b"?") + b"++"
+        assert stub.recv(100) == sent

@@ -8,9 +8,9 @@ import pytest
 
 from gdbstub.rsp import packets as pk
 from gdbstub.rsp import replies
-from gdbstub.rsp.client import RspClient, RspError, RspErrorReply, RspTimeout
+from gdbstub.rsp.client import MAX_RESENDS, RspClient, RspError, RspErrorReply, RspTimeout
 from gdbstub.rsp.connection import RspLink
-from gdbstub.rsp.framing import Frame, Interrupt
+from gdbstub.rsp.framing import Frame, Interrupt, encode_packet
 
 
 class FakeStub(threading.Thread):
@@ -118,6 +118,17 @@ def test_no_ack_mode(stub):
     stub.join(timeout=5)
     tail = stub.received[stub.received.index(b"QStartNoAckMode"):]
     assert tail.count(b"+") == 1  # only the ack of the OK
+
+
+def test_client_gives_up_on_a_stub_that_rejects_every_copy():
+    ours, theirs = socket.socketpair()
+    with RspClient(ours, timeout=2) as client, theirs:
+        client.send("g")
+        theirs.sendall(b"-" * (MAX_RESENDS + 1))
+        with pytest.raises(RspError, match=f"giving up after {MAX_RESENDS} resends"):
+            client.receive()
+        theirs.settimeout(0.2)
+        assert theirs.recv(1000) == encode_packet(b"g") * (MAX_RESENDS + 1)
 
 
 def test_resume_interrupt_and_receive_timeout(stub):

@@ -131,6 +131,19 @@ def test_named_packets_all_start_with_q_Q_or_v():
     assert all(name[:1] in pk._NAMED_FIRST for name, _, _ in pk._NAMED)
 
 
+def test_each_letter_belongs_to_one_family():
+    """The families' tables are merged into one; a letter claimed twice would silently lose one parser."""
+    letters = [letter for family in pk._FAMILIES for letter in family.LETTERS]
+    assert len(letters) == len(set(letters)) == len(pk._LETTERS)
+
+
+def test_no_named_packet_is_shadowed_by_an_earlier_prefix():
+    """Names are tried in order and the first prefix decides: ``vCont`` before ``vCont?``
+    would turn every ``vCont?`` into an unknown packet."""
+    names = [name for name, _, _ in pk._NAMED]
+    assert not [(a, b) for i, b in enumerate(names) for a in names[:i] if b.startswith(a)]
+
+
 def test_shared_packets_cannot_be_changed():
     features = parse_packet(b"qSupported:swbreak+").features
     with pytest.raises(TypeError):
