@@ -74,8 +74,9 @@ class _Emitter:
     """Source lines of one block being built, and the API the emit templates write through.
 
     A template ``emit(e, *fields)`` runs for one instruction, at address ``e.pc``; the code it
-    adds sees ``cpu``, ``g`` (``cpu.gpr``) and any scratch local but ``n``, ``left``,
-    ``length``, ``ea`` and ``f0``..``f7``. Its means: ``line`` (statements), ``set_cr_field`` /
+    adds sees ``cpu``, ``g`` (``cpu.gpr``) and may use scratch locals other than the
+    framework's (``n``, ``left``, ``length``, ``ea``, ``f0``..``f7`` and the names ``access``
+    emits). Its means: ``line`` (statements), ``set_cr_field`` /
     ``cr_bit`` (CR fields kept in locals), ``access`` (the one way to reach memory), ``jump``
     (branches) and ``call`` (give this instance to its semantics function after all)."""
 
