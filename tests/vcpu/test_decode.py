@@ -37,6 +37,48 @@ def test_unknown_words_decode_to_illegal(word):
     assert decode(word) == (illegal_instruction, ())
 
 
+def _xo(rt, ra, rb, xo, rc=0, opcode=31):
+    return opcode << 26 | rt << 21 | ra << 16 | rb << 11 | xo << 1 | rc
+
+
+def _spr_move(rt, spr, xo, rc):
+    return _xo(rt, spr & 31, spr >> 5, xo, rc)
+
+
+# invalid forms the table knows (reserved bits set, or fields that make no valid form)
+INVALID_FORMS = {
+    "mulhwo 3,4,5": _xo(3, 4, 5, 1 << 9 | 75), "mulhwuo. 3,4,5": _xo(3, 4, 5, 1 << 9 | 11, 1),
+    "mfspr. 6,LR": _spr_move(6, 8, 339, 1), "mftb. 6": _spr_move(6, 268, 371, 1), "mftb 6,0": _spr_move(6, 0, 371, 0),
+    "mfcr. 6": _xo(6, 0, 0, 19, 1), "mfcr 6 with bit 11": _xo(6, 0, 1, 19), "mtcrf. 0xff,4": _xo(4, 15, 30, 144, 1),
+    "bcctr with BO=0": _xo(0, 0, 0, 528, opcode=19), "lwzu 3,0(0)": 33 << 26 | 3 << 21,
+    "lwzu 3,0(3)": 33 << 26 | 3 << 21 | 3 << 16, "stwu 3,0(0)": 37 << 26 | 3 << 21, "lhzux 3,3,4": _xo(3, 3, 4, 311),
+    "fadd with frC": _xo(1, 2, 3, 4 << 5 | 21, opcode=63), "fres with frA": _xo(1, 2, 3, 24, opcode=59),
+}
+# the same instructions in valid forms next to them
+VALID_FORMS = {
+    "mulhw. 3,4,5": (_xo(3, 4, 5, 75, 1), "mulhw"), "mtspr. LR,4": (_spr_move(4, 8, 467, 1), "mtspr"),
+    "mftb 6,269": (_spr_move(6, 269, 371, 0), "mftb"), "mfocrf 6,0x80": (_xo(6, 1 << 4 | 8, 0, 19), "mfcr"),
+    "bcctr with BO=20": (_xo(20, 0, 0, 528, opcode=19), "bcctr"), "lwzu 3,0(4)": (33 << 26 | 3 << 21 | 4 << 16, "lwzu"),
+    "stwu 3,0(3)": (37 << 26 | 3 << 21 | 3 << 16, "stwu"), "fmul with frC": (_xo(1, 2, 0, 4 << 5 | 25, opcode=63), "fmul"),
+}
+
+
+@pytest.mark.parametrize("text", sorted(INVALID_FORMS))
+def test_invalid_forms_decode_to_illegal(text):
+    """The table entry is found, but the word executes as an illegal instruction."""
+    word = INVALID_FORMS[text]
+    assert lookup(word) is not None
+    assert decode(word) == (illegal_instruction, ())
+
+
+@pytest.mark.parametrize("text", sorted(VALID_FORMS))
+def test_valid_forms_beside_them_decode_to_their_entries(text):
+    word, name = VALID_FORMS[text]
+    encoding = lookup(word)
+    assert encoding.name == name
+    assert decode(word) == (encoding.semantics, encoding.form.extract(word))
+
+
 def test_clashing_registrations_fail():
     with pytest.raises(ValueError):
         instruction("clash", 31, 266, form=X)(lambda cpu, *args: None)   # add's extended opcode

@@ -18,6 +18,37 @@ Writing an instruction family (``integer.py``, ``loadstore.py``, ``branch.py``, 
   fields are extracted and passed after ``cpu``, and how many extended-opcode bits are
   decoded (X 10, XO 9 with OE passed as an argument, A 5). Overlapping registrations fail at
   import. Words are decoded once per address and cached as ``(function, args)``.
+* Invalid forms are part of the encoding, not of the semantics: ``reserved=`` gives the word
+  bits that must be 0, ``valid=`` a predicate over the same fields as the semantics::
+
+      @instruction("mulhw", 31, 75, form=XO, reserved=1 << 10)      # OE=1: illegal
+      @instruction("lwzu", 33, form=D, valid=lambda rt, ra, d: ra != 0 and ra != rt)
+
+  ``decode`` gives such a word the illegal semantics (Program interrupt), so neither the
+  semantics nor the emit template ever see it. Only checks that come before anything else
+  belong here: one that follows the FP Unavailable check (mtfsf W=1) stays in the semantics.
+* Hot instructions also get an emit template, ``emit=``: a function of an emitter ``e`` and
+  the same fields, that writes the instruction's inline code for translated blocks (without
+  one, a block calls the semantics). It runs at translation time, with the fields known, and
+  returns source through ``e`` (``translate._Emitter`` documents each method)::
+
+      def _emit_mulli(e, rt, ra, si):
+          e.line(f"g[{rt}] = (g[{ra}] * {si}) & 0xFFFFFFFF")
+
+      @instruction("mulli", 7, form=D, registers_only=True, emit=_emit_mulli)
+      def mulli(cpu, rt, ra, si): ...
+
+  The code sees ``cpu`` and ``g`` (= ``cpu.gpr``) and may use scratch locals; ``e.pc`` is the
+  instruction's address. ``e.line(...)`` adds statements; ``e.set_cr_field(field, value)``
+  and ``e.cr_bit(bit)`` keep CR fields in locals that branches test; ``e.access(size, ea,
+  data, store=..., signed=..., then=...)`` is the only way to touch memory (loads and stores
+  never spell ``ram`` themselves); ``e.jump(target, conditions)`` branches; ``e.call()``
+  hands this instance to the semantics after all (e.g. for OE=1). Source twins of the
+  ``bits.py`` helpers (``record_cr0_source``, ...) sit next to them. A template must do
+  exactly what the semantics do for every valid form: ``tests/vcpu/test_emit_templates.py``
+  runs each against its semantics over random operands. Where a family's table gives each
+  operation as an expression, build the semantics and the template from that one string
+  (``integer.py``'s add and logical families) rather than writing it twice.
 * Pass ``registers_only=True`` only if the function, for every operand and machine state,
   reads and writes nothing but GPRs, CR, XER, LR, CTR and the next PC and never raises: the
   stub then answers a single step over it before running it (``tests/vcpu/test_quiet_step.py``

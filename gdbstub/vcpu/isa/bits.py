@@ -1,4 +1,7 @@
-"""Helpers shared by the instruction families: widths, sign extension, CR and XER fields."""
+"""Helpers shared by the instruction families: widths, sign extension, CR and XER fields.
+
+The ``*_source`` functions are the inline-code twins of the helpers above them, for the emit
+templates: they return Python source over expressions (strings) instead of computing."""
 from __future__ import annotations
 
 MASK32 = 0xFFFFFFFF
@@ -13,6 +16,10 @@ CR_LT, CR_GT, CR_EQ, CR_SO = 8, 4, 2, 1
 def signed32(value: int) -> int:
     """The 32-bit pattern ``value`` as a signed Python int."""
     return (value ^ 0x80000000) - 0x80000000
+
+
+def signed32_source(expr: str) -> str:
+    return f"((({expr}) ^ 0x80000000) - 0x80000000)"
 
 
 def sext(value: int, bits: int) -> int:
@@ -37,9 +44,20 @@ def compare_field(less: bool, greater: bool, cpu) -> int:
     return (CR_LT if less else CR_GT if greater else CR_EQ) | (cpu.xer >> 31)
 
 
+def compare_field_source(a: str, b: str) -> str:
+    """``compare_field`` of ``a < b`` and ``a > b``."""
+    return f"(8 if {a} < {b} else 4 if {a} > {b} else 2) | cpu.xer >> 31"
+
+
 def record_cr0(cpu, result: int) -> None:
     """CR0 for an Rc=1 integer instruction: the signed comparison of ``result`` with 0."""
     cpu.cr = (cpu.cr & 0x0FFFFFFF) | compare_field(result >> 31 == 1, result != 0, cpu) << 28
+
+
+def record_cr0_source(result: str) -> str:
+    """The statement ``record_cr0`` of ``result``, a name holding a 32-bit value."""
+    return (f"cpu.cr = cpu.cr & 0x0FFFFFFF | ((8 if {result} & 0x80000000 else 4 if {result} else 2)"
+            f" | cpu.xer >> 31) << 28")
 
 
 def cr_bit(cpu, bit: int) -> int:
@@ -54,3 +72,8 @@ def set_overflow(cpu, overflow: bool) -> None:
 
 def set_carry(cpu, carry: bool) -> None:
     cpu.xer = (cpu.xer | XER_CA) if carry else (cpu.xer & ~XER_CA & MASK32)
+
+
+def set_carry_source(condition: str) -> str:
+    """The statement ``set_carry`` of ``condition``."""
+    return f"cpu.xer = (cpu.xer | 0x20000000) if {condition} else (cpu.xer & 0xDFFFFFFF)"

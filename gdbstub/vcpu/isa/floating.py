@@ -67,13 +67,11 @@ def _complete(cpu, frt, result, rc, sets_fprf=True) -> None:
 
 def _register_arith(name, xo, operands, compute, unused):
     """``operands(cpu, fra, frb, frc)`` picks the inputs, ``compute(*inputs, fpscr, fmt)`` returns
-    an ``fpu.Result``; ``unused`` is the index (in fra, frb, frc) of a field that must be zero,
-    or None (QEMU treats a nonzero one as an invalid form)."""
+    an ``fpu.Result``; ``unused`` are the word bits of a field that must be zero, or 0 (QEMU
+    treats a nonzero one as an invalid form)."""
     for opcode, fmt, suffix in ((63, fpu.DOUBLE, ""), (59, fpu.SINGLE, "s")):
-        @instruction(name + suffix, opcode, xo, form=A)
+        @instruction(name + suffix, opcode, xo, form=A, reserved=unused)
         def semantics(cpu, frt, fra, frb, frc, rc, fmt=fmt):
-            if unused is not None and (fra, frb, frc)[unused]:
-                raise illegal()
             _require_fp(cpu)
             _complete(cpu, frt, compute(*operands(cpu, fra, frb, frc), cpu.fpscr, fmt), rc)
         semantics.__name__ = name + suffix
@@ -97,41 +95,37 @@ def _fused(negate_addend, negate_result):
     return compute
 
 
-_FRB, _FRC = 1, 2
+_FRA, _FRB, _FRC = 0x1F << 16, 0x1F << 11, 0x1F << 6   # the fields' bits in the word
 for _name, _xo, _operands, _compute, _unused in (
         ("fadd", 21, _a_b, fpu.add, _FRC),
         ("fsub", 20, _a_b, fpu.subtract, _FRC),
         ("fmul", 25, _a_c, fpu.multiply, _FRB),
         ("fdiv", 18, _a_b, fpu.divide, _FRC),
-        ("fmadd", 29, _a_c_b, _fused(False, False), None),
-        ("fmsub", 28, _a_c_b, _fused(True, False), None),
-        ("fnmadd", 31, _a_c_b, _fused(False, True), None),
-        ("fnmsub", 30, _a_c_b, _fused(True, True), None)):
+        ("fmadd", 29, _a_c_b, _fused(False, False), 0),
+        ("fmsub", 28, _a_c_b, _fused(True, False), 0),
+        ("fnmadd", 31, _a_c_b, _fused(False, True), 0),
+        ("fnmsub", 30, _a_c_b, _fused(True, True), 0)):
     _register_arith(_name, _xo, _operands, _compute, _unused)
 
 
-def _require_estimate_form(cpu, fra, frc):
-    """fres/frsqrte take only frB: other fields set are an invalid form."""
-    if fra or frc:
-        raise illegal()
-    _require_fp(cpu)
+_ESTIMATE_UNUSED = _FRA | _FRC   # fres/frsqrte take only frB: other fields set are an invalid form
 
 
-@instruction("fres", 59, 24, form=A)
+@instruction("fres", 59, 24, form=A, reserved=_ESTIMATE_UNUSED)
 def fres(cpu, frt, fra, frb, frc, rc):
     """The estimate is the single-precision quotient 1/frB; 1/±0 gives ±0.5 (QEMU's value; the
     ISA's is ±infinity) along with ZX."""
-    _require_estimate_form(cpu, fra, frc)
+    _require_fp(cpu)
     bits, flags = fpu.divide(fpu.ONE, cpu.fpr[frb], cpu.fpscr, fpu.SINGLE)
     if flags & fpu.ZX:
         bits = (cpu.fpr[frb] & fpu.SIGN) | 0x3FE0000000000000
     _complete(cpu, frt, fpu.Result(bits, flags), rc)
 
 
-@instruction("frsqrte", 63, 26, form=A)
+@instruction("frsqrte", 63, 26, form=A, reserved=_ESTIMATE_UNUSED)
 def frsqrte(cpu, frt, fra, frb, frc, rc):
     """The estimate is 1/sqrt(frB) in double precision, rounded twice as QEMU computes it."""
-    _require_estimate_form(cpu, fra, frc)
+    _require_fp(cpu)
     root, root_flags = fpu.square_root(cpu.fpr[frb], cpu.fpscr)
     bits, flags = fpu.divide(fpu.ONE, root, cpu.fpscr)
     _complete(cpu, frt, fpu.Result(bits, root_flags | flags), rc)

@@ -51,5 +51,5 @@ XL = Form("XL", 0x3FF, lambda w: (_rt(w), _ra(w), _rb(w), w & 1))
 """XL-form: bclr/bcctr (bo, bi, _, lk); CR logical (bt, ba, bb, _); rfi/isync ignore them"""
 XFX = Form("XFX", 0x3FF, lambda w: (_rt(w), ((w >> 16) & 31) | ((w >> 11) & 31) << 5, w & 1))
 """mfspr/mtspr/mftb: (rt/rs, spr number, rc) with the split SPR field already reassembled"""
-XFX_CR = Form("XFX_CR", 0x3FF, lambda w: (_rt(w), (w >> 12) & 0xFF, (w >> 20) & 1, w & 0x801))
-"""mfcr/mtcrf: (rt/rs, fxm, one-field flag of mfocrf/mtocrf, reserved bits 11 and Rc)"""
+XFX_CR = Form("XFX_CR", 0x3FF, lambda w: (_rt(w), (w >> 12) & 0xFF, (w >> 20) & 1))
+"""mfcr/mtcrf: (rt/rs, fxm, one-field flag of mfocrf/mtocrf)"""

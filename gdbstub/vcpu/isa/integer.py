@@ -1,11 +1,28 @@
 """Integer arithmetic, logical, compare, rotate/shift, isel and CR-register instructions."""
 from __future__ import annotations
 
-from ..interrupts import illegal
-from .bits import (MASK32, XER_CA, XER_OV, XER_SO, compare_field, cr_bit, ra_or_zero, record_cr0, set_carry,
-                   set_cr_field, set_overflow, signed32)
+import re
+
+from .bits import (MASK32, XER_CA, XER_OV, XER_SO, compare_field, compare_field_source, cr_bit, ra_or_zero,
+                   record_cr0, record_cr0_source, set_carry, set_carry_source, set_cr_field, set_overflow,
+                   signed32, signed32_source)
 from .forms import A, D, DU, M, X, XFX_CR, XO
 from .table import instruction
+
+
+def _function(parameters: str, expression: str):
+    """``lambda parameters: expression``: the semantics side of a family whose table gives
+    each operation once, as the Python expression its emit template inlines."""
+    return eval(f"lambda {parameters}: {expression}")
+
+
+def _emit_result(e, reg, expr, rc):
+    """Inline ``GPR[reg] = expr`` (a 32-bit value), and CR0 from it when ``rc``."""
+    if not rc:
+        e.line(f"g[{reg}] = {expr}")
+    else:
+        e.line(f"g[{reg}] = r = {expr}", record_cr0_source("r"))
+
 
 # --- add/subtract family: every one is RT = a + b + carry_in over 32 bits ----------------------
 
@@ -23,73 +40,62 @@ def _add(cpu, rt, a, b, carry_in, oe, rc, record_carry):
         record_cr0(cpu, result)
 
 
-def _ca(cpu):
-    return (cpu.xer >> 29) & 1
+def _register_add(name, xo, terms, record_carry):
+    """An XO-form add/subtract; ``terms`` are a, b and carry_in as expressions over ``g``
+    (the GPRs), ``cpu`` and the fields ``{ra}``/``{rb}``, "0" for none."""
+    operands = _function("cpu, g, ra, rb", "({}, {}, {})".format(*terms).format(ra="ra", rb="rb"))
 
+    def emit(e, rt, ra, rb, oe, rc):
+        if oe:
+            return e.call()
+        total = " + ".join(term.format(ra=ra, rb=rb) for term in terms if term != "0")
+        if not record_carry:
+            return _emit_result(e, rt, f"({total}) & 0xFFFFFFFF", rc)
+        e.line(f"t = {total}", set_carry_source("t > 0xFFFFFFFF"))
+        _emit_result(e, rt, "t & 0xFFFFFFFF", rc)
 
-def _register_add(name, xo, operands, carry_in, record_carry):
-    """An XO-form add/subtract: ``operands(cpu, ra, rb) -> (a, b)``, ``carry_in(cpu)``."""
-    @instruction(name, 31, xo, form=XO, registers_only=True)
+    @instruction(name, 31, xo, form=XO, registers_only=True, emit=emit)
     def semantics(cpu, rt, ra, rb, oe, rc):
-        a, b = operands(cpu, ra, rb)
-        _add(cpu, rt, a, b, carry_in(cpu), oe, rc, record_carry)
+        a, b, carry_in = operands(cpu, cpu.gpr, ra, rb)
+        _add(cpu, rt, a, b, carry_in, oe, rc, record_carry)
     semantics.__name__ = name
     return semantics
 
 
-def _one(cpu):
-    return 1
+_RA, _NOT_RA, _RB, _ONES = "g[{ra}]", "(~g[{ra}] & 0xFFFFFFFF)", "g[{rb}]", "0xFFFFFFFF"
+_CA = "(cpu.xer >> 29 & 1)"
+for _name, _xo, _terms, _record_carry in (
+        ("add", 266, (_RA, _RB, "0"), False),
+        ("addc", 10, (_RA, _RB, "0"), True),
+        ("adde", 138, (_RA, _RB, _CA), True),
+        ("addme", 234, (_RA, _ONES, _CA), True),
+        ("addze", 202, (_RA, "0", _CA), True),
+        ("subf", 40, (_NOT_RA, _RB, "1"), False),
+        ("subfc", 8, (_NOT_RA, _RB, "1"), True),
+        ("subfe", 136, (_NOT_RA, _RB, _CA), True),
+        ("subfme", 232, (_NOT_RA, _ONES, _CA), True),
+        ("subfze", 200, (_NOT_RA, "0", _CA), True),
+        ("neg", 104, (_NOT_RA, "0", "1"), False)):
+    _register_add(_name, _xo, _terms, _record_carry)
 
 
-def _zero(cpu):
-    return 0
+def _emit_add_immediate(shift):
+    """addi (``shift`` 0) and addis (16): RT = (RA|0) + (SI << shift)."""
+    def emit(e, rt, ra, si):
+        value = si << shift
+        if ra == 0:
+            e.line(f"g[{rt}] = {value & MASK32:#x}")
+        else:
+            e.line(f"g[{rt}] = (g[{ra}] + {value}) & 0xFFFFFFFF")
+    return emit
 
 
-def _ra_rb(cpu, ra, rb):
-    return cpu.gpr[ra], cpu.gpr[rb]
-
-
-def _not_ra_rb(cpu, ra, rb):
-    return ~cpu.gpr[ra] & MASK32, cpu.gpr[rb]
-
-
-def _ra_minus_one(cpu, ra, rb):
-    return cpu.gpr[ra], MASK32
-
-
-def _ra_zero(cpu, ra, rb):
-    return cpu.gpr[ra], 0
-
-
-def _not_ra_minus_one(cpu, ra, rb):
-    return ~cpu.gpr[ra] & MASK32, MASK32
-
-
-def _not_ra_zero(cpu, ra, rb):
-    return ~cpu.gpr[ra] & MASK32, 0
-
-
-for _name, _xo, _operands, _carry_in, _record_carry in (
-        ("add", 266, _ra_rb, _zero, False),
-        ("addc", 10, _ra_rb, _zero, True),
-        ("adde", 138, _ra_rb, _ca, True),
-        ("addme", 234, _ra_minus_one, _ca, True),
-        ("addze", 202, _ra_zero, _ca, True),
-        ("subf", 40, _not_ra_rb, _one, False),
-        ("subfc", 8, _not_ra_rb, _one, True),
-        ("subfe", 136, _not_ra_rb, _ca, True),
-        ("subfme", 232, _not_ra_minus_one, _ca, True),
-        ("subfze", 200, _not_ra_zero, _ca, True),
-        ("neg", 104, _not_ra_zero, _one, False)):
-    _register_add(_name, _xo, _operands, _carry_in, _record_carry)
-
-
-@instruction("addi", 14, form=D, registers_only=True)
+@instruction("addi", 14, form=D, registers_only=True, emit=_emit_add_immediate(0))
 def addi(cpu, rt, ra, si):
     cpu.gpr[rt] = (ra_or_zero(cpu, ra) + si) & MASK32
 
 
-@instruction("addis", 15, form=D, registers_only=True)
+@instruction("addis", 15, form=D, registers_only=True, emit=_emit_add_immediate(16))
 def addis(cpu, rt, ra, si):
     cpu.gpr[rt] = (ra_or_zero(cpu, ra) + (si << 16)) & MASK32
 
@@ -112,7 +118,14 @@ def subfic(cpu, rt, ra, si):
 # --- multiply / divide --------------------------------------------------------------------------
 
 
-@instruction("mullw", 31, 235, form=XO, registers_only=True)
+def _emit_mullw(e, rt, ra, rb, oe, rc):
+    """The low word of a product does not depend on the operands' signedness."""
+    if oe:
+        return e.call()
+    _emit_result(e, rt, f"(g[{ra}] * g[{rb}]) & 0xFFFFFFFF", rc)
+
+
+@instruction("mullw", 31, 235, form=XO, registers_only=True, emit=_emit_mullw)
 def mullw(cpu, rt, ra, rb, oe, rc):
     product = signed32(cpu.gpr[ra]) * signed32(cpu.gpr[rb])
     result = product & MASK32
@@ -123,26 +136,32 @@ def mullw(cpu, rt, ra, rb, oe, rc):
         record_cr0(cpu, result)
 
 
-@instruction("mulhw", 31, 75, form=XO)
+_OE = 1 << 10   # reserved in mulhw(u): OE=1 is an invalid form, illegal as in QEMU
+
+
+@instruction("mulhw", 31, 75, form=XO, reserved=_OE)
 def mulhw(cpu, rt, ra, rb, oe, rc):
-    """OE=1 is an invalid form: illegal, as in QEMU."""
-    if oe:
-        raise illegal()
     cpu.gpr[rt] = result = (signed32(cpu.gpr[ra]) * signed32(cpu.gpr[rb]) >> 32) & MASK32
     if rc:
         record_cr0(cpu, result)
 
 
-@instruction("mulhwu", 31, 11, form=XO)
+def _emit_mulhwu(e, rt, ra, rb, oe, rc):
+    _emit_result(e, rt, f"((g[{ra}] * g[{rb}]) >> 32) & 0xFFFFFFFF", rc)
+
+
+@instruction("mulhwu", 31, 11, form=XO, reserved=_OE, emit=_emit_mulhwu)
 def mulhwu(cpu, rt, ra, rb, oe, rc):
-    if oe:
-        raise illegal()
     cpu.gpr[rt] = result = (cpu.gpr[ra] * cpu.gpr[rb]) >> 32
     if rc:
         record_cr0(cpu, result)
 
 
-@instruction("mulli", 7, form=D, registers_only=True)
+def _emit_mulli(e, rt, ra, si):
+    e.line(f"g[{rt}] = (g[{ra}] * {si}) & 0xFFFFFFFF")
+
+
+@instruction("mulli", 7, form=D, registers_only=True, emit=_emit_mulli)
 def mulli(cpu, rt, ra, si):
     cpu.gpr[rt] = (signed32(cpu.gpr[ra]) * si) & MASK32
 
@@ -177,9 +196,24 @@ def divwu(cpu, rt, ra, rb, oe, rc):
 # --- logical ------------------------------------------------------------------------------------
 
 
-def _register_logical(name, xo, operation):
-    """X-form RA = operation(RS, RB), recording CR0 when Rc=1."""
-    @instruction(name, 31, xo, form=X, registers_only=True)
+_S, _B = re.compile(r"\bs\b"), re.compile(r"\bb\b")
+
+
+def _register_logical(name, xo, expression, same_operands=None):
+    """X-form RA = ``expression`` of ``s`` (RS) and ``b`` (RB), recording CR0 when Rc=1;
+    ``same_operands``: what it reduces to when RS = RB, inlined as such."""
+    operation = _function("s, b", expression)
+
+    def emit(e, rs, ra, rb, rc):
+        if same_operands is not None and rs == rb:
+            return _emit_result(e, ra, _S.sub(f"g[{rs}]", same_operands), rc)
+        if len(_S.findall(expression)) == 1 and len(_B.findall(expression)) <= 1:   # operands used once
+            inline = _B.sub(f"g[{rb}]", _S.sub(f"g[{rs}]", expression))
+            return _emit_result(e, ra, f"({inline}) & 0xFFFFFFFF", rc)
+        e.line(f"s = g[{rs}]", f"b = g[{rb}]")
+        _emit_result(e, ra, f"({expression}) & 0xFFFFFFFF", rc)
+
+    @instruction(name, 31, xo, form=X, registers_only=True, emit=emit)
     def semantics(cpu, rs, ra, rb, rc):
         cpu.gpr[ra] = result = operation(cpu.gpr[rs], cpu.gpr[rb]) & MASK32
         if rc:
@@ -188,26 +222,33 @@ def _register_logical(name, xo, operation):
     return semantics
 
 
-for _name, _xo, _operation in (
-        ("and", 28, lambda s, b: s & b),
-        ("andc", 60, lambda s, b: s & ~b),
-        ("or", 444, lambda s, b: s | b),
-        ("orc", 412, lambda s, b: s | ~b),
-        ("xor", 316, lambda s, b: s ^ b),
-        ("nand", 476, lambda s, b: ~(s & b)),
-        ("nor", 124, lambda s, b: ~(s | b)),
-        ("eqv", 284, lambda s, b: ~(s ^ b)),
-        ("extsb", 954, lambda s, b: ((s & 0xFF) ^ 0x80) - 0x80),
-        ("extsh", 922, lambda s, b: ((s & 0xFFFF) ^ 0x8000) - 0x8000),
-        ("cntlzw", 26, lambda s, b: 32 - s.bit_length()),
-        ("slw", 24, lambda s, b: 0 if b & 0x20 else s << (b & 0x1F)),
-        ("srw", 536, lambda s, b: 0 if b & 0x20 else s >> (b & 0x1F))):
-    _register_logical(_name, _xo, _operation)
+_register_logical("or", 444, "s | b", same_operands="s")     # or rA,rS,rS is mr
+for _name, _xo, _expression in (
+        ("and", 28, "s & b"),
+        ("andc", 60, "s & ~b"),
+        ("orc", 412, "s | ~b"),
+        ("xor", 316, "s ^ b"),
+        ("nand", 476, "~(s & b)"),
+        ("nor", 124, "~(s | b)"),
+        ("eqv", 284, "~(s ^ b)"),
+        ("extsb", 954, "((s & 0xFF) ^ 0x80) - 0x80"),
+        ("extsh", 922, "((s & 0xFFFF) ^ 0x8000) - 0x8000"),
+        ("cntlzw", 26, "32 - s.bit_length()"),
+        ("slw", 24, "0 if b & 0x20 else s << (b & 0x1F)"),
+        ("srw", 536, "0 if b & 0x20 else s >> (b & 0x1F)")):
+    _register_logical(_name, _xo, _expression)
 
 
-def _register_logical_immediate(name, opcode, operation, record):
-    """D-form RA = operation(RS, UI); andi./andis. always record CR0."""
-    @instruction(name, opcode, form=DU, registers_only=True)
+def _register_logical_immediate(name, opcode, operator, shift, record):
+    """D-form RA = RS ``operator`` (UI << ``shift``); andi./andis. always record CR0."""
+    operation = _function("s, ui", f"s {operator} ui << {shift}" if shift else f"s {operator} ui")
+
+    def emit(e, rs, ra, ui):
+        if ui == 0 and rs == ra and operator != "&":
+            return                       # nop (ori 0,0,0) and the like
+        _emit_result(e, ra, f"g[{rs}] {operator} {ui << shift:#x}", record)
+
+    @instruction(name, opcode, form=DU, registers_only=True, emit=emit)
     def semantics(cpu, rs, ra, ui):
         cpu.gpr[ra] = result = operation(cpu.gpr[rs], ui)
         if record:
@@ -216,14 +257,14 @@ def _register_logical_immediate(name, opcode, operation, record):
     return semantics
 
 
-for _name, _opcode, _operation, _record in (
-        ("ori", 24, lambda s, ui: s | ui, False),
-        ("oris", 25, lambda s, ui: s | ui << 16, False),
-        ("xori", 26, lambda s, ui: s ^ ui, False),
-        ("xoris", 27, lambda s, ui: s ^ ui << 16, False),
-        ("andi.", 28, lambda s, ui: s & ui, True),
-        ("andis.", 29, lambda s, ui: s & ui << 16, True)):
-    _register_logical_immediate(_name, _opcode, _operation, _record)
+for _name, _opcode, _operator, _shift, _record in (
+        ("ori", 24, "|", 0, False),
+        ("oris", 25, "|", 16, False),
+        ("xori", 26, "^", 0, False),
+        ("xoris", 27, "^", 16, False),
+        ("andi.", 28, "&", 0, True),
+        ("andis.", 29, "&", 16, True)):
+    _register_logical_immediate(_name, _opcode, _operator, _shift, _record)
 
 
 # --- algebraic shifts (set XER[CA] when a negative value loses 1 bits) ----------------------------
@@ -247,7 +288,12 @@ def sraw(cpu, rs, ra, rb, rc):
     _shift_right_algebraic(cpu, rs, ra, cpu.gpr[rb] & 0x3F, rc)
 
 
-@instruction("srawi", 31, 824, form=X, registers_only=True)
+def _emit_srawi(e, rs, ra, sh, rc):
+    e.line(f"v = g[{rs}]", f"s = {signed32_source('v')}", set_carry_source(f"s < 0 and v & {(1 << sh) - 1:#x}"))
+    _emit_result(e, ra, f"(s >> {sh}) & 0xFFFFFFFF", rc)
+
+
+@instruction("srawi", 31, 824, form=X, registers_only=True, emit=_emit_srawi)
 def srawi(cpu, rs, ra, sh, rc):
     _shift_right_algebraic(cpu, rs, ra, sh, rc)
 
@@ -267,7 +313,22 @@ def rotate_mask(mb, me):
     return high & low if mb <= me else high | low
 
 
-@instruction("rlwinm", 21, form=M, registers_only=True)
+def _rotate_source(rs, sh, mask):
+    """``rotl32(GPR[rs], sh) & mask``; a shift alone when the mask keeps only one side."""
+    if sh == 0:
+        return f"g[{rs}] & {mask:#x}"
+    if not mask & ((1 << sh) - 1):
+        return f"(g[{rs}] << {sh}) & {mask:#x}"
+    if not mask >> sh:
+        return f"(g[{rs}] >> {32 - sh}) & {mask:#x}"
+    return f"((g[{rs}] << {sh}) | (g[{rs}] >> {32 - sh})) & {mask:#x}"
+
+
+def _emit_rlwinm(e, rs, ra, sh, mb, me, rc):
+    _emit_result(e, ra, _rotate_source(rs, sh, rotate_mask(mb, me)), rc)
+
+
+@instruction("rlwinm", 21, form=M, registers_only=True, emit=_emit_rlwinm)
 def rlwinm(cpu, rs, ra, sh, mb, me, rc):
     cpu.gpr[ra] = result = _rotl32(cpu.gpr[rs], sh) & rotate_mask(mb, me)
     if rc:
@@ -281,7 +342,12 @@ def rlwnm(cpu, rs, ra, rb, mb, me, rc):
         record_cr0(cpu, result)
 
 
-@instruction("rlwimi", 20, form=M, registers_only=True)
+def _emit_rlwimi(e, rs, ra, sh, mb, me, rc):
+    mask = rotate_mask(mb, me)
+    _emit_result(e, ra, f"({_rotate_source(rs, sh, mask)}) | (g[{ra}] & {~mask & MASK32:#x})", rc)
+
+
+@instruction("rlwimi", 20, form=M, registers_only=True, emit=_emit_rlwimi)
 def rlwimi(cpu, rs, ra, sh, mb, me, rc):
     mask = rotate_mask(mb, me)
     cpu.gpr[ra] = result = (_rotl32(cpu.gpr[rs], sh) & mask) | (cpu.gpr[ra] & ~mask & MASK32)
@@ -292,25 +358,51 @@ def rlwimi(cpu, rs, ra, sh, mb, me, rc):
 # --- compares, isel -------------------------------------------------------------------------------
 
 
-@instruction("cmp", 31, 0, form=X, registers_only=True)
+def _emit_compare(e, field, a, b):
+    """CR field ``field`` from comparing the expressions ``a`` and ``b`` (a literal stays inline)."""
+    e.line(f"a = {a}")
+    if not b.lstrip("-").isdigit():
+        e.line(f"b = {b}")
+        b = "b"
+    e.set_cr_field(field, compare_field_source("a", b))
+
+
+def _emit_cmp(e, bf_l, ra, rb, rc):
+    """Signed compares compare the operands with their sign bits flipped."""
+    _emit_compare(e, bf_l >> 2, f"g[{ra}] ^ 0x80000000", f"g[{rb}] ^ 0x80000000")
+
+
+@instruction("cmp", 31, 0, form=X, registers_only=True, emit=_emit_cmp)
 def cmp(cpu, bf_l, ra, rb, rc):
     a, b = signed32(cpu.gpr[ra]), signed32(cpu.gpr[rb])
     set_cr_field(cpu, bf_l >> 2, compare_field(a < b, a > b, cpu))
 
 
-@instruction("cmpl", 31, 32, form=X, registers_only=True)
+def _emit_cmpl(e, bf_l, ra, rb, rc):
+    _emit_compare(e, bf_l >> 2, f"g[{ra}]", f"g[{rb}]")
+
+
+@instruction("cmpl", 31, 32, form=X, registers_only=True, emit=_emit_cmpl)
 def cmpl(cpu, bf_l, ra, rb, rc):
     a, b = cpu.gpr[ra], cpu.gpr[rb]
     set_cr_field(cpu, bf_l >> 2, compare_field(a < b, a > b, cpu))
 
 
-@instruction("cmpi", 11, form=D, registers_only=True)
+def _emit_cmpi(e, bf_l, ra, si):
+    _emit_compare(e, bf_l >> 2, f"g[{ra}] ^ 0x80000000", str(si + 0x80000000))
+
+
+@instruction("cmpi", 11, form=D, registers_only=True, emit=_emit_cmpi)
 def cmpi(cpu, bf_l, ra, si):
     a = signed32(cpu.gpr[ra])
     set_cr_field(cpu, bf_l >> 2, compare_field(a < si, a > si, cpu))
 
 
-@instruction("cmpli", 10, form=DU, registers_only=True)
+def _emit_cmpli(e, bf_l, ra, ui):
+    _emit_compare(e, bf_l >> 2, f"g[{ra}]", str(ui))
+
+
+@instruction("cmpli", 10, form=DU, registers_only=True, emit=_emit_cmpli)
 def cmpli(cpu, bf_l, ra, ui):
     a = cpu.gpr[ra]
     set_cr_field(cpu, bf_l >> 2, compare_field(a < ui, a > ui, cpu))
@@ -334,22 +426,20 @@ def _single_field(fxm):
     return fxm != 0 and fxm & (fxm - 1) == 0
 
 
-@instruction("mfcr", 31, 19, form=XFX_CR)
-def mfcr(cpu, rt, fxm, one_field, reserved):
-    """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero. Reserved
-    bits set (Rc, bit 11) make an invalid form: illegal, as in QEMU."""
-    if reserved:
-        raise illegal()
+_RC_AND_BIT_11 = 0x801   # reserved in mfcr/mtcrf: an invalid form, illegal as in QEMU
+
+
+@instruction("mfcr", 31, 19, form=XFX_CR, reserved=_RC_AND_BIT_11)
+def mfcr(cpu, rt, fxm, one_field):
+    """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero."""
     if not one_field:
         cpu.gpr[rt] = cpu.cr
     elif _single_field(fxm):
         cpu.gpr[rt] = cpu.cr & _field_mask(fxm)
 
 
-@instruction("mtcrf", 31, 144, form=XFX_CR)
-def mtcrf(cpu, rs, fxm, one_field, reserved):
-    if reserved:
-        raise illegal()
+@instruction("mtcrf", 31, 144, form=XFX_CR, reserved=_RC_AND_BIT_11)
+def mtcrf(cpu, rs, fxm, one_field):
     if one_field and not _single_field(fxm):
         return
     mask = _field_mask(fxm)

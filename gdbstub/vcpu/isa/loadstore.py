@@ -3,7 +3,7 @@ accesses, lwarx/stwcx., and the cache-block instructions."""
 from __future__ import annotations
 
 from .. import booke
-from ..interrupts import GuestInterrupt, illegal, privileged
+from ..interrupts import GuestInterrupt, privileged
 from .bits import MASK32, ra_or_zero, sext, set_cr_field
 from .forms import D, X
 from .table import instruction
@@ -15,10 +15,9 @@ def _ea_x(cpu, ra, rb):
     return (ra_or_zero(cpu, ra) + cpu.gpr[rb]) & MASK32
 
 
-def _check_update(ra, rt, is_load):
+def _valid_update(is_load):
     """Update forms with RA=0 (or RA=RT for loads) are invalid: Program illegal, as in QEMU."""
-    if ra == 0 or (is_load and ra == rt):
-        raise illegal()
+    return lambda reg, ra, *_: ra != 0 and not (is_load and ra == reg)
 
 
 def _alignment(ea, store):
@@ -32,36 +31,35 @@ def _byte_reverse(value, size):
     return int.from_bytes(value.to_bytes(size, "big"), "little")
 
 
-def _register_access(name, transfer, is_load, opcode, xo, update):
+def _register_access(name, transfer, is_load, opcode, xo, update, emit=None):
     """Register a D-form (``opcode``) or X-form (``xo``) access, with or without update;
     ``transfer(cpu, reg, ea)`` moves the data between register ``reg`` and memory. The
     access happens before the base update, so a suppressed access changes nothing."""
+    valid = _valid_update(is_load) if update else None
     if opcode is not None and not update:
-        @instruction(name, opcode, form=D)
+        @instruction(name, opcode, form=D, emit=emit)
         def semantics(cpu, reg, ra, d):
             transfer(cpu, reg, ((cpu.gpr[ra] if ra else 0) + d) & MASK32)
     elif opcode is not None:
-        @instruction(name, opcode, form=D)
+        @instruction(name, opcode, form=D, valid=valid, emit=emit)
         def semantics(cpu, reg, ra, d):
-            _check_update(ra, reg, is_load)
             ea = (cpu.gpr[ra] + d) & MASK32
             transfer(cpu, reg, ea)
             cpu.gpr[ra] = ea
     elif not update:
-        @instruction(name, 31, xo, form=X)
+        @instruction(name, 31, xo, form=X, emit=emit)
         def semantics(cpu, reg, ra, rb, rc):
             transfer(cpu, reg, ((cpu.gpr[ra] if ra else 0) + cpu.gpr[rb]) & MASK32)
     else:
-        @instruction(name, 31, xo, form=X)
+        @instruction(name, 31, xo, form=X, valid=valid, emit=emit)
         def semantics(cpu, reg, ra, rb, rc):
-            _check_update(ra, reg, is_load)
             ea = (cpu.gpr[ra] + cpu.gpr[rb]) & MASK32
             transfer(cpu, reg, ea)
             cpu.gpr[ra] = ea
     semantics.__name__ = name
 
 
-def _register_load(name, size, extend, opcode, xo, update):
+def _register_load(name, size, extend, opcode, xo, update, emit=None):
     """A load: ``extend(raw)``, if given, turns the loaded bytes into the register value."""
     if extend is None:
         def transfer(cpu, rt, ea):
@@ -69,10 +67,10 @@ def _register_load(name, size, extend, opcode, xo, update):
     else:
         def transfer(cpu, rt, ea):
             cpu.gpr[rt] = extend(cpu.load(ea, size))
-    _register_access(name, transfer, True, opcode, xo, update)
+    _register_access(name, transfer, True, opcode, xo, update, emit)
 
 
-def _register_store(name, size, convert, opcode, xo, update):
+def _register_store(name, size, convert, opcode, xo, update, emit=None):
     """A store of the low ``size`` bytes of RS, or of ``convert(RS)`` if given."""
     if convert is None:
         def transfer(cpu, rs, ea):
@@ -80,31 +78,39 @@ def _register_store(name, size, convert, opcode, xo, update):
     else:
         def transfer(cpu, rs, ea):
             cpu.store(ea, size, convert(cpu.gpr[rs]))
-    _register_access(name, transfer, False, opcode, xo, update)
+    _register_access(name, transfer, False, opcode, xo, update, emit)
 
 
-def _sext16(value):
-    return sext(value, 16)
+def _emit_access(size, store, signed, indexed, update):
+    """The inline code of a GPR load/store: EA = (RA|0) + D, or + RB when ``indexed``."""
+    def emit(e, reg, ra, offset, *_):
+        offset = f"g[{offset}]" if indexed else str(offset)
+        e.access(size, f"({f'g[{ra}] + ' if ra else ''}{offset}) & 0xFFFFFFFF", f"g[{reg}]", store=store,
+                 signed=signed, then=(f"g[{ra}] = ea",) if update else ())
+    return emit
 
 
-# name, size, conversion, (D, D-update) opcodes, (X, X-update) extended opcodes
-_LOADS = (
-    ("lbz", 1, None, (34, 35), (87, 119)),
-    ("lhz", 2, None, (40, 41), (279, 311)),
-    ("lha", 2, _sext16, (42, 43), (343, 375)),
-    ("lwz", 4, None, (32, 33), (23, 55)),
-)
-_STORES = (
-    ("stb", 1, None, (38, 39), (215, 247)),
-    ("sth", 2, None, (44, 45), (407, 439)),
-    ("stw", 4, None, (36, 37), (151, 183)),
-)
-for _table, _register in ((_LOADS, _register_load), (_STORES, _register_store)):
-    for _name, _size, _convert, (_d, _du), (_x, _xu) in _table:
-        _register(_name, _size, _convert, _d, None, False)
-        _register(_name + "u", _size, _convert, _du, None, True)
-        _register(_name + "x", _size, _convert, None, _x, False)
-        _register(_name + "ux", _size, _convert, None, _xu, True)
+def _register_basic(name, size, store, signed, opcodes, xos):
+    """The D, D-update, X and X-update forms of a plain (zero- or sign-extending) access."""
+    register = _register_store if store else _register_load
+    convert = (lambda raw: sext(raw, 8 * size)) if signed else None
+    for suffix, opcode, xo in (("", opcodes[0], None), ("u", opcodes[1], None),
+                               ("x", None, xos[0]), ("ux", None, xos[1])):
+        update = "u" in suffix
+        register(name + suffix, size, convert, opcode, xo, update,
+                 _emit_access(size, store, signed, opcode is None, update))
+
+
+# name, size, is a store, sign-extends, (D, D-update) opcodes, (X, X-update) extended opcodes
+for _row in (
+        ("lbz", 1, False, False, (34, 35), (87, 119)),
+        ("lhz", 2, False, False, (40, 41), (279, 311)),
+        ("lha", 2, False, True, (42, 43), (343, 375)),
+        ("lwz", 4, False, False, (32, 33), (23, 55)),
+        ("stb", 1, True, False, (38, 39), (215, 247)),
+        ("sth", 2, True, False, (44, 45), (407, 439)),
+        ("stw", 4, True, False, (36, 37), (151, 183))):
+    _register_basic(*_row)
 
 _register_load("lhbrx", 2, lambda raw: _byte_reverse(raw, 2), None, 790, False)
 _register_load("lwbrx", 4, lambda raw: _byte_reverse(raw, 4), None, 534, False)

@@ -82,24 +82,35 @@ def _spr_access(cpu, spr, direction):
     return accessor
 
 
-@instruction("mfspr", 31, 339, form=XFX)
+_MOVED_INLINE = {booke.SPR_LR: "lr", booke.SPR_CTR: "ctr"}   # plain attributes: no accessor needed
+
+
+def _emit_move(to_gpr):
+    """mfspr/mtspr of LR and CTR inline; other SPRs through the semantics and their accessor."""
+    def emit(e, reg, spr, rc):
+        attribute = _MOVED_INLINE.get(spr)
+        if attribute is None:
+            return e.call()
+        e.line(f"g[{reg}] = cpu.{attribute}" if to_gpr else f"cpu.{attribute} = g[{reg}]")
+    return emit
+
+
+@instruction("mfspr", 31, 339, form=XFX, reserved=1, emit=_emit_move(True))
 def mfspr(cpu, rt, spr, rc):
-    """Rc=1 is an invalid form: illegal before any privilege check, as in QEMU."""
-    if rc:
-        raise illegal()
+    """Rc=1 is an invalid form (``reserved``): illegal before any privilege check, as in QEMU."""
     cpu.gpr[rt] = _spr_access(cpu, spr, 0)(cpu)
 
 
-@instruction("mtspr", 31, 467, form=XFX)
+@instruction("mtspr", 31, 467, form=XFX, emit=_emit_move(False))
 def mtspr(cpu, rs, spr, rc):
     """QEMU ignores Rc here."""
     _spr_access(cpu, spr, 1)(cpu, cpu.gpr[rs])
 
 
-@instruction("mftb", 31, 371, form=XFX)
+@instruction("mftb", 31, 371, form=XFX, reserved=1,
+             valid=lambda rt, tbr, rc: tbr in (booke.SPR_TBL_R, booke.SPR_TBU_R))
 def mftb(cpu, rt, tbr, rc):
-    if rc or tbr not in (booke.SPR_TBL_R, booke.SPR_TBU_R):
-        raise illegal()
+    """Rc=1 and time-base numbers other than TBL/TBU are invalid forms: illegal, as in QEMU."""
     cpu.gpr[rt] = _spr_access(cpu, tbr, 0)(cpu)
 
 

@@ -1,4 +1,5 @@
-"""The encoding table: ``@instruction`` registers semantics, ``decode`` looks words up."""
+"""The encoding table: ``@instruction`` registers semantics (and optionally an emit template and
+the encoding's invalid forms), ``decode`` looks words up."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,6 +13,9 @@ class Encoding(NamedTuple):
     name: str
     semantics: Callable
     form: Form
+    emit: Callable | None = None      # emit(emitter, *fields): the inline code (translate.py)
+    reserved: int = 0                 # word bits that must be 0
+    valid: Callable | None = None     # valid(*fields): False for an invalid form
 
 
 _primary: dict[int, Encoding] = {}
@@ -19,8 +23,8 @@ _extended: dict[int, dict[int, Encoding]] = {}
 _registers_only: set[Callable] = set()
 
 
-def instruction(name: str, opcode: int, xo: int | None = None, *, form: Form,
-                registers_only: bool = False) -> Callable:
+def instruction(name: str, opcode: int, xo: int | None = None, *, form: Form, registers_only: bool = False,
+                emit: Callable | None = None, reserved: int = 0, valid: Callable | None = None) -> Callable:
     """Register the decorated semantics function for ``opcode`` (and extended opcode ``xo``).
 
     The extended opcode is given as the form defines it (10 bits for X/XL/XFX, 9 for XO,
@@ -29,9 +33,15 @@ def instruction(name: str, opcode: int, xo: int | None = None, *, form: Form,
     next PC, and never raises, whatever its operands and the machine state (no memory, no
     privilege, no interrupt); the stub relies on it to answer a single step before the step
     runs (``Cpu.next_step_is_quiet``).
+    ``emit(emitter, *fields)``: the instruction's inline code in translated blocks (see
+    ``translate.py`` for the emitter); without it blocks call the semantics.
+    ``reserved`` (word bits that must be 0) and ``valid(*fields)`` describe the invalid forms
+    that execute as an illegal instruction (Program interrupt) before anything else happens:
+    ``decode`` gives those words the illegal semantics, so neither the semantics nor the
+    template see them.
     """
     def register(fn: Callable) -> Callable:
-        encoding = Encoding(name, fn, form)
+        encoding = Encoding(name, fn, form, emit, reserved, valid)
         if registers_only:
             _registers_only.add(fn)
         if form.xo_mask is None:
@@ -52,7 +62,7 @@ def instruction(name: str, opcode: int, xo: int | None = None, *, form: Form,
 
 
 def lookup(word: int) -> Encoding | None:
-    """The encoding of ``word``, or None if it is not a known instruction."""
+    """The table entry ``word``'s opcode selects (valid form or not), or None if there is none."""
     opcode = word >> 26
     encoding = _primary.get(opcode)
     if encoding is None and opcode in _extended:
@@ -76,13 +86,16 @@ def touches_only_registers(semantics: Callable) -> bool:
 
 
 def illegal_instruction(cpu) -> None:
-    """Semantics of every word the table does not know."""
+    """Semantics of every word the table does not know, and of invalid forms."""
     raise illegal()
 
 
 def decode(word: int) -> tuple[Callable, tuple]:
     """``(semantics, args)`` such that ``semantics(cpu, *args)`` executes ``word``."""
     encoding = lookup(word)
-    if encoding is None:
+    if encoding is None or word & encoding.reserved:
         return illegal_instruction, ()
-    return encoding.semantics, encoding.form.extract(word)
+    args = encoding.form.extract(word)
+    if encoding.valid is not None and not encoding.valid(*args):
+        return illegal_instruction, ()
+    return encoding.semantics, args
