@@ -27,7 +27,8 @@ log = logging.getLogger("gdbstub.rsp")
 DEFAULT_MAX_RESENDS = 5
 
 LinkEvent = Frame | Interrupt
-"""What :meth:`RspLink.receive` passes on: packets (each needs exactly one reply) and Ctrl-C."""
+"""What :meth:`RspLink.receive` passes on: the peer's packets (each one a stub gets needs exactly
+one reply) and Ctrl-C."""
 
 
 class Role(enum.Enum):
