@@ -357,6 +357,8 @@ _WORDS = st.one_of(
                           | st.integers(0, 0xFFFFFFFF), min_size=32, max_size=32),
        xer=st.sampled_from([0, 0x20000000, 0xE0000000]), slice_steps=st.integers(1, 50))
 def test_random_instruction_sequences_match_the_interpreter(words, registers, xer, slice_steps):
+    """Straight-line code from the first instruction on as a translated block (the one at
+    ``_CODE_AT``, then those the run loop translates) against the interpreter."""
     code = b"".join(w.to_bytes(4, "big") for w in words) + (0x48000000).to_bytes(4, "big")  # b .
 
     def make():
@@ -367,6 +369,7 @@ def test_random_instruction_sequences_match_the_interpreter(words, registers, xe
         cpu.xer, cpu.pc, cpu.lr, cpu.ctr = xer, _CODE_AT, _CODE_AT + 8, 3
         return cpu
     reference, translated = pair(make)
+    translated._hot_block(_CODE_AT)     # a run would start by interpreting: begin in a block
     for _ in range(3):
         expected, got = reference.run(slice_steps), translated.run(slice_steps)
         assert got == expected
