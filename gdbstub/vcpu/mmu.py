@@ -477,14 +477,15 @@ class Mmu:
         """What ``ea`` maps to for data and for fetches, and why not (for ``monitor mmu EA``)."""
         ea &= EA_MASK
         lines = []
-        for what, space, access in (("data", data_space, Access.LOAD), ("fetch", fetch_space, Access.FETCH)):
+        for what, space in (("data", data_space), ("fetch", fetch_space)):
             found = self._lookup(ea, space, pid, privileged)
             if found is None:
-                lines.append(f"{what} (AS {space}): {ea:#010x} not mapped for PID {pid} in address space {space}")
+                lines.append(f"{what} (AS {space}): {ea:#010x} not mapped for PID {pid} in address space "
+                             f"{space}")
             else:
+                entry = self._entry(found.tlb, found.index)
                 lines.append(f"{what} (AS {space}): {ea:#010x} -> RA {found.real:#011x} "
-                             f"{_perm_text(found.perms)} via "
-                             + self._entry_text(found.tlb, found.index, self._entry(found.tlb, found.index)))
+                             f"{_perm_text(found.perms)} via {self._entry_text(found.tlb, found.index, entry)}")
         return "\n".join(lines)
 
     # --- snapshots -----------------------------------------------------------------------------
