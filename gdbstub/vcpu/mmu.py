@@ -28,7 +28,6 @@ manual:
 """
 from __future__ import annotations
 
-import enum
 from typing import Callable, NamedTuple
 
 from . import booke
@@ -115,13 +114,15 @@ PERM_W = 2
 PERM_X = 4
 
 
-class Access(enum.IntEnum):
+class Access:
+    """Kinds of access (plain ints: an IntEnum member costs a microsecond on a lookup's path)."""
     FETCH = 0
     LOAD = 1
     STORE = 2
+    NAMES = ("fetch", "load", "store")
 
 
-_NEEDED = {Access.FETCH: PERM_X, Access.LOAD: PERM_R, Access.STORE: PERM_W}
+_NEEDED = (PERM_X, PERM_R, PERM_W)  # indexed by access kind
 
 
 def page_size(tsize: int) -> int:
@@ -132,7 +133,7 @@ def page_size(tsize: int) -> int:
 class TlbEntry:
     """One TLB entry as the MAS registers describe it, with the fields lookup needs unpacked."""
 
-    __slots__ = ("mas1", "mas2", "mas3", "mas7", "valid", "iprot", "tid", "ts", "size", "epn",
+    __slots__ = ("mas1", "mas2", "mas3", "mas7", "valid", "iprot", "tid", "ts", "size", "mask", "epn",
                  "rpn", "user_perms", "super_perms")
 
     def __init__(self, mas1: int = 0, mas2: int = 0, mas3: int = 0, mas7: int = 0) -> None:
@@ -145,7 +146,8 @@ class TlbEntry:
         self.tid = (mas1 & MAS1_TID) >> MAS1_TID_SHIFT
         self.ts = int(bool(mas1 & MAS1_TS))
         self.size = page_size((mas1 & MAS1_TSIZE) >> MAS1_TSIZE_SHIFT)
-        self.epn = mas2 & MAS2_EPN & ~(self.size - 1) & EA_MASK
+        self.mask = -self.size & EA_MASK  # the EA bits that select the page
+        self.epn = mas2 & MAS2_EPN & self.mask
         self.rpn = (mas7 << 32 | mas3 & MAS3_RPN) & ~(self.size - 1) & REAL_ADDRESS_MASK
         self.user_perms = ((PERM_R if mas3 & MAS3_UR else 0) | (PERM_W if mas3 & MAS3_UW else 0)
                            | (PERM_X if mas3 & MAS3_UX else 0))
@@ -154,8 +156,12 @@ class TlbEntry:
 
     def matches(self, ea: int, pid: int, address_space: int) -> bool:
         """Whether this entry translates ``ea`` for ``pid`` in address space ``address_space``."""
-        return (self.valid and (self.tid == 0 or self.tid == pid) and ea & -self.size == self.epn
-                and self.ts == address_space)
+        return (self.valid and ea & self.mask == self.epn and self.ts == address_space
+                and (self.tid == 0 or self.tid == pid))
+
+    def span(self) -> tuple[int, int]:
+        """(first EA, bytes) of the page, cut at the top of the 32-bit effective address space."""
+        return self.epn, min(self.size, EA_MASK + 1 - self.epn)
 
     def invalidate(self) -> None:
         self.load(self.mas1 & ~MAS1_V, self.mas2, self.mas3, self.mas7)
@@ -204,8 +210,9 @@ def _size_text(size: int) -> str:
 class Mmu:
     """The two TLBs and TLB0's next-victim counter of one e500mc core.
 
-    ``on_change`` (if set) is called after any operation that may have changed what an address
-    translates to; ``generation`` counts those operations. Owners of per-page caches flush on it.
+    ``on_change(spans)`` (if set) is called after any operation that may have changed what an
+    address translates to, with the ``(first EA, bytes)`` ranges affected, or None for "any
+    address"; ``generation`` counts those operations. Owners of per-page caches flush on it.
     """
 
     def __init__(self, on_change: Callable[[], None] | None = None) -> None:
@@ -214,11 +221,13 @@ class Mmu:
         self.victim = 0  # TLB0[NV]: the way the next TLB0 refill is proposed to replace
         self.generation = 0
         self.on_change = on_change
+        self._tlb1_valid: list[tuple[int, TlbEntry]] = []  # what lookups scan of TLB1, in order
 
-    def _changed(self) -> None:
+    def _changed(self, spans: list[tuple[int, int]] | None) -> None:
+        self._tlb1_valid = [(index, entry) for index, entry in enumerate(self.tlb1) if entry.valid]
         self.generation += 1
         if self.on_change is not None:
-            self.on_change()
+            self.on_change(spans)
 
     # --- reset ---------------------------------------------------------------------------------
 
@@ -227,14 +236,14 @@ class Mmu:
         for entry in (*self.tlb0, *self.tlb1):
             entry.load(0, 0, 0, 0)
         self.victim = 0
-        self._changed()
+        self._changed(None)
 
     def install_boot_mapping(self, size: int = 64 << 20) -> None:
         """QEMU's ppce500 ``-kernel`` start: TLB1[0] maps EA 0 -> real 0, ``size`` bytes, TS 0,
         TID 0, SR/SW/SX/UR/UW/UX, no IPROT."""
         tsize = self._tsize_of(size)
         self.tlb1[0].load(MAS1_V | tsize << MAS1_TSIZE_SHIFT, 0, 0x3F, 0)
-        self._changed()
+        self._changed(None)
 
     @staticmethod
     def _tsize_of(size: int) -> int:
@@ -306,8 +315,10 @@ class Mmu:
             raise illegal()
         size = page_size((mas1 & MAS1_TSIZE) >> MAS1_TSIZE_SHIFT)
         mas2 &= (MAS2_EPN & -size | MAS2_ATTRIBUTES) & EA_MASK
-        self._entry(tlb, index).load(mas1, mas2, mas3 & MAS_WRITABLE[SPR_MAS3], mas7 & MAS7_RPN)
-        self._changed()
+        target = self._entry(tlb, index)
+        spans = [target.span()] if target.valid else []
+        target.load(mas1, mas2, mas3 & MAS_WRITABLE[SPR_MAS3], mas7 & MAS7_RPN)
+        self._changed(spans + [target.span()] if target.valid else spans)
 
     def tlbre(self, mas0: int, mas2: int, mas7_update: bool) -> dict[int, int]:
         """Read the entry MAS0 (and, for TLB0, MAS2[EPN]) selects into MAS0-3 (and MAS7).
@@ -319,15 +330,21 @@ class Mmu:
             return {SPR_MAS1: 0}
         return self._mas_of(*selected, mas7_update)
 
-    def _search(self, ea: int, pid: int, address_space: int) -> tuple[int, int] | None:
-        """(tlb, index) of the first entry translating ``ea``: TLB0's set, then TLB1."""
+    def _search(self, ea: int, pid: int, address_space: int) -> tuple[int, int, TlbEntry] | None:
+        """(tlb, index, entry) of the first entry translating ``ea``: TLB0's set, then TLB1.
+
+        The test of ``TlbEntry.matches``, inlined: this runs on every per-page cache miss.
+        """
         base = self._set_of(ea) * TLB0_WAYS
+        tlb0 = self.tlb0
         for index in range(base, base + TLB0_WAYS):
-            if self.tlb0[index].matches(ea, pid, address_space):
-                return 0, index
-        for index, entry in enumerate(self.tlb1):
-            if entry.matches(ea, pid, address_space):
-                return 1, index
+            entry = tlb0[index]
+            if (entry.valid and ea & entry.mask == entry.epn and entry.ts == address_space
+                    and (entry.tid == 0 or entry.tid == pid)):
+                return 0, index, entry
+        for index, entry in self._tlb1_valid:
+            if ea & entry.mask == entry.epn and entry.ts == address_space and (entry.tid == 0 or entry.tid == pid):
+                return 1, index, entry
         return None
 
     def tlbsx(self, ea: int, mas4: int, mas6: int, mas7_update: bool) -> dict[int, int]:
@@ -341,18 +358,18 @@ class Mmu:
         sas = mas6 & MAS6_SAS
         found = self._search(ea, spid, sas)
         if found is not None:
-            return self._mas_of(*found, mas7_update)
+            return self._mas_of(found[0], found[1], mas7_update)
         return self._refill(ea, spid, sas, False, mas4, mas7_update)
 
     def _invalidate(self, entries, keep: Callable[[TlbEntry], bool]) -> None:
         """Clear V in every valid entry of ``entries`` that is not IPROT and not kept."""
-        hit = False
+        spans = []
         for entry in entries:
             if entry.valid and not entry.iprot and not keep(entry):
+                spans.append(entry.span())
                 entry.invalidate()
-                hit = True
-        if hit:
-            self._changed()
+        if spans:
+            self._changed(spans)
 
     def tlbivax(self, ea: int) -> None:
         """Invalidate by EA: bit 0x8 selects TLB1 (else TLB0), bit 0x4 means every entry of it.
@@ -367,7 +384,7 @@ class Mmu:
         if ea & 0x4:
             self._invalidate(entries, lambda entry: False)
         else:
-            self._invalidate(entries, lambda entry: ea & -entry.size & EA_MASK != entry.epn)
+            self._invalidate(entries, lambda entry: ea & entry.mask != entry.epn)
 
     def tlbsync(self) -> None:
         """Nothing to wait for: there is one core and invalidations complete at once."""
@@ -402,16 +419,15 @@ class Mmu:
         found = self._search(ea, pid, address_space)
         if found is None:
             return None
-        tlb, index = found
-        entry = self._entry(tlb, index)
+        tlb, index, entry = found
         offset = ea & (entry.size - 1)
         return Translation(entry.rpn | offset, ea - offset, entry.rpn, entry.size,
                            entry.super_perms if privileged else entry.user_perms,
                            entry.mas2 & MAS2_ATTRIBUTES, tlb, index)
 
-    def translate(self, ea: int, access: Access, address_space: int, pid: int, privileged: bool,
+    def translate(self, ea: int, access: int, address_space: int, pid: int, privileged: bool,
                   mas4: int = 0, mas7_update: bool = False) -> Translation | TlbFault:
-        """Translate ``ea`` for ``access`` in ``address_space`` (MSR[IS] for fetches, MSR[DS] for
+        """Translate ``ea`` for ``access`` (an ``Access`` kind) in ``address_space`` (MSR[IS] for fetches, MSR[DS] for
         data) with PID ``pid``, as supervisor (``privileged``, MSR[PR] = 0) or user.
 
         Never changes any state. On a TLB miss the fault's ``mas`` holds what the hardware
@@ -435,7 +451,7 @@ class Mmu:
             return found
         mode = "supervisor" if privileged else "user"
         reason = (f"TLB{found.tlb}[{found.index}] maps {ea:#010x} {_perm_text(found.perms)} for the "
-                  f"{mode}, which may not {access.name.lower()} it")
+                  f"{mode}, which may not {Access.NAMES[access]} it")
         if fetch:
             return TlbFault(booke.IVOR_INSN_STORAGE, 0, None, {}, reason)
         return TlbFault(booke.IVOR_DATA_STORAGE, booke.ESR_ST if access == Access.STORE else 0, ea, {},
@@ -504,4 +520,4 @@ class Mmu:
             for entry, values in zip(entries, saved):
                 entry.load(*values)
         self.victim = victim
-        self._changed()
+        self._changed(None)

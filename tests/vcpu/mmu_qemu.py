@@ -89,7 +89,7 @@ def marker(real: int, value: int) -> Op:
     return Op("marker", (real, value))
 
 
-def access(kind: m.Access, ea: int) -> Op:
+def access(kind: int, ea: int) -> Op:
     """A load (records the word), a store (of DONE) or a call (``bctrl``) to ``ea``."""
     return Op("access", (kind, ea))
 
@@ -148,7 +148,7 @@ class ModelRun:
         else:
             self.access(*op.args)
 
-    def access(self, kind: m.Access, ea: int) -> None:
+    def access(self, kind: int, ea: int) -> None:
         space = 0 if kind == m.Access.FETCH else self.space
         found = self.mmu.translate(ea, kind, space, self.spr[m.SPR_PID], True, mas4=self.spr[m.SPR_MAS4],
                                    mas7_update=True)

@@ -285,7 +285,7 @@ NEEDS = {Access.FETCH: "X", Access.LOAD: "R", Access.STORE: "W"}
 
 @pytest.mark.parametrize("bit", PERM_BITS)
 @pytest.mark.parametrize("privileged", [True, False])
-@pytest.mark.parametrize("access", list(Access))
+@pytest.mark.parametrize("access", [Access.FETCH, Access.LOAD, Access.STORE])
 def test_each_permission_bit_grants_one_access_in_one_mode(bit, privileged, access):
     mmu = Mmu()
     ea = 0x30000010
@@ -371,7 +371,7 @@ def test_lookups_change_nothing():
     mmu.install_boot_mapping()
     write(mmu, 0, 2, 0x10000000, 0x10000000, perms=m.MAS3_SR, nv=2)
     before, generation = mmu.save(), mmu.generation
-    for access in Access:
+    for access in (Access.FETCH, Access.LOAD, Access.STORE):
         for ea in (0x10, 0x10000000, 0x20000000):
             mmu.translate(ea, access, 0, 3, False, mas4=0x30031F7F, mas7_update=True)
             mmu.debug_translate(ea, 1, 0, 3, True)
@@ -517,9 +517,9 @@ def test_tlbsync_changes_nothing():
 
 def test_on_change_fires_when_mappings_may_have_changed_and_only_then():
     calls = []
-    mmu = Mmu(on_change=lambda: calls.append(1))
+    mmu = Mmu(on_change=calls.append)
     write(mmu, 1, 1, 0x10000000, 0x10000000, tsize=5)
-    assert len(calls) == 1 and mmu.generation == 1
+    assert calls == [[(0x10000000, 1 << 20)]] and mmu.generation == 1
     mmu.tlbre(mas0(1, 1), 0, True)
     mmu.tlbsx(0x10000000, 0, 0, True)
     load(mmu, 0x10000000)
@@ -527,12 +527,25 @@ def test_on_change_fires_when_mappings_may_have_changed_and_only_then():
     mmu.tlbilx(1, 0, 7 << 16)
     mmu.write_mmucsr0(m.MMUCSR0_TLB0_FI)
     assert len(calls) == 1
-    mmu.tlbivax(0x10000000 | 0x8)
-    assert len(calls) == 2 and mmu.generation == 2
-    for change in (lambda: mmu.install_boot_mapping(), lambda: mmu.tlbilx(0, 0, 0),
-                   lambda: mmu.restore(Mmu().save()), mmu.reset):
+    write(mmu, 1, 1, 0x20000000, 0x10000000, tsize=7)  # replaces a valid entry: both ranges
+    assert calls[-1] == [(0x10000000, 1 << 20), (0x20000000, 16 << 20)]
+    mmu.tlbivax(0x20000000 | 0x8)
+    assert calls[-1] == [(0x20000000, 16 << 20)] and mmu.generation == 3
+    write(mmu, 1, 2, 0, 0, tsize=12)
+    assert calls[-1] == [(0, 1 << 32)], "a 16 GiB page is cut at the top of the EA space"
+    for change in (mmu.install_boot_mapping, lambda: mmu.restore(Mmu().save()), mmu.reset):
         change()
-    assert len(calls) == 6 and mmu.generation == 6
+        assert calls[-1] is None, "any address may have changed"
+    assert len(calls) == mmu.generation == 7
+
+
+def test_invalidations_report_the_ranges_they_removed():
+    calls = []
+    mmu = populated()
+    mmu.on_change = calls.append
+    mmu.tlbilx(0, 0, 0)
+    assert sorted(calls[0]) == [(0x00345000, 0x1000), (0x00345000, 0x1000), (0x00346000, 0x1000),
+                                (0x10000000, 1 << 20), (0x20000000, 16 << 20)]
 
 
 # --- snapshots and texts -------------------------------------------------------------------------
