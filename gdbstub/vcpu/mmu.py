@@ -21,10 +21,12 @@ manual:
 - QEMU advances its TLB0 victim counter on every miss; here, as the manual's round robin, a miss
   or tlbsx only proposes it (ESEL = counter, NV = counter + 1) and tlbwe to TLB0 loads it from
   MAS0[NV].
-- QEMU writes MAS7 on tlbre, tlbsx and TLB misses whatever HID0[EN_MAS7_UPDATE] says.
+- QEMU writes MAS7 on tlbre, tlbsx and TLB misses whatever HID0[EN_MAS7_UPDATE] says; here only
+  when it is set.
 - QEMU leaves MAS2[EPN] 0 on a tlbsx miss; here it holds the searched page, as on a TLB miss.
 - QEMU also writes DEAR and ESR on an instruction TLB miss; the hardware leaves both alone.
-- QEMU gives the e500mc PID1/PID2 (read as 0 unless written); the e500mc has PID0 only.
+- QEMU gives the e500mc PID1/PID2 (read as 0 unless written); the e500mc has PID0 only (and no
+  MAS5). MMUCFG is QEMU's 0 (MAV 1.0, no other field filled in).
 """
 from __future__ import annotations
 
@@ -78,6 +80,7 @@ MAS3_UW = 0x08
 MAS3_SW = 0x04
 MAS3_UR = 0x02
 MAS3_SR = 0x01
+MAS3_PERMS = 0x3F  # UX SX UW SW UR SR
 MAS4_TLBSELD = 0x30000000
 MAS4_TIDSELD = 0x00030000  # 0: PID0; others name PID1/PID2/zero, which read as 0 on an e500mc
 MAS4_TSIZED = 0x00000F00
@@ -93,7 +96,7 @@ MAS_WRITABLE = {
     SPR_MAS0: MAS0_TLBSEL | MAS0_ESEL | MAS0_NV,
     SPR_MAS1: MAS1_V | MAS1_IPROT | MAS1_TID | MAS1_TS | MAS1_TSIZE,
     SPR_MAS2: MAS2_EPN | MAS2_ATTRIBUTES,
-    SPR_MAS3: MAS3_RPN | MAS3_U0_U3 | 0x3F,
+    SPR_MAS3: MAS3_RPN | MAS3_U0_U3 | MAS3_PERMS,
     SPR_MAS4: MAS4_TLBSELD | MAS4_TIDSELD | MAS4_TSIZED | MAS4_ATTRIBUTES_D,
     SPR_MAS6: MAS6_SPID | MAS6_SAS,
     SPR_MAS7: MAS7_RPN,
@@ -196,8 +199,7 @@ class TlbFault(NamedTuple):
 
 
 def _perm_text(perms: int) -> str:
-    return "".join(letter if perms & bit else "-" for letter, bit in (("r", PERM_R), ("w", PERM_W),
-                                                                       ("x", PERM_X)))
+    return "".join(letter if perms & bit else "-" for letter, bit in zip("rwx", (PERM_R, PERM_W, PERM_X)))
 
 
 def _size_text(size: int) -> str:
@@ -215,7 +217,7 @@ class Mmu:
     address"; ``generation`` counts those operations. Owners of per-page caches flush on it.
     """
 
-    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(self, on_change: Callable[[list[tuple[int, int]] | None], None] | None = None) -> None:
         self.tlb0 = [TlbEntry() for _ in range(TLB0_WAYS * TLB0_SETS)]
         self.tlb1 = [TlbEntry() for _ in range(TLB1_ENTRIES)]
         self.victim = 0  # TLB0[NV]: the way the next TLB0 refill is proposed to replace
@@ -242,7 +244,7 @@ class Mmu:
         """QEMU's ppce500 ``-kernel`` start: TLB1[0] maps EA 0 -> real 0, ``size`` bytes, TS 0,
         TID 0, SR/SW/SX/UR/UW/UX, no IPROT."""
         tsize = self._tsize_of(size)
-        self.tlb1[0].load(MAS1_V | tsize << MAS1_TSIZE_SHIFT, 0, 0x3F, 0)
+        self.tlb1[0].load(MAS1_V | tsize << MAS1_TSIZE_SHIFT, 0, MAS3_PERMS, 0)
         self._changed(None)
 
     @staticmethod
@@ -350,8 +352,9 @@ class Mmu:
     def tlbsx(self, ea: int, mas4: int, mas6: int, mas7_update: bool) -> dict[int, int]:
         """Search for ``ea`` with MAS6[SPID, SAS].
 
-        A hit loads MAS0-3 (and MAS7) from the entry. A miss loads MAS1[V] = 0 with MAS6's TID and
-        TS and MAS4's defaults, MAS3 = 0 (and MAS7 = 0), and proposes the TLB0 victim in MAS0.
+        A hit loads MAS0-3 (and MAS7) from the entry. A miss loads MAS1 with V = 0, TID = SPID,
+        TS = SAS and MAS4's TSIZED, MAS2 with the page and MAS4's attributes, MAS3 = 0 (and
+        MAS7 = 0), and proposes the TLB0 victim in MAS0.
         """
         ea &= EA_MASK
         spid = (mas6 & MAS6_SPID) >> MAS6_SPID_SHIFT
@@ -514,10 +517,9 @@ class Mmu:
     def restore(self, state: tuple) -> None:
         """Return to a state ``save`` produced."""
         tlb0, tlb1, victim = state
-        for entries, saved in ((self.tlb0, tlb0), (self.tlb1, tlb1)):
-            if len(saved) != len(entries):
-                raise ValueError("not an MMU state this model saved")
-            for entry, values in zip(entries, saved):
-                entry.load(*values)
+        if len(tlb0) != len(self.tlb0) or len(tlb1) != len(self.tlb1):
+            raise ValueError("not an MMU state this model saved")
+        for entry, values in zip((*self.tlb0, *self.tlb1), (*tlb0, *tlb1)):
+            entry.load(*values)
         self.victim = victim
         self._changed(None)

@@ -582,11 +582,13 @@ def test_restore_returns_to_the_saved_state_exactly():
     hash(saved)  # immutable: a snapshot can be kept and compared
 
 
-def test_restore_rejects_a_state_of_the_wrong_shape():
-    mmu = Mmu()
-    tlb0, tlb1, victim = mmu.save()
+def test_restore_rejects_a_state_of_the_wrong_shape_and_changes_nothing():
+    mmu = populated()
+    before = mmu.save()
+    tlb0, tlb1, victim = Mmu().save()
     with pytest.raises(ValueError):
-        mmu.restore((tlb0[:-1], tlb1, victim))
+        mmu.restore((tlb0, tlb1[:-1], victim))
+    assert mmu.save() == before
 
 
 def test_describe_lists_the_valid_entries():
