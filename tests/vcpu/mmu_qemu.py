@@ -89,9 +89,10 @@ def marker(real: int, value: int) -> Op:
     return Op("marker", (real, value))
 
 
-def access(kind: int, ea: int) -> Op:
-    """A load (records the word), a store (of DONE) or a call (``bctrl``) to ``ea``."""
-    return Op("access", (kind, ea))
+def access(kind: int, ea: int, user: bool = False) -> Op:
+    """A load (records the word), a store (of DONE) or a call (``bctrl``) to ``ea``; with
+    ``user`` in problem state (entered by rfi, left by sc)."""
+    return Op("access", (kind, ea, user))
 
 
 # --- the model side --------------------------------------------------------------------------
@@ -148,9 +149,9 @@ class ModelRun:
         else:
             self.access(*op.args)
 
-    def access(self, kind: int, ea: int) -> None:
+    def access(self, kind: int, ea: int, user: bool) -> None:
         space = 0 if kind == m.Access.FETCH else self.space
-        found = self.mmu.translate(ea, kind, space, self.spr[m.SPR_PID], True, mas4=self.spr[m.SPR_MAS4],
+        found = self.mmu.translate(ea, kind, space, self.spr[m.SPR_PID], not user, mas4=self.spr[m.SPR_MAS4],
                                    mas7_update=True)
         if isinstance(found, m.TlbFault):
             self.fault(found.ivor, found.esr, found.dear, found.mas)
@@ -236,20 +237,26 @@ def _guest_op(op: Op) -> str:
         return f"    mfmsr 3\n    li 5, {booke.MSR_DS:#x}\n    {change} 3, 3, 5\n    mtmsr 3\n    isync\n"
     if op.kind == "marker":
         return _li(4, op.args[0]) + _li(5, op.args[1]) + "    stw 5, 0(4)\n"
-    kind, ea = op.args
-    prepare = preset + _li(4, ea) + _li(3, DONE)
-    if kind == m.Access.LOAD:
-        return prepare + _store_words("    lwz 3, 0(4)\n")
-    if kind == m.Access.STORE:
-        return prepare + _li(5, DONE) + _store_words("    stw 5, 0(4)\n")
-    return prepare + _store_words("    mtctr 4\n    bctrl\n")
+    kind, ea, user = op.args
+    the_access = ("    lwz 3, 0(4)\n" if kind == m.Access.LOAD else
+                  _li(5, DONE) + "    stw 5, 0(4)\n" if kind == m.Access.STORE else "    mtctr 4\n    bctrl\n")
+    return (preset + _li(4, ea) + (_ENTER_USER if user else "") + _li(3, DONE) + _store_words(the_access)
+            + ("    sc\n" if user else ""))
+
+
+# rfi to the next instruction with MSR[PR] set; the sc handler clears it again
+_ENTER_USER = (f"    lis 29, 2f@ha\n    addi 29, 29, 2f@l\n    mtsrr0 29\n    mfmsr 29\n"
+               f"    ori 29, 29, {booke.MSR_PR:#x}\n    mtsrr1 29\n    rfi\n2:\n")
+_SYSCALL_HANDLER = (f"    .align 4\nhandler_sc:\n    mfsrr1 29\n    li 28, {booke.MSR_PR:#x}\n    andc 29, 29, 28\n"
+                    "    mtsrr1 29\n    rfi\n")
 
 
 def guest_source(ops: list[Op]) -> str:
     """The scenario as a bare guest: handlers first (IVPR is the image's 64 KiB page), then the ops."""
-    vectors = "".join(f"    li 3, handler_{ivor}@l\n    mtspr {400 + ivor}, 3\n" for ivor in HANDLED)
+    vectors = "".join(f"    li 3, handler_{ivor}@l\n    mtspr {400 + ivor}, 3\n" for ivor in HANDLED) \
+        + f"    li 3, handler_sc@l\n    mtspr {400 + booke.IVOR_SYSCALL}, 3\n"
     out = ["    .globl _start\n_start:\n    b main\n",
-           *(_handler(ivor, fetch) for ivor, fetch in HANDLED.items()),
+           *(_handler(ivor, fetch) for ivor, fetch in HANDLED.items()), _SYSCALL_HANDLER,
            "main:\n", _li(31, RESULTS), "    lis 3, _start@h\n", f"    mtspr {SPR_IVPR}, 3\n", vectors,
            f"    mfspr 3, {SPR_HID0}\n    ori 3, 3, {m.HID0_EN_MAS7_UPDATE:#x}\n    mtspr {SPR_HID0}, 3\n",
            *(_guest_op(op) for op in ops),

@@ -700,7 +700,15 @@ def qemu_scenario() -> list:
             access(Access.LOAD, 0x40000000), refill(0x00440000 | m.MAS3_SR),  # AS 1: TS 1, SAS
             access(Access.LOAD, 0x40000000), data_space(0),
             tlb1(17, 0x70000000, 0, 0), tlb1(18, 0x70000000, 0, 13), tlb1(19, 0, 0, 0, valid=False),
-            tlbre(mas0(1, 17)), tlbre(mas0(1, 19))]
+            tlbre(mas0(1, 17)), tlbre(mas0(1, 19)),
+            tlb1(20, 0x68000000, 0x00460000, 1, perms=m.MAS3_UR | m.MAS3_UX | m.MAS3_SW),
+            tlb1(21, 0x69000000, 0x00460000, 1, perms=m.MAS3_UW | m.MAS3_SR | m.MAS3_SX)]
+    ops += [access(Access.LOAD, 0x68000000), access(Access.FETCH, 0x69000000)]  # as supervisor
+    ops += [access(kind, ea, user=True) for ea in (0x68000000, 0x69000000)  # the last store hits the blr
+            for kind in (Access.LOAD, Access.FETCH, Access.STORE)]
+    ops += [access(Access.LOAD, 0x40000000, user=True),  # a supervisor-only TLB0 page
+            marker(0x00470000, 0x77777777), access(Access.LOAD, 0x6A000000, user=True),  # a miss
+            refill(0x00470000 | m.MAS3_UR), access(Access.LOAD, 0x6A000000, user=True)]
     attributes_only = (0xFFFFFFFF, 0xFFFFFFFF, 0xFFF, 0xFFFFFFFF, 0xFFFFFFFF)
     ops.append(tlbsx(0x12345678, 9 << 16 | 1, mas4=1 << 28 | 3 << 8 | 0x15, masks=attributes_only))
     return ops
