@@ -53,6 +53,7 @@ SPR_MMUCFG = 1015
 MMUCFG = 0  # MAVN 0: MMU architecture 1.0
 TLB0CFG = 0x04110200  # 4-way, page sizes 4 KiB only, 512 entries
 TLB1CFG = 0x401CC040  # fully associative (64), 4^1..4^12 KiB, IPROT, size in MAS1, 64 entries
+CONFIGURATION = {SPR_MMUCFG: MMUCFG, SPR_TLB0CFG: TLB0CFG, SPR_TLB1CFG: TLB1CFG}  # read-only SPRs
 MMUCSR0_TLB1_FI = 0x00000002  # flash-invalidate TLB1 (IPROT entries survive)
 MMUCSR0_TLB0_FI = 0x00000004  # flash-invalidate TLB0
 HID0_EN_MAS7_UPDATE = 0x00000080  # tlbre, tlbsx and TLB misses write MAS7

@@ -61,7 +61,7 @@ def test_spr_numbers_are_the_e500mc_ones():
 
 
 def test_configuration_registers_describe_the_model():
-    assert (m.TLB0CFG, m.TLB1CFG, m.MMUCFG) == (0x04110200, 0x401CC040, 0)
+    assert m.CONFIGURATION == {1015: 0, 688: 0x04110200, 689: 0x401CC040}
     assert (m.TLB0CFG >> 24, m.TLB0CFG & 0xFFF) == (m.TLB0_WAYS, m.TLB0_WAYS * m.TLB0_SETS)
     assert (m.TLB1CFG >> 24, m.TLB1CFG & 0xFFF) == (m.TLB1_ENTRIES, m.TLB1_ENTRIES)
     assert (m.TLB1_MIN_TSIZE, m.TLB1_MAX_TSIZE) == (1, 12)
@@ -446,7 +446,8 @@ def valid_entries(mmu: Mmu) -> set[tuple[int, int]]:
             for index, entry in enumerate(entries) if entry.valid}
 
 
-ALL = {(1, 0), (1, 1), (1, 2), (0, 0x45 * 4), (0, 0x45 * 4 + 1), (0, 0x46 * 4)}
+# (tlb, index) of the valid entries populated() makes
+POPULATED = {(1, 0), (1, 1), (1, 2), (0, 0x45 * 4), (0, 0x45 * 4 + 1), (0, 0x46 * 4)}
 
 
 @pytest.mark.parametrize("ea, gone", [
@@ -463,11 +464,11 @@ ALL = {(1, 0), (1, 1), (1, 2), (0, 0x45 * 4), (0, 0x45 * 4 + 1), (0, 0x46 * 4)}
 def test_tlbivax(ea, gone):
     mmu = populated()
     mmu.tlbivax(ea)
-    assert valid_entries(mmu) == ALL - gone
+    assert valid_entries(mmu) == POPULATED - gone
 
 
 @pytest.mark.parametrize("t, ea, spid, gone", [
-    (0, 0, 0, ALL - {(1, 0)}),
+    (0, 0, 0, POPULATED - {(1, 0)}),
     (1, 0, 5, {(1, 1), (0, 0x45 * 4)}),
     (1, 0, 0, {(1, 2), (0, 0x46 * 4)}),  # TID 0 entries only: IPROT's survives
     (3, 0x10000000, 5, {(1, 1)}),
@@ -479,7 +480,7 @@ def test_tlbivax(ea, gone):
 def test_tlbilx(t, ea, spid, gone):
     mmu = populated()
     mmu.tlbilx(t, ea, spid << 16)
-    assert valid_entries(mmu) == ALL - gone
+    assert valid_entries(mmu) == POPULATED - gone
 
 
 def test_tlbilx_t2_is_an_illegal_instruction():
@@ -490,13 +491,13 @@ def test_tlbilx_t2_is_an_illegal_instruction():
 @pytest.mark.parametrize("value, gone", [
     (m.MMUCSR0_TLB0_FI, {(0, 0x45 * 4), (0, 0x45 * 4 + 1), (0, 0x46 * 4)}),
     (m.MMUCSR0_TLB1_FI, {(1, 1), (1, 2)}),
-    (m.MMUCSR0_TLB0_FI | m.MMUCSR0_TLB1_FI, ALL - {(1, 0)}),
+    (m.MMUCSR0_TLB0_FI | m.MMUCSR0_TLB1_FI, POPULATED - {(1, 0)}),
     (0, set()),
 ])
 def test_mmucsr0_flash_invalidation_spares_iprot(value, gone):
     mmu = populated()
     mmu.write_mmucsr0(value)
-    assert valid_entries(mmu) == ALL - gone
+    assert valid_entries(mmu) == POPULATED - gone
 
 
 def test_an_invalidated_entry_reads_back_with_v_clear():
