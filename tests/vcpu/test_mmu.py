@@ -672,6 +672,8 @@ def qemu_scenario() -> list:
     ops += [marker(0x00440000, 0x5A5A5A5A), access(Access.LOAD, 0x90805000), access(Access.LOAD, 0x90005000)]
     ops += [tlbre(mas0(1, esel)) for esel in range(11)]
     ops += [tlbre(mas0(0, way), 0x90005000) for way in range(4)] + [tlbre(mas0(0, 0), 0x90006000)]
+    ops += [tlbwe(*entry(0, 2, 0x9000A000, 0x00480000, tsize=5, iprot=True)),  # TLB0: 4 KiB, no IPROT
+            tlbre(mas0(0, 2), 0x9000A000)]
     ops += [tlbsx(0x40000ABC, 0), tlbsx(0x48000000, 5 << 16), tlbsx(0x80000000, 3 << 16 | 1),
             tlbsx(0x80000000, 1), tlbsx(0xC0001000, 9 << 16 | 1), tlbsx(0x90105000, 0)]
     ops += [tlbivax(0x40000000 | 0x8), tlbivax(0x90005000), tlbilx(1, 0, 5 << 16), tlbilx(3, 0x70000000, 0)]
