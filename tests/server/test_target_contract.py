@@ -12,11 +12,12 @@ import pytest
 
 import gdbstub
 from gdbstub.channel import ChannelWoken
+from gdbstub.machine import Machine
 from gdbstub.rsp.framing import encode_packet
 from gdbstub.runcontrol import RunControl, RunState
 from gdbstub.session import Session
 from gdbstub.target import (Architecture, BreakpointStop, Capabilities, GuestExited, PointKind,
-                            SignalStop, WatchStop)
+                            SignalStop, Target, WatchStop)
 
 PACKAGE = Path(gdbstub.__file__).parent
 ARCH = Architecture("test", address_bits=16, pc_regnum=0, target_xml="<target/>")
@@ -217,3 +218,10 @@ def test_the_kvm_model_imports_the_vcpu_only():
             inside = name.startswith(".") and not name.startswith("..")
             assert inside or name.startswith("..vcpu") or not name.startswith("."), f"hwdebug/{path.name} imports {name}"
             assert not name.startswith("gdbstub"), f"hwdebug/{path.name} imports {name}"
+
+
+def test_the_machine_has_every_member_of_the_contract(spin_elf):
+    machine = Machine(spin_elf)
+    members = {name for name in vars(Target) if not name.startswith("_")} | set(Target.__annotations__)
+    assert {"threads", "read_memory", "insert_point", "run", "architecture"} <= members
+    assert [name for name in sorted(members) if not hasattr(machine, name)] == []
