@@ -112,7 +112,10 @@ class Machine:
             raise MemoryFault(str(exc)) from None
 
     def remove_point(self, kind: PointKind, addr: int, length: int) -> None:
-        self.debug.remove(kind, addr, length)
+        try:
+            self.debug.remove(kind, addr, length)
+        except BusError as exc:
+            raise MemoryFault(str(exc)) from None
 
     def remove_all_points(self) -> None:
         self.debug.clear()
