@@ -35,7 +35,7 @@ from pathlib import Path
 
 import lief
 
-from . import registers
+from . import e500mc
 from .guests.build import cross_prefix
 from .rsp.client import RspClient, RspError
 from .vcpu.cpu import Cpu
@@ -162,7 +162,7 @@ class QemuTarget:
     def _core_layout(self) -> list[tuple[str, int]]:
         """The ``g`` block: QEMU sends only the core feature's registers, in number order."""
         core = sorted((num, name, size) for name, (num, size, feature) in self.regnums.items()
-                      if feature == registers.CORE_FEATURE)
+                      if feature == e500mc.CORE_FEATURE)
         layout = [(name, size) for _, name, size in core]
         if sum(size for _, size in layout) != len(self.client.read_registers()):
             raise QemuError("QEMU's g packet does not match its core feature")
@@ -285,12 +285,12 @@ def is_floating_point(word: int) -> bool:
 # --- our vCPU side -------------------------------------------------------------------------
 
 def vcpu_registers(cpu, names: tuple[str, ...]) -> dict[str, int]:
-    return {name: registers.REGISTERS[registers.BY_NAME[name]].read(cpu) for name in names}
+    return {name: e500mc.REGISTERS[e500mc.BY_NAME[name]].read(cpu) for name in names}
 
 
 def set_vcpu_registers(cpu, values: dict[str, int]) -> None:
     for name, value in values.items():
-        registers.REGISTERS[registers.BY_NAME[name]].write(cpu, value)
+        e500mc.REGISTERS[e500mc.BY_NAME[name]].write(cpu, value)
 
 
 def new_vcpu(elf: str | Path) -> Cpu:

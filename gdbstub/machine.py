@@ -1,65 +1,49 @@
-"""The debug target: one vCPU with its memory, devices, loaded guest and debug controller.
+"""The debug target: one vCPU with its memory, devices, loaded guest and debug stack.
 
-``Machine`` is what a session talks to. It speaks gdb's terms (register numbers, Z types,
-resume/step) but not the wire protocol, and it turns vCPU exits into protocol-agnostic
-``Stopped``/``Exited`` results.
+``Machine`` implements :class:`~.target.Target`: it speaks the target's terms (threads,
+register numbers of :mod:`.e500mc`, point kinds, stop events), neither the wire protocol nor
+the run control's timing, and turns what the vCPU returns into stop events. Its one vCPU is
+thread :data:`THREAD`.
 """
 from __future__ import annotations
 
 import logging
-import signal
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import registers
+from . import e500mc
 from .hwdebug.abi import DebugExit
-from .hwdebug.controller import DebugController
 from .hwdebug.profiles import E500MC, CoreProfile
+from .stub_debug import StubDebug
+from .target import (Capabilities, GuestExited, MemoryFault, MonitorError, PointKind, ResetFailed,
+                     SignalStop, StopEvent)
 from .vcpu.cpu import Cpu
 from .vcpu.elf import ElfLoadError, load_elf
 from .vcpu.exits import Fault, Halted
-from .vcpu.memory import DEFAULT_RAM_SIZE, Memory
+from .vcpu.memory import DEFAULT_RAM_SIZE, BusError, Memory
 
 log = logging.getLogger("gdbstub.machine")
 
-SLICE_SECONDS = 0.001       # guest time between looks at the clock or at a stop request
-FIRST_SLICE_STEPS = 4000    # instructions in a slice until the guest's speed is known
-SLICE_STEPS_RANGE = (100, 16000)  # the cap bounds the slice after a sudden slow-down
-
-
-@dataclass(frozen=True)
-class Stopped:
-    """The guest stopped with ``signal``; ``reason`` is swbreak/hwbreak/watch/rwatch/awatch."""
-    signal: int
-    reason: str | None = None
-    address: int | None = None
-
-
-@dataclass(frozen=True)
-class Exited:
-    """The guest halted with an exit status."""
-    status: int
-
-
-PLAIN_STEP = Stopped(signal.SIGTRAP)
+THREAD = 1                  # the thread id of the single vCPU
 
 
 class Machine:
     """A guest ELF loaded into a fresh e500mc vCPU, with KVM-style debugging attached."""
 
+    architecture = e500mc.DESCRIPTION
+    capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind))
+
     def __init__(self, elf_path: str | Path, *, profile: CoreProfile = E500MC,
                  ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], None] = lambda data: None):
+        """Raises :class:`~.vcpu.elf.ElfLoadError` if the guest cannot be loaded."""
         self.elf_path = Path(elf_path)
         self.profile = profile
         self.ram_size = ram_size
         self.uart_output = uart_output
-        self.reset()
+        self._reset_listeners: list[Callable[[], None]] = []
+        self._load()
 
-    def reset(self) -> None:
-        """Reload the guest into a fresh vCPU: registers, memory and debug state start over.
-        If the ELF cannot be loaded now (:class:`ElfLoadError`), nothing changes."""
+    def _load(self) -> None:
         memory = Memory(size=self.ram_size, uart_output=self.uart_output)
         cpu = Cpu(memory=memory, iac_slots=self.profile.iac_slots)
         try:
@@ -73,119 +57,106 @@ class Machine:
             # (every ``monitor reset`` or ``k`` kept another guest RAM alive for a while).
             self.memory.release()
         self.memory, self.cpu, self.elf = memory, cpu, elf
-        self.debug = DebugController(self.cpu, self.profile)
-        self.exited: Exited | None = None
-        self.last_stop: Stopped | Exited = Stopped(signal.SIGTRAP)
-        self._slice_steps = FIRST_SLICE_STEPS
+        self.debug = StubDebug(cpu, self.profile, THREAD)
+        self._vcpus = {THREAD: cpu}
+        self.guest_exit: GuestExited | None = None
+
+    def reset(self) -> None:
+        """Reload the guest into a fresh vCPU: registers, memory and debug state start over.
+        If the ELF cannot be loaded now (:class:`ResetFailed`), nothing changes."""
+        try:
+            self._load()
+        except ElfLoadError as exc:
+            raise ResetFailed(str(exc)) from None
+        for listener in self._reset_listeners:
+            listener()
+
+    def add_reset_listener(self, listener: Callable[[], None]) -> None:
+        self._reset_listeners.append(listener)
+
+    def threads(self) -> tuple[int, ...]:
+        return (THREAD,)
 
     # --- registers -----------------------------------------------------------------
-    def read_registers(self) -> bytes:
-        return registers.read_all(self.cpu)
+    def read_registers(self, thread: int) -> bytes:
+        return e500mc.read_all(self._vcpus[thread])
 
-    def write_registers(self, data: bytes) -> None:
-        registers.write_all(self.cpu, data)
+    def write_registers(self, thread: int, data: bytes) -> None:
+        e500mc.write_all(self._vcpus[thread], data)
 
-    def read_register(self, regno: int) -> bytes:
-        return registers.read_register(self.cpu, regno)
+    def read_register(self, thread: int, regno: int) -> bytes:
+        return e500mc.read_register(self._vcpus[thread], regno)
 
-    def write_register(self, regno: int, data: bytes) -> None:
-        registers.write_register(self.cpu, regno, data)
+    def write_register(self, thread: int, regno: int, data: bytes) -> None:
+        e500mc.write_register(self._vcpus[thread], regno, data)
 
-    # --- memory (software breakpoints hidden) ------------------------------------------
-    def read_memory(self, addr: int, length: int) -> bytes:
-        return self.debug.read_memory(addr, length)
+    # --- memory at the thread's effective addresses (software breakpoints hidden) -------
+    # No MMU yet: an effective address is a physical one, the same for every thread.
+    def read_memory(self, thread: int, addr: int, length: int) -> bytes:
+        try:
+            return self.debug.read_memory(addr, length)
+        except BusError as exc:
+            raise MemoryFault(str(exc)) from None
 
-    def write_memory(self, addr: int, data: bytes) -> None:
-        self.debug.write_memory(addr, data)
+    def write_memory(self, thread: int, addr: int, data: bytes) -> None:
+        try:
+            self.debug.write_memory(addr, data)
+        except BusError as exc:
+            raise MemoryFault(str(exc)) from None
 
     # --- breakpoints and watchpoints -----------------------------------------------------
-    def insert_point(self, z_type: int, addr: int, kind: int) -> None:
-        self.debug.insert_point(z_type, addr, kind)
+    def insert_point(self, kind: PointKind, addr: int, length: int) -> None:
+        try:
+            self.debug.insert(kind, addr, length)
+        except BusError as exc:
+            raise MemoryFault(str(exc)) from None
 
-    def remove_point(self, z_type: int, addr: int, kind: int) -> None:
-        self.debug.remove_point(z_type, addr, kind)
+    def remove_point(self, kind: PointKind, addr: int, length: int) -> None:
+        try:
+            self.debug.remove(kind, addr, length)
+        except BusError as exc:
+            raise MemoryFault(str(exc)) from None
 
-    # --- execution ---------------------------------------------------------------------
-    def resume(self, *, step: bool) -> None:
+    def remove_all_points(self) -> None:
+        self.debug.clear()
+
+    # --- execution (for the run control) ---------------------------------------------------
+    def resume(self, thread: int, *, step: bool) -> None:
         """Arm the debug facility for one resume (``step``: stop after one instruction)."""
         self.debug.resume(step)
 
-    def foreseen_step(self) -> Stopped | None:
+    def foreseen_stop(self, thread: int) -> StopEvent | None:
         """The stop that the armed single step will end in, when that is certain before it runs
         (an instruction that touches only registers, no point in the way); else None."""
-        if self.exited is None and self.debug.next_ic_is_a_step() and self.cpu.next_step_is_quiet():
-            return PLAIN_STEP
+        if self.guest_exit is None and self.debug.next_ic_is_a_step() and self.cpu.next_step_is_quiet():
+            return self.debug.plain_step
         return None
 
-    def run(self, max_steps: int) -> Stopped | Exited | None:
-        """Run up to ``max_steps`` instructions; a stop or exit, or None if still running."""
-        if self.exited:
-            return self.exited
+    def run(self, max_steps: int) -> StopEvent | None:
+        """Run up to ``max_steps`` instructions; a stop, or None if still running."""
+        if self.guest_exit:
+            return self.guest_exit
         result = self.cpu.run(max_steps)
         if result is None:
             return None
-        self.last_stop = self._translate(result)
-        if isinstance(self.last_stop, Exited):
-            self.exited = self.last_stop
-        return self.last_stop
-
-    def run_slice(self) -> Stopped | Exited | None:
-        """Run about ``SLICE_SECONDS`` of guest code: a stop or exit, or None if still running.
-
-        The instruction count follows the guest's speed, so that a slice stays short when the
-        guest is slow (interpreted, say) and long when it is fast: each slice boundary costs
-        some interpreted instructions, which with armed comparators was 12 % of the time at
-        4,000 instructions a slice.
-        """
-        fewest, most = SLICE_STEPS_RANGE
-        count, start = self.cpu.icount, time.perf_counter()
-        stop = self.run(self._slice_steps)
-        elapsed = time.perf_counter() - start
-        if stop is None and elapsed > 0:
-            rate = (self.cpu.icount - count) / elapsed
-            self._slice_steps = int(min(most, max(fewest, rate * SLICE_SECONDS)))
+        stop = self._stop_event(result)
+        if isinstance(stop, GuestExited):
+            self.guest_exit = stop
         return stop
 
-    def run_for(self, seconds: float) -> Stopped | Exited | None:
-        """Run slices until a stop or exit, or until ``seconds`` have passed.
-
-        Callers pause between quanta to look at their connection. The quantum must be long:
-        CPython hands the GIL to a waiting thread only after a full switch interval without a
-        pause, so pausing every few milliseconds would starve an in-process client thread.
-        """
-        deadline = time.monotonic() + seconds
-        while (stop := self.run_slice()) is None:
-            if time.monotonic() >= deadline:
-                return None
-        return stop
-
-    def forget_stop_reason(self) -> None:
-        """For the next client: the last stop keeps its signal but loses its reason (``watch``,
-        ``hwbreak``, ...), because the points that explained it are gone or the guest has run
-        on since."""
-        if not self.exited:
-            self.last_stop = Stopped(self.last_stop.signal)
-
-    def interrupted(self) -> Stopped:
-        """Record that the client interrupted the running guest (Ctrl-C)."""
-        self.last_stop = Stopped(signal.SIGINT)
-        return self.last_stop
-
-    def _translate(self, result) -> Stopped | Exited:
+    def _stop_event(self, result) -> StopEvent:
+        """The stop event for what the vCPU's run returned."""
         if isinstance(result, DebugExit):
-            stop = self.debug.describe_stop(result)
-            if stop.kind == "step":
-                return PLAIN_STEP
-            return Stopped(signal.SIGTRAP, stop.kind, stop.address)
+            return self.debug.stop_event(result)
         if isinstance(result, Halted):
-            return Exited(result.status)
+            return GuestExited(THREAD, result.status)
         if isinstance(result, Fault):
             log.info("guest fault at %#010x: %s", result.pc, result.reason)
-            return Stopped(result.signal)
-        raise TypeError(f"unexpected vCPU exit {result!r}")
+            return SignalStop(THREAD, result.signal)
+        raise TypeError(f"unexpected vCPU result {result!r}")
 
     def monitor(self, command: str) -> str:
-        """The text answer to ``monitor COMMAND`` (qRcmd)."""
+        """The text answer to ``monitor COMMAND`` (qRcmd); MonitorError for a bad one."""
         words = command.split()
         if not words or words[0] == "help":
             return MONITOR_HELP
@@ -194,10 +165,10 @@ class Machine:
         if words[0] == "reset":
             try:
                 self.reset()
-            except ElfLoadError as exc:
-                raise ValueError(f"reset failed, the guest is unchanged: {exc}") from None
+            except ResetFailed as exc:
+                raise MonitorError(f"reset failed, the guest is unchanged: {exc}") from None
             return "guest reset: registers, memory and debug state reloaded\n"
-        raise ValueError(f"unknown monitor command {words[0]!r}; try 'monitor help'")
+        raise MonitorError(f"unknown monitor command {words[0]!r}; try 'monitor help'")
 
 
 MONITOR_HELP = """\

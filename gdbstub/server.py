@@ -3,8 +3,9 @@
 The event loop accepts connections; each session runs in a worker thread with blocking I/O on
 the connection (:mod:`.channel`), which is what makes a packet cheap, while the loop stays
 free: a second client is told the target is busy and disconnected while the first stays intact.
-After a detach the guest runs on by itself until the next client attaches; after a
-disconnect or kill the guest stays stopped for the next client, with no breakpoints or
+One :class:`~.runcontrol.RunControl` owns the machine's execution for every session and, after
+a detach, for the free run: the guest runs on by itself until the next client attaches. After
+a disconnect or kill the guest stays stopped for the next client, with no breakpoints or
 watchpoints left behind.
 """
 from __future__ import annotations
@@ -17,11 +18,12 @@ import trio
 
 from .channel import Channel
 from .machine import Machine
-from .vcpu.elf import ElfLoadError
 from .rsp.connection import RspLink
 from .rsp.framing import Frame
 from .rsp import replies
-from .session import PACKET_SIZE, Session
+from .runcontrol import RunControl
+from .session import PACKET_SIZE, Session, SessionEnding
+from .target import ResetFailed
 
 log = logging.getLogger("gdbstub.server")
 
@@ -36,6 +38,7 @@ class Server:
     def __init__(self, machine: Machine, *, once: bool = False, log_packets: bool = False,
                  busy_poll: float = 0.0):
         self.machine = machine
+        self.run_control = RunControl(machine)
         self.busy_poll = busy_poll  # seconds; see :mod:`.channel`
         self.once = once
         self.log_packets = log_packets
@@ -85,22 +88,22 @@ class Server:
 
     async def _serve_session(self, channel: Channel) -> None:
         await self._stop_free_run()
-        if self.machine.exited:
+        if self.machine.guest_exit:
             try:
                 self.machine.reset()
-            except ElfLoadError as exc:  # the client finds the guest exited, as it was
+            except ResetFailed as exc:  # the client finds the guest exited, as it was
                 log.error("could not reload the guest: %s", exc)
         log.info("client attached")
-        session = Session(channel, self.machine, log_packets=self.log_packets)
+        session = Session(channel, self.run_control, log_packets=self.log_packets)
         try:
             how = await _run_in_thread(session.run, on_cancel=channel.wake)
         finally:
             channel.close()
-        log.info("client session ended: %s", how)
-        if how == "disconnect":
-            self.machine.debug.reset()  # the next gdb knows nothing of this one's points
-            self.machine.forget_stop_reason()
-        if how == "detach" and not self.once:
+        log.info("client session ended: %s", how.value)
+        if how is SessionEnding.DISCONNECT:
+            self.machine.remove_all_points()  # the next gdb knows nothing of this one's points
+            self.run_control.forget_stop_reason()
+        if how is SessionEnding.DETACH and not self.once:
             # It exists before the task starts, so a client that attaches at once stops it.
             self._free_run = _FreeRun()
             self._nursery.start_soon(self._run_free, self._free_run)
@@ -124,9 +127,7 @@ class Server:
         """Let a detached guest run on, in a worker thread, until it halts or the next client
         attaches (which then waits one slice of instructions at most)."""
         def execute() -> None:
-            self.machine.resume(step=False)
-            while not run.stop.is_set() and self.machine.run_slice() is None:
-                pass
+            self.run_control.run_detached(self.machine.threads()[0], run.stop.is_set)
         try:
             if not run.stop.is_set():
                 await _run_in_thread(execute, on_cancel=run.stop.set)
@@ -138,7 +139,7 @@ class Server:
             self._free_run.stop.set()
             await self._free_run.done.wait()
             self._free_run = None
-            self.machine.forget_stop_reason()  # the guest ran on after the stop gdb saw
+            self.run_control.forget_stop_reason()  # the guest ran on after the stop gdb saw
 
 
 @dataclass

@@ -1,26 +1,29 @@
-"""One gdb connection: typed packets in, one reply each out, and the run/stop state machine.
+"""One gdb connection: typed packets in, one reply each out, against a :class:`~.target.Target`.
+
+The session speaks RSP only: it turns packets into calls on the target contract and stop
+events into stop replies, and derives what it offers (``qSupported``, ``vCont?``, the thread
+ids, the address width) from the target's capabilities and architecture. Execution belongs to
+the :class:`~.runcontrol.RunControl`; the session is its client while gdb is attached.
 
 A session runs in a worker thread with blocking I/O on its :class:`~.channel.Channel` (the
 server's event loop stays free to refuse a second client and to shut down). It answers each
-packet in the same write as its ack. While the guest runs, it executes quanta and looks at
-the connection between them without waiting, so a Ctrl-C (even one in the same read as the
-``c``) interrupts the guest and a disconnect stops it cleanly. Packets that arrive while the
-guest runs wait for the stop (at most ``MAX_DEFERRED`` of them: memory stays bounded whatever
-a client sends).
+packet in the same write as its ack. While the guest runs, the run control executes quanta
+and between them the session looks at the connection without waiting (``poll``), so a
+Ctrl-C (even one in the same read as the ``c``) interrupts the guest and a disconnect stops
+it cleanly. Packets that arrive while the guest runs wait for the stop (at most
+``MAX_DEFERRED`` of them: memory stays bounded whatever a client sends).
 """
 from __future__ import annotations
 
 import collections
+import enum
 import logging
 from dataclasses import dataclass
 
-from . import registers
 from .channel import Channel, ChannelWoken
-from .hwdebug.points import NoSuchPoint, PointError, UnsupportedPoint
-from .machine import PLAIN_STEP, Exited, Machine, Stopped
-from .vcpu.elf import ElfLoadError
-from .vcpu.isa.bits import MASK32
-from .vcpu.memory import BusError
+from .runcontrol import RunControl
+from .target import (BreakpointStop, GuestExited, MemoryFault, MonitorError, NoSuchPoint, PointKind,
+                     PointRefused, ResetFailed, StopEvent, WatchStop)
 from .rsp import packets as pk
 from .rsp import replies
 from .rsp.connection import RspLink
@@ -31,12 +34,15 @@ log = logging.getLogger("gdbstub.session")
 PACKET_SIZE = 0x4000        # what we advertise and accept
 MAX_MEMORY_READ = (PACKET_SIZE - 8) // 2  # an m reply is hex, so two characters a byte
 MAX_BINARY_CHUNK = (PACKET_SIZE - 8) // 2  # qXfer data may double when escaped
-RUN_QUANTUM = 0.02          # seconds of guest execution between looks at the connection
 MAX_DEFERRED = 64           # packets kept for after the stop; gdb sends none while the guest runs
-THREAD_ID = 1               # the single vCPU is thread 1
-OUR_THREAD = pk.ThreadId(None, THREAD_ID)
 
-PLAIN_STEP_REPLY = replies.stop_reply(PLAIN_STEP.signal, thread=OUR_THREAD)  # the most frequent reply
+Z_POINT_KINDS = {0: PointKind.SOFTWARE, 1: PointKind.HARDWARE, 2: PointKind.WATCH_WRITE,
+                 3: PointKind.WATCH_READ, 4: PointKind.WATCH_ACCESS}
+STOP_REASONS = {PointKind.SOFTWARE: "swbreak", PointKind.HARDWARE: "hwbreak", PointKind.WATCH_WRITE: "watch",
+                PointKind.WATCH_READ: "rwatch", PointKind.WATCH_ACCESS: "awatch"}
+# reported only to a client that says it understands them; a watch reason always is
+NEGOTIATED_REASONS = {"swbreak": PointKind.SOFTWARE, "hwbreak": PointKind.HARDWARE}
+ANY_THREAD = (-1, 0)        # gdb's "all threads" and "any thread"
 
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
@@ -49,32 +55,50 @@ class _Closed:
     """The client went away."""
 
 
+class SessionEnding(enum.Enum):
+    """How a session ended (not to be confused with the guest exiting, ``W``)."""
+    DETACH = "detach"            # D: the guest runs on by itself
+    KILL = "kill"                # k: the guest was reloaded
+    DISCONNECT = "disconnect"    # the client went away
+    SHUTDOWN = "shutdown"        # the server stopped the session (Channel.wake)
+
+
 class SessionEnd(Exception):
     """The session is over: detach, kill or disconnect."""
 
-    def __init__(self, how: str):
-        super().__init__(how)
+    def __init__(self, how: SessionEnding):
+        super().__init__(how.value)
         self.how = how
 
 
 class Session:
-    """Serves one client over ``channel`` against ``machine``; :meth:`run` blocks."""
+    """Serves one client over ``channel`` against the target of ``run_control``; :meth:`run`
+    blocks."""
 
-    def __init__(self, channel: Channel, machine: Machine, *, log_packets: bool = False):
+    def __init__(self, channel: Channel, run_control: RunControl, *, log_packets: bool = False):
         self.channel = channel
-        self.machine = machine
+        self.run_control = run_control
+        self.target = run_control.target
+        self.architecture = self.target.architecture
+        self.capabilities = self.target.capabilities
+        first = self.target.threads()[0]
+        self._thread = first           # whose registers and memory (Hg)
+        self._resume_thread = first    # which thread c and s resume (Hc)
+        self._disconnected = False                  # seen while the target ran
+        self._cached_stop: StopEvent | None = None  # the last stop replied to, and its reply
+        self._cached_reply = b""
         self.link = RspLink(max_packet=PACKET_SIZE, log_packets=log_packets)
         self.client_features: dict[str, str | bool] = {}
         self._pending: collections.deque = collections.deque()   # events read, not yet handled
         self._deferred: collections.deque = collections.deque()  # packets that came while running
 
-    def run(self) -> str:
+    def run(self) -> SessionEnding:
         """Serve until the client detaches, kills or disconnects, or the channel is woken;
-        return which ("detach", "kill", "disconnect" or "shutdown")."""
+        return which."""
         try:
             self._dispatch_loop()
         except ChannelWoken:
-            return "shutdown"
+            return SessionEnding.SHUTDOWN
         except SessionEnd as end:
             self._flush()
             return end.how
@@ -115,7 +139,7 @@ class Session:
         while True:
             event = self._next_event()
             if isinstance(event, _Closed):
-                raise SessionEnd("disconnect")
+                raise SessionEnd(SessionEnding.DISCONNECT)
             if isinstance(event, Interrupt):
                 log.info("Ctrl-C while the target is stopped: nothing to interrupt")
                 continue
@@ -126,7 +150,7 @@ class Session:
             if isinstance(packet, pk.StartNoAckMode):
                 self.link.start_no_ack_after_reply()
             if isinstance(packet, (pk.Detach, pk.Kill)):
-                raise SessionEnd("detach" if isinstance(packet, pk.Detach) else "kill")
+                raise SessionEnd(SessionEnding.DETACH if isinstance(packet, pk.Detach) else SessionEnding.KILL)
 
     def _reply(self, payload: bytes) -> None:
         self.link.send(payload)
@@ -157,10 +181,14 @@ class Session:
     # --- queries ---------------------------------------------------------------------------
     def _supported(self, packet: pk.QSupported) -> bytes:
         self.client_features = dict(packet.features)
-        features = [f"PacketSize={PACKET_SIZE:x}", "qXfer:features:read+", "QStartNoAckMode+",
-                    "vContSupported+"]
-        features += [f"{name}+" for name in ("swbreak", "hwbreak", "error-message")
-                     if self.client_features.get(name)]
+        self._cached_stop = None   # stop reasons depend on the features
+        features = [f"PacketSize={PACKET_SIZE:x}"]
+        if self.architecture.target_xml:
+            features.append("qXfer:features:read+")
+        features += ["QStartNoAckMode+", "vContSupported+"]
+        offered = {name: kind in self.capabilities.point_kinds for name, kind in NEGOTIATED_REASONS.items()}
+        offered["error-message"] = True
+        features += [f"{name}+" for name, ours in offered.items() if ours and self.client_features.get(name)]
         return ";".join(features).encode()
 
     def _malformed(self, packet: pk.Malformed) -> bytes:
@@ -174,13 +202,13 @@ class Session:
         return replies.empty()
 
     def _halt_reason(self, packet) -> bytes:
-        return self._stop_reply(self.machine.last_stop)
+        return self._stop_reply(self.run_control.last_stop)
 
     def _current_thread(self, packet) -> bytes:
-        return replies.current_thread(OUR_THREAD)
+        return replies.current_thread(pk.ThreadId(None, self._thread))
 
     def _thread_info_first(self, packet) -> bytes:
-        return replies.thread_list([OUR_THREAD])
+        return replies.thread_list([pk.ThreadId(None, tid) for tid in self.target.threads()])
 
     def _thread_info_next(self, packet) -> bytes:
         return replies.thread_list([])
@@ -192,130 +220,137 @@ class Session:
         return replies.OK if self._is_our_thread(packet.thread) else self._error(b"E01", "no such thread")
 
     def _set_thread(self, packet: pk.SetThread) -> bytes:
-        return replies.OK if self._is_our_thread(packet.thread) else self._error(b"E01", "no such thread")
+        if not self._is_our_thread(packet.thread):
+            return self._error(b"E01", "no such thread")
+        if packet.thread.tid in ANY_THREAD:
+            pass
+        elif packet.op == "c":
+            self._resume_thread = packet.thread.tid
+        else:
+            self._thread = packet.thread.tid
+        return replies.OK
 
-    @staticmethod
-    def _is_our_thread(thread: pk.ThreadId | None) -> bool:
-        return thread is None or thread.tid in (-1, 0, THREAD_ID)
+    def _is_our_thread(self, thread: pk.ThreadId | None) -> bool:
+        return thread is None or thread.tid in ANY_THREAD or thread.tid in self.target.threads()
 
     def _xfer(self, packet: pk.XferRead) -> bytes:
         if packet.object != "features":
             return replies.empty()
         if packet.annex != "target.xml":
             return self._error(b"E00", f"no such annex {packet.annex!r}")
-        document = registers.target_xml().encode()
+        document = self.architecture.target_xml.encode()
         return replies.xfer_chunk(document, packet.offset, min(packet.length, MAX_BINARY_CHUNK))
 
     def _monitor(self, packet: pk.MonitorCommand) -> bytes:
         try:
-            text = self.machine.monitor(packet.command)
-        except ValueError as exc:
+            text = self.target.monitor(packet.command)
+        except MonitorError as exc:
             text = f"{exc}\n"
         return replies.hex_encode(text.encode())
 
     # --- registers and memory --------------------------------------------------------------
     def _read_registers(self, packet) -> bytes:
-        return replies.hex_encode(self.machine.read_registers())
+        return replies.hex_encode(self.target.read_registers(self._thread))
 
     def _write_registers(self, packet: pk.WriteRegisters) -> bytes:
-        self.machine.write_registers(packet.data)
+        self.target.write_registers(self._thread, packet.data)
         return replies.OK
 
     def _read_register(self, packet: pk.ReadRegister) -> bytes:
-        return replies.hex_encode(self.machine.read_register(packet.regno))
+        return replies.hex_encode(self.target.read_register(self._thread, packet.regno))
 
     def _write_register(self, packet: pk.WriteRegister) -> bytes:
-        self.machine.write_register(packet.regno, packet.value)
+        self.target.write_register(self._thread, packet.regno, packet.value)
         return replies.OK
 
     def _read_memory(self, packet: pk.ReadMemory) -> bytes:
         length = min(packet.length, MAX_MEMORY_READ)
         try:
-            return replies.hex_encode(self.machine.read_memory(packet.addr, length))
-        except BusError as exc:
+            return replies.hex_encode(self.target.read_memory(self._thread, packet.addr, length))
+        except MemoryFault as exc:
             return self._error(E_MEMORY, str(exc))
 
     def _write_memory(self, packet: pk.WriteMemory | pk.WriteMemoryBinary) -> bytes:
         try:
-            self.machine.write_memory(packet.addr, packet.data)
-        except BusError as exc:
+            self.target.write_memory(self._thread, packet.addr, packet.data)
+        except MemoryFault as exc:
             return self._error(E_MEMORY, str(exc))
         return replies.OK
 
     # --- breakpoints ------------------------------------------------------------------------
     def _insert_point(self, packet: pk.InsertPoint) -> bytes:
-        return self._point_result(self.machine.insert_point, packet)
+        return self._point_result(self.target.insert_point, packet)
 
     def _remove_point(self, packet: pk.RemovePoint) -> bytes:
-        return self._point_result(self.machine.remove_point, packet)
+        return self._point_result(self.target.remove_point, packet)
 
     def _point_result(self, action, packet) -> bytes:
-        try:
-            action(packet.type, packet.addr, packet.kind)
-        except UnsupportedPoint:
+        kind = Z_POINT_KINDS.get(packet.type)
+        if kind not in self.capabilities.point_kinds:
             return replies.empty()
+        try:
+            action(kind, packet.addr, packet.kind)
         except NoSuchPoint as exc:
             return self._error(E_NO_SUCH, str(exc))
-        except PointError as exc:
+        except PointRefused as exc:
             log.info("%s refused: %s", type(packet).__name__, exc)
             return self._error(E_INVALID, str(exc))
-        except BusError as exc:
+        except MemoryFault as exc:
             return self._error(E_MEMORY, str(exc))
         return replies.OK
 
-    # --- execution --------------------------------------------------------------------------
+    # --- execution: the session as the run control's client --------------------------------------
     def _continue(self, packet) -> bytes:
-        return self._resume(step=False, addr=packet.addr)
+        return self._resume(self._resume_thread, step=False, addr=packet.addr)
 
-    def _step(self, packet) -> bytes:
-        return self._resume(step=True, addr=packet.addr)
+    def _step(self, packet) -> bytes | None:
+        if not self.capabilities.single_step:
+            return replies.empty()
+        return self._resume(self._resume_thread, step=True, addr=packet.addr)
 
     def _vcont_query(self, packet) -> bytes:
-        return b"vCont;c;C;s;S"
+        return b"vCont;c;C;s;S" if self.capabilities.single_step else b"vCont;c;C"
 
-    def _vcont(self, packet: pk.VCont) -> bytes:
+    def _vcont(self, packet: pk.VCont) -> bytes | None:
         for action in packet.actions:
             if self._is_our_thread(action.thread):
+                if action.thread is None or action.thread.tid in ANY_THREAD:
+                    thread = self._resume_thread
+                else:
+                    thread = action.thread.tid
                 if action.kind in "cC":
-                    return self._resume(step=False)
-                if action.kind in "sS":
-                    return self._resume(step=True)
+                    return self._resume(thread, step=False)
+                if action.kind in "sS" and self.capabilities.single_step:
+                    return self._resume(thread, step=True)
                 return self._error(E_INVALID, f"vCont action {action.kind!r} is not supported")
         return self._error(E_INVALID, "vCont names no thread of this target")
 
-    def _resume(self, *, step: bool, addr: int | None = None) -> bytes | None:
+    def _resume(self, thread: int, *, step: bool, addr: int | None = None) -> bytes | None:
+        """The stop reply, or None for a step already answered (``stop_foreseen``)."""
         if addr is not None:
-            if not 0 <= addr <= MASK32:
-                return self._error(E_INVALID, f"resume address {addr:#x} is not a 32-bit address")
-            self.machine.cpu.pc = addr
-        self.machine.resume(step=step)
-        if step and (foreseen := self.machine.foreseen_step()) is not None:
-            self._step_answered_early(foreseen)
-            return None
-        stop = self.machine.run_for(RUN_QUANTUM)    # a step, or a short run, ends here
-        if stop is None:
-            self._flush()   # a long run: ack the packet now, or gdb resends it after 2 s
-        while stop is None:
-            self._receive(timeout=0)
-            event = self._take_queued_while_running()
-            if isinstance(event, _Closed):
-                self.machine.interrupted()
-                raise SessionEnd("disconnect")
-            stop = self.machine.interrupted() if event is not None else self.machine.run_for(RUN_QUANTUM)
-        return self._stop_reply(stop)
+            bits = self.architecture.address_bits
+            if not 0 <= addr <= self.architecture.address_mask:
+                return self._error(E_INVALID, f"resume address {addr:#x} is not a {bits}-bit address")
+            self.target.write_register(thread, self.architecture.pc_regnum, addr.to_bytes(bits // 8, "big"))
+        stop = self.run_control.resume(thread, step=step, client=self)
+        if self._disconnected:
+            raise SessionEnd(SessionEnding.DISCONNECT)
+        return None if stop is None else self._stop_reply(stop)
 
-    def _step_answered_early(self, foreseen: Stopped) -> None:
-        """Reply to a step whose stop is certain (``Machine.foreseen_step``), then take it: the
-        client reads the reply while the step runs, and its next packet is read after the step.
-        Replying after the step would cost the client a wake-up (docs/performance.md)."""
-        self._reply(self._stop_reply(foreseen))
-        try:
-            stop = self.machine.run_for(RUN_QUANTUM)
-        except Exception:  # a bug of ours, as in _handle; the reply is out, so only log it
-            log.exception("internal error in a step already answered")
-            return
-        if stop != foreseen:
-            log.error("a step answered in advance ended in %r instead (a bug); '?' tells the truth", stop)
+    def stop_foreseen(self, stop: StopEvent) -> None:
+        """Reply to a step whose stop is certain, before it runs: the client reads the reply
+        while the step runs, and its next packet is read after the step. Replying after the
+        step would cost the client a wake-up (docs/performance.md)."""
+        self._reply(self._stop_reply(stop))
+
+    def poll(self) -> bool:
+        """Between quanta of a run: True on a Ctrl-C or a disconnect."""
+        self._flush()   # a long run: ack the packet now, or gdb resends it after 2 s
+        self._receive(timeout=0)
+        event = self._take_queued_while_running()
+        if isinstance(event, _Closed):
+            self._disconnected = True
+        return event is not None
 
     def _take_queued_while_running(self) -> Interrupt | _Closed | None:
         """Set packets aside for after the stop; return a Ctrl-C or disconnect if one came."""
@@ -329,25 +364,29 @@ class Session:
                 log.warning("dropped a packet sent while the target runs: more than %d are waiting", MAX_DEFERRED)
         return None
 
-    def _stop_reply(self, stop: Stopped | Exited) -> bytes:
-        if stop is PLAIN_STEP:
-            return PLAIN_STEP_REPLY
-        if isinstance(stop, Exited):
+    def _stop_reply(self, stop: StopEvent) -> bytes:
+        if stop is not self._cached_stop:   # most often the same plain step again
+            self._cached_stop, self._cached_reply = stop, self._encode_stop(stop)
+        return self._cached_reply
+
+    def _encode_stop(self, stop: StopEvent) -> bytes:
+        if isinstance(stop, GuestExited):
             return replies.exited(stop.status)
         reason = None
-        if stop.reason is not None and (stop.reason not in ("swbreak", "hwbreak")
-                                        or self.client_features.get(stop.reason)):
-            reason = replies.StopReason(stop.reason, stop.address)
-        return replies.stop_reply(stop.signal, thread=OUR_THREAD, reason=reason)
+        if isinstance(stop, (BreakpointStop, WatchStop)):
+            name = STOP_REASONS[stop.kind]
+            if stop.kind.is_watch or self.client_features.get(name):
+                reason = replies.StopReason(name, stop.address)
+        return replies.stop_reply(stop.signal, thread=pk.ThreadId(None, stop.thread), reason=reason)
 
     def _detach(self, packet) -> bytes:
-        self.machine.debug.reset()
+        self.target.remove_all_points()
         return replies.OK
 
     def _kill(self, packet) -> None:
         try:
-            self.machine.reset()
-        except ElfLoadError as exc:   # gdb expects no reply, so the log says it
+            self.target.reset()
+        except ResetFailed as exc:   # gdb expects no reply, so the log says it
             log.error("k: the guest could not be reloaded and is unchanged: %s", exc)
 
     _HANDLERS = {

@@ -32,9 +32,10 @@ sys.path.insert(0, str(ROOT))
 from gdbstub.channel import BUSY_POLL, Channel  # noqa: E402
 from gdbstub.difftest import QemuTarget  # noqa: E402
 from gdbstub.guests.build import build_guest  # noqa: E402
-from gdbstub.machine import Machine  # noqa: E402
+from gdbstub.machine import THREAD, Machine  # noqa: E402
 from gdbstub.rsp.client import RspClient  # noqa: E402
 from gdbstub.rsp.framing import encode_packet  # noqa: E402
+from gdbstub.session import Z_POINT_KINDS  # noqa: E402
 from gdbstub.vcpu.standalone import image_request, run_image, run_image_in  # noqa: E402
 
 GUEST_SOURCE = ROOT / "benchmarks" / "guests" / "bench.c"
@@ -257,10 +258,10 @@ def instructions_to(elf: Path, rounds: int, stop_symbol: str, *, points=(), tran
     symbols = machine.elf.symbols
     if not translate:
         machine.cpu.translate_after = None
-    machine.write_memory(symbols["rounds"], rounds.to_bytes(4, "big"))
+    machine.write_memory(THREAD, symbols["rounds"], rounds.to_bytes(4, "big"))
     for z_type, symbol in [*points, (0, stop_symbol)]:
-        machine.insert_point(z_type, symbols[symbol], 4)
-    machine.resume(step=False)
+        machine.insert_point(Z_POINT_KINDS[z_type], symbols[symbol], 4)
+    machine.resume(THREAD, step=False)
     start = time.perf_counter()
     stop = machine.run(1 << 40)
     elapsed = time.perf_counter() - start
@@ -273,7 +274,7 @@ def bare_mips(elf: Path, rounds: int, repeat: int, python: str | None = None) ->
     """MIPS of the bare vCPU (``gdbstub.vcpu.standalone``: no debug stack) running the guest to
     its halt, in-process or under another interpreter (``python``, e.g. pypy3)."""
     machine = Machine(elf)
-    machine.write_memory(machine.elf.symbols["rounds"], rounds.to_bytes(4, "big"))
+    machine.write_memory(THREAD, machine.elf.symbols["rounds"], rounds.to_bytes(4, "big"))
     request = image_request(machine.cpu, machine.elf.segments, steps=1 << 40)
     results = [run_image(request) if python is None else run_image_in(python, request) for _ in range(repeat)]
     return max(r["state"]["icount"] / 1e6 / r["seconds"] for r in results)

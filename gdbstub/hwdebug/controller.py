@@ -1,115 +1,74 @@
-"""The stub side of KVM's booke guest debug, installed as the vCPU's debug host.
+"""KVM's side of booke guest debug for one vCPU, installed as the vCPU's debug host.
 
-While the stub debugs (any point inserted, or a step), ``cpu.active_debug`` is the stub's
-shadow register set programmed by ``set_guest_debug``; the guest's own DBCR0/IAC/DAC values
-are kept untouched and become active again when the stub disables. The stub's settings win,
-but the guest's comparators stay live in the slots the stub does not use, and their events
-(like any event that matches no stub point) are re-injected into the guest rather than
-reported to gdb. When the stub does not debug, the guest owns the facility and its events
-are delivered by KVM's rules.
+While the VMM debugs (``KVM_GUESTDBG_ENABLE``), ``cpu.active_debug`` is the shadow register set
+programmed by :meth:`DebugController.set_guest_debug`; the guest's own DBCR0/IAC/DAC values are
+kept untouched and become active again when the VMM disables. The VMM's settings win, but the
+guest's comparators stay live in the slots the VMM does not use, and their events (like any
+event the VMM's settings did not ask for) are re-injected into the guest rather than reported.
+When the VMM does not debug, the guest owns the facility and its events are delivered by KVM's
+rules.
+
+Events the VMM asked for leave KVM as a :class:`~.abi.DebugExit` handed to the
+:class:`Userspace` (QEMU's ``kvm_handle_debug``), which decides synchronously whether the
+guest stops or runs on. This module knows KVM's ABI only: nothing of gdb's point types or stop
+names.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 
 from ..vcpu import booke
 from ..vcpu.debugregs import DebugRegs
-from .abi import (KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP,
-                  KVM_GUESTDBG_USE_SW_BP, KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_WATCH_READ,
-                  KVMPPC_DEBUG_WATCH_WRITE, DebugExit)
+from .abi import KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_SW_BP, DebugExit, GuestDebug
 from .exit import decode_debug_exit
 from .guest_debug import set_guest_debug
-from .points import Z_NAMES, Points
 from .profiles import E500MC, CoreProfile
 
-WATCH_KINDS = {2: "watch", 3: "rwatch", 4: "awatch"}
-FALLBACK_WATCH_KIND = {KVMPPC_DEBUG_WATCH_WRITE: "watch", KVMPPC_DEBUG_WATCH_READ: "rwatch"}
 
+class Userspace(Protocol):
+    """The VMM that KVM's debug exits go to."""
 
-@dataclass(frozen=True)
-class StopInfo:
-    """Why the stub stopped: swbreak, hwbreak, watch, rwatch, awatch or step, and where."""
-    kind: str
-    address: int
+    def claims_debug_instruction(self, pc: int) -> bool:
+        """True if the debug instruction at ``pc`` is one of the VMM's software breakpoints
+        (else the guest gets the Program interrupt the instruction would raise)."""
+
+    def handle_debug_exit(self, debug_exit: DebugExit) -> DebugExit | None:
+        """The exit that ends the run, or None to let the guest run on."""
 
 
 class DebugController:
-    """Owns the stub's points and the vCPU's debug registers; ``cpu.host`` is this object."""
+    """The vCPU's debug facility under KVM: ``cpu.host`` is this object."""
 
-    def __init__(self, cpu, profile: CoreProfile = E500MC):
+    def __init__(self, cpu, userspace: Userspace, profile: CoreProfile = E500MC):
         self.cpu = cpu
+        self.userspace = userspace
         self.profile = profile
-        self.points = Points(cpu, profile)
         self.shadow = DebugRegs(guest_in_user_mode=not profile.hv)
         self.control = 0
         self._guest_bits = 0          # DBSR bits of guest comparators merged into the shadow set
-        self._step_over: int | None = None   # a software breakpoint lifted for one step
-        self._user_step = False
-        self._last_kind = "step"
+        self._request = GuestDebug()  # the last request, re-applied when the guest's registers change
         cpu.debug_instruction = profile.debug_instruction
         cpu.host = self
 
-    # --- gdb's points -------------------------------------------------------------------------
-    # Like QEMU's kvm_insert_breakpoint/kvm_remove_breakpoint, every change is applied at once
-    # (KVM_SET_GUEST_DEBUG), so ``monitor debug`` shows what gdb has inserted right now.
-    def insert_point(self, z_type: int, addr: int, length: int) -> None:
-        self.points.insert(z_type, addr, length)
-        self._arm(step=False)
+    @property
+    def vmm_owns_facility(self) -> bool:
+        return self.cpu.active_debug is self.shadow
 
-    def remove_point(self, z_type: int, addr: int, length: int) -> None:
-        self.points.remove(z_type, addr, length)
-        self._arm(step=False)
-
-    def read_memory(self, addr: int, length: int) -> bytes:
-        return self.points.read_memory(addr, length)
-
-    def write_memory(self, addr: int, data: bytes) -> None:
-        self.points.write_memory(addr, data)
-
-    def reset(self) -> None:
-        """Remove every stub point and hand the debug facility back to the guest."""
-        self._restore_lifted()
-        self.points.clear()
-        self._arm(step=False)
-
-    # --- resuming -------------------------------------------------------------------------------
-    def resume(self, step: bool) -> None:
-        """Program the facility for one resume; SINGLESTEP applies to this resume only. A
-        software breakpoint under the PC is lifted for one internal step, then re-inserted."""
-        self._restore_lifted()
-        self._user_step = step
-        pc = self.cpu.pc
-        if pc in self.points.software:
-            self.cpu.write_memory(pc, self.points.software[pc])
-            self._step_over = pc
-        self._arm(step=step or self._step_over is not None)
-
-    def _restore_lifted(self) -> None:
-        if self._step_over is not None:
-            addr, self._step_over = self._step_over, None
-            if addr in self.points.software:
-                self.cpu.write_memory(addr, self.profile.debug_instruction.to_bytes(4, "big"))
-
-    def _arm(self, *, step: bool) -> None:
-        control = 0
-        if self.points.software:
-            control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP
-        if self.points.hardware:
-            control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP
-        if step:
-            control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP
-        set_guest_debug(self.shadow, self.points.guest_debug(control=control), self.profile)
+    def set_guest_debug(self, dbg: GuestDebug) -> None:
+        """``KVM_SET_GUEST_DEBUG``: all or nothing (:class:`~.guest_debug.GuestDebugError`)."""
+        set_guest_debug(self.shadow, dbg, self.profile)
         self.shadow.dbsr = 0
-        self.control = control
-        if control & KVM_GUESTDBG_ENABLE:
+        self.control = dbg.control
+        if dbg.control & KVM_GUESTDBG_ENABLE:
             self._merge_guest_comparators()
             self.cpu.active_debug = self.shadow
         else:
             self._guest_bits = 0
             self.cpu.active_debug = self.cpu.guest_debug_regs
+        self._request = dbg
 
     def _merge_guest_comparators(self) -> None:
-        """Keep the guest's own comparators live in the slots the stub leaves free."""
+        """Keep the guest's own comparators live in the slots the VMM leaves free."""
         guest, shadow = self.cpu.guest_debug_regs, self.shadow
         self._guest_bits = 0
         if not guest.dbcr0 & booke.DBCR0_IDM:
@@ -135,46 +94,39 @@ class DebugController:
         if merged:
             shadow.dbcr0 |= merged | booke.DBCR0_IDM
 
+    def next_ic_exits(self) -> bool:
+        """True if an IC event now would leave KVM as the VMM's single-step exit: the VMM owns
+        the facility and single-steps, the guest does not, and no event is pending."""
+        return (self.cpu.active_debug is self.shadow and bool(self.control & KVM_GUESTDBG_SINGLESTEP)
+                and not self._guest_bits & booke.DBSR_IC and not self.shadow.dbsr)
+
     # --- vCPU hooks -------------------------------------------------------------------------------
     def on_guest_debug_write(self, cpu) -> None:
         """The guest wrote one of its debug registers: refresh what is merged while we debug."""
         if self.control & KVM_GUESTDBG_ENABLE:
-            self._arm(step=bool(self.control & KVM_GUESTDBG_SINGLESTEP))
+            self.set_guest_debug(self._request)
 
     def on_debug_event(self, cpu, bits: int):
         if self.cpu.active_debug is not self.shadow:
             return self._deliver_to_guest(bits)
         guest_bits = bits & self._guest_bits
-        stub_bits = bits & ~guest_bits
         self.shadow.dbsr &= ~guest_bits
-        if stub_bits & booke.DBSR_IC and self._step_over is not None:
-            self._restore_lifted()
-            if not self._user_step:
-                self._arm(step=False)
-                stub_bits &= ~booke.DBSR_IC
-                self.shadow.dbsr &= ~booke.DBSR_IC
-        if stub_bits:
-            exit = decode_debug_exit(self.shadow.dbsr, self.shadow, cpu.pc)
+        if bits & ~guest_bits:
+            debug_exit = decode_debug_exit(self.shadow.dbsr, self.shadow, cpu.pc)
             self.shadow.dbsr = 0
-            self._last_kind = "step"
-            return exit
+            stop = self.userspace.handle_debug_exit(debug_exit)
+            if stop is not None:
+                return stop
         if guest_bits:
             cpu.guest_debug_regs.dbsr |= guest_bits
             return self._deliver_to_guest(guest_bits)
         return None
 
-    def next_ic_is_a_step(self) -> bool:
-        """True if an IC event now would end the resume as gdb's single step (plain ``T05``):
-        the stub owns the facility and single-steps, and no software breakpoint is lifted."""
-        return (self.cpu.active_debug is self.shadow and bool(self.control & KVM_GUESTDBG_SINGLESTEP)
-                and self._step_over is None and not self._guest_bits & booke.DBSR_IC and not self.shadow.dbsr)
-
     def on_debug_instruction(self, cpu):
         pc = cpu.pc
-        if self.control & KVM_GUESTDBG_USE_SW_BP and pc in self.points.software:
-            self._last_kind = "swbreak"
+        if self.control & KVM_GUESTDBG_USE_SW_BP and self.userspace.claims_debug_instruction(pc):
             return DebugExit(pc, 0)
-        # Not ours: QEMU injects a Program (illegal instruction) interrupt into the guest.
+        # Not the VMM's: QEMU injects a Program (illegal instruction) interrupt into the guest.
         return cpu.deliver_interrupt(booke.IVOR_PROGRAM, pc, esr=booke.ESR_PIL)
 
     def _deliver_to_guest(self, bits: int):
@@ -188,40 +140,3 @@ class DebugController:
             return cpu.deliver_interrupt(booke.IVOR_PROGRAM, cpu.pc, esr=booke.ESR_PTR)
         guest.dbsr |= booke.DBSR_IDE
         return None
-
-    # --- reporting --------------------------------------------------------------------------------
-    def describe_stop(self, exit: DebugExit) -> StopInfo:
-        """Map a debug exit to gdb's stop reason; a watch stop names how its point was inserted."""
-        if exit.status & KVMPPC_DEBUG_BREAKPOINT:
-            return StopInfo("hwbreak", exit.address)
-        if exit.status:
-            for point in self.points.hardware:
-                if point.addr == exit.address and point.z_type in WATCH_KINDS and point.kvm_type & exit.status:
-                    return StopInfo(WATCH_KINDS[point.z_type], exit.address)
-            return StopInfo(FALLBACK_WATCH_KIND[exit.status], exit.address)
-        return StopInfo(self._last_kind, exit.address)
-
-    def describe(self) -> str:
-        """The ``monitor debug`` text: registers, slots and their owners."""
-        regs = self.cpu.active_debug
-        owner = "stub (gdb)" if regs is self.shadow else "guest"
-        lines = [f"profile {self.profile.name}: {self.profile.iac_slots} IAC + {self.profile.dac_slots} DAC slots; "
-                 f"debug facility owned by the {owner}",
-                 f"DBCR0 {regs.dbcr0:#010x}  DBCR1 {regs.dbcr1:#010x}  DBCR2 {regs.dbcr2:#010x}  "
-                 f"DBSR {regs.dbsr:#010x}"]
-        iac_points = [p for p in self.points.hardware if p.z_type == 1]
-        dac_points = [p for p in self.points.hardware if p.z_type != 1]
-        for name, count, enables, values, owners in (
-                ("IAC", self.profile.iac_slots, [booke.DBCR0_IAC[n] for n in range(4)], regs.iac, iac_points),
-                ("DAC", self.profile.dac_slots,
-                 [booke.DBCR0_DACR[n] | booke.DBCR0_DACW[n] for n in range(2)], regs.dac, dac_points)):
-            for slot in range(count):
-                if not regs.dbcr0 & enables[slot]:
-                    lines.append(f"{name}{slot + 1}  free")
-                    continue
-                point = owners[slot] if regs is self.shadow and slot < len(owners) else None
-                who = (f"gdb {Z_NAMES[point.z_type]} (Z{point.z_type})" if point else "guest")
-                lines.append(f"{name}{slot + 1}  {values[slot]:#010x}  {who}")
-        for addr in sorted(self.points.software):
-            lines.append(f"software breakpoint {addr:#010x} (saved word {self.points.software[addr].hex()})")
-        return "\n".join(lines) + "\n"

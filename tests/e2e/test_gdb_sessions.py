@@ -8,7 +8,7 @@ import time
 import pytest
 
 from gdbstub.gdb_session import GdbError
-from gdbstub.machine import Machine
+from gdbstub.machine import THREAD, Machine
 
 TOO_MANY = "You may have requested too many hardware breakpoints/watchpoints"  # gdb's own words
 
@@ -151,11 +151,12 @@ def test_stepi_answered_early_lands_where_a_reference_vcpu_does(gdb_session, e2e
     before they run) ends in the state of a vCPU stepped 300 times in-process."""
     gdb = gdb_session(e2e_elf)
     forecasts = []
-    forecast = gdb.machine.foreseen_step
-    monkeypatch.setattr(gdb.machine, "foreseen_step", lambda: forecasts.append(forecast()) or forecasts[-1])
+    forecast = gdb.machine.foreseen_stop
+    monkeypatch.setattr(gdb.machine, "foreseen_stop",
+                        lambda thread: forecasts.append(forecast(thread)) or forecasts[-1])
     reference = Machine(e2e_elf)
     for _ in range(300):
-        reference.resume(step=True)
+        reference.resume(THREAD, step=True)
         reference.run(1)
     gdb.console("stepi 300")
     assert int(gdb.evaluate("(unsigned int)$pc")) == reference.cpu.pc

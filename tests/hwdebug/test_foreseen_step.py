@@ -1,15 +1,17 @@
-"""``Machine.foreseen_step``: when it names a step's stop in advance (the session then replies
+"""``Machine.foreseen_stop``: when it names a step's stop in advance (the session then replies
 before stepping), the step must end in exactly that stop, whatever the points, the guest's own
 debug state, its interrupt handlers and the instruction under the PC."""
 from __future__ import annotations
+
+import signal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdbstub.guests.build import build_asm
-from gdbstub.hwdebug.points import PointError
-from gdbstub.machine import PLAIN_STEP, Machine
+from gdbstub.machine import THREAD, Machine
+from gdbstub.target import PointKind, PointRefused, SignalStop
 from gdbstub.vcpu import booke
 from gdbstub.vcpu.isa import touches_only_registers
 from gdbstub.vcpu.isa.table import registered
@@ -47,14 +49,14 @@ def guest_elf():
 def machine_at(elf, word: int) -> tuple[Machine, int]:
     machine = Machine(elf, ram_size=RAM)
     pc = machine.cpu.pc
-    machine.write_memory(pc, word.to_bytes(4, "big"))
+    machine.write_memory(THREAD, pc, word.to_bytes(4, "big"))
     return machine, pc
 
 
 words = st.one_of(st.sampled_from(RISKY), st.integers(0, 0xFFFFFFFF),
                   st.builds(lambda template, fields: template | fields & 0x03FFF801,
                             st.sampled_from(REGISTERS_ONLY), st.integers(0, 0x03FFFFFF)))
-points = st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["pc", "next", "data"])), max_size=4)
+points = st.lists(st.tuples(st.sampled_from(PointKind), st.sampled_from(["pc", "next", "data"])), max_size=4)
 
 
 @settings(max_examples=300, deadline=None)
@@ -74,43 +76,44 @@ def test_a_foreseen_step_ends_as_foreseen(guest_elf, word, points, guest_dbcr0, 
         cpu.write_spr(booke.SPR_IVOR0 + ivor, 0x800)
     guest = cpu.guest_debug_regs
     guest.dbcr0, guest.iac[0], guest.iac[1], guest.dac[0] = guest_dbcr0, where[guest_iac], pc + 8, data
-    for z_type, place in points:
+    for kind, place in points:
         try:
-            machine.insert_point(z_type, where[place], 4)
-        except PointError:
+            machine.insert_point(kind, where[place], 4)
+        except PointRefused:
             pass
-    machine.resume(step=step)
-    foreseen = machine.foreseen_step()
+    machine.resume(THREAD, step=step)
+    foreseen = machine.foreseen_stop(THREAD)
     stop = machine.run(1)
     assert foreseen is None or stop == foreseen, (hex(word), foreseen, stop)
 
 
 def test_a_registers_only_instruction_with_points_elsewhere_is_foreseen(guest_elf):
     machine, pc = machine_at(guest_elf, ADDI)
-    machine.insert_point(1, pc + 4, 4)
-    machine.insert_point(2, machine.elf.symbols["data"], 4)
-    machine.resume(step=True)
-    assert machine.foreseen_step() == PLAIN_STEP
-    assert machine.run(1) == PLAIN_STEP and machine.cpu.pc == pc + 4
+    machine.insert_point(PointKind.HARDWARE, pc + 4, 4)
+    machine.insert_point(PointKind.WATCH_WRITE, machine.elf.symbols["data"], 4)
+    machine.resume(THREAD, step=True)
+    plain_step = SignalStop(THREAD, signal.SIGTRAP)
+    assert machine.foreseen_stop(THREAD) == plain_step
+    assert machine.run(1) == plain_step and machine.cpu.pc == pc + 4
 
 
-@pytest.mark.parametrize("z_type", [0, 1])
-def test_a_point_at_the_pc_is_not_foreseen(guest_elf, z_type):
-    """Z1: the IAC fires first. Z0: the step runs with the breakpoint lifted."""
+@pytest.mark.parametrize("kind", [PointKind.SOFTWARE, PointKind.HARDWARE])
+def test_a_point_at_the_pc_is_not_foreseen(guest_elf, kind):
+    """Hardware: the IAC fires first. Software: the step runs with the breakpoint lifted."""
     machine, pc = machine_at(guest_elf, ADDI)
-    machine.insert_point(z_type, pc, 4)
-    machine.resume(step=True)
-    assert machine.foreseen_step() is None
+    machine.insert_point(kind, pc, 4)
+    machine.resume(THREAD, step=True)
+    assert machine.foreseen_stop(THREAD) is None
 
 
 def test_a_continue_or_an_exited_guest_is_not_foreseen(guest_elf):
     machine, _ = machine_at(guest_elf, ADDI)
     machine.cpu.guest_debug_regs.dbcr0 = booke.DBCR0_IDM | booke.DBCR0_IC   # the guest steps itself
-    machine.resume(step=False)
-    assert machine.foreseen_step() is None
+    machine.resume(THREAD, step=False)
+    assert machine.foreseen_stop(THREAD) is None
     assert machine.run(1) is None
     machine, _ = machine_at(guest_elf, ADDI)
-    machine.write_memory(0xE00E00B0, (2).to_bytes(4, "big"))   # the debugger halts the guest
-    assert machine.run(1).status == machine.exited.status
-    machine.resume(step=True)
-    assert machine.foreseen_step() is None
+    machine.write_memory(THREAD, 0xE00E00B0, (2).to_bytes(4, "big"))   # the debugger halts the guest
+    assert machine.run(1).status == machine.guest_exit.status
+    machine.resume(THREAD, step=True)
+    assert machine.foreseen_stop(THREAD) is None

@@ -7,8 +7,9 @@ import pytest
 
 from gdbstub.guests.build import build_asm
 from gdbstub.hwdebug.profiles import PROFILES
-from gdbstub.hwdebug.points import NoSuchPoint, SlotsExhausted, UnsupportedPoint
-from gdbstub.machine import Exited, Machine, Stopped
+from gdbstub.machine import THREAD, Machine
+from gdbstub.target import (BreakpointStop, GuestExited, NoSuchPoint, PointKind, PointRefused, SignalStop,
+                            WatchStop)
 from gdbstub.vcpu import booke
 
 def debug_guest(*, setup: str, body: str, handler: str = "", rest: str = "") -> str:
@@ -103,7 +104,7 @@ def symbol(machine: Machine, name: str) -> int:
 
 
 def run(machine: Machine, *, step: bool = False):
-    machine.resume(step=step)
+    machine.resume(THREAD, step=step)
     result = machine.run(100_000)
     assert result is not None, "the guest did not stop"
     return result
@@ -111,17 +112,17 @@ def run(machine: Machine, *, step: bool = False):
 
 def test_two_hardware_breakpoints_hit_and_a_third_is_refused(loop_elf):
     m = Machine(loop_elf)
-    m.insert_point(1, symbol(m, "load_word"), 4)
-    m.insert_point(1, symbol(m, "load_half"), 4)
-    m.insert_point(1, symbol(m, "load_word"), 4)            # idempotent
-    with pytest.raises(SlotsExhausted):
-        m.insert_point(1, symbol(m, "store_byte"), 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "load_word"))
+    m.insert_point(PointKind.HARDWARE, symbol(m, "load_word"), 4)
+    m.insert_point(PointKind.HARDWARE, symbol(m, "load_half"), 4)
+    m.insert_point(PointKind.HARDWARE, symbol(m, "load_word"), 4)            # idempotent
+    with pytest.raises(PointRefused):
+        m.insert_point(PointKind.HARDWARE, symbol(m, "store_byte"), 4)
+    assert run(m) == BreakpointStop(THREAD, PointKind.HARDWARE, symbol(m, "load_word"))
     assert m.cpu.pc == symbol(m, "load_word")
-    m.remove_point(1, symbol(m, "load_word"), 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "load_half"))
-    m.insert_point(1, symbol(m, "store_byte"), 4)           # the freed slot is reusable
-    m.resume(step=False)
+    m.remove_point(PointKind.HARDWARE, symbol(m, "load_word"), 4)
+    assert run(m) == BreakpointStop(THREAD, PointKind.HARDWARE, symbol(m, "load_half"))
+    m.insert_point(PointKind.HARDWARE, symbol(m, "store_byte"), 4)           # the freed slot is reusable
+    m.resume(THREAD, step=False)
     shown = m.debug.describe()
     assert f"IAC1  {symbol(m, 'load_half'):#010x}  gdb hbreak (Z1)" in shown
     assert f"IAC2  {symbol(m, 'store_byte'):#010x}  gdb hbreak (Z1)" in shown
@@ -133,14 +134,14 @@ def test_with_every_slot_taken_any_further_point_is_refused(loop_elf, profile):
     point beyond them was accepted and never programmed."""
     m = Machine(loop_elf, profile=profile)
     base = symbol(m, "data")
-    points = ([(1, symbol(m, "_start") + 4 * n) for n in range(profile.iac_slots)]
-              + [(2, base + 4 * n) for n in range(profile.dac_slots)])
-    for z_type, addr in points:
-        m.insert_point(z_type, addr, 4)
+    points = ([(PointKind.HARDWARE, symbol(m, "_start") + 4 * n) for n in range(profile.iac_slots)]
+              + [(PointKind.WATCH_WRITE, base + 4 * n) for n in range(profile.dac_slots)])
+    for kind, addr in points:
+        m.insert_point(kind, addr, 4)
     before = m.debug.describe()
-    for z_type in (1, 2, 3, 4):
-        with pytest.raises(SlotsExhausted):
-            m.insert_point(z_type, base + 0x40, 4)
+    for kind in (PointKind.HARDWARE, PointKind.WATCH_WRITE, PointKind.WATCH_READ, PointKind.WATCH_ACCESS):
+        with pytest.raises(PointRefused):
+            m.insert_point(kind, base + 0x40, 4)
     assert m.debug.describe() == before
 
 
@@ -150,69 +151,67 @@ def test_points_fire_in_a_supervisor_guest_on_every_profile(loop_elf, profile):
     m = Machine(loop_elf, profile=profile)
     assert not m.cpu.msr & booke.MSR_PR
     for slot in range(profile.iac_slots):
-        m.insert_point(1, symbol(m, "load_word") + 4 * slot, 4)
-    m.insert_point(2, symbol(m, "data"), 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "watch", symbol(m, "data"))
-    assert run(m) == Stopped(signal.SIGTRAP, "watch", symbol(m, "data"))  # as KVM: re-executed
-    m.remove_point(2, symbol(m, "data"), 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "load_word"))
+        m.insert_point(PointKind.HARDWARE, symbol(m, "load_word") + 4 * slot, 4)
+    m.insert_point(PointKind.WATCH_WRITE, symbol(m, "data"), 4)
+    assert run(m) == WatchStop(THREAD, PointKind.WATCH_WRITE, symbol(m, "data"))
+    assert run(m) == WatchStop(THREAD, PointKind.WATCH_WRITE, symbol(m, "data"))  # as KVM: re-executed
+    m.remove_point(PointKind.WATCH_WRITE, symbol(m, "data"), 4)
+    assert run(m) == BreakpointStop(THREAD, PointKind.HARDWARE, symbol(m, "load_word"))
 
 
-@pytest.mark.parametrize("z_type, offset, label, kind", [
-    (2, 0, "store_word", "watch"),
-    (3, 4, "load_word", "rwatch"),
-    (4, 9, "store_byte", "awatch"),
-    (3, 12, "load_half", "rwatch"),
-    (4, 13, "load_half", "awatch"),      # the second byte of a halfword load
+@pytest.mark.parametrize("kind, offset, label", [
+    (PointKind.WATCH_WRITE, 0, "store_word"),
+    (PointKind.WATCH_READ, 4, "load_word"),
+    (PointKind.WATCH_ACCESS, 9, "store_byte"),
+    (PointKind.WATCH_READ, 12, "load_half"),
+    (PointKind.WATCH_ACCESS, 13, "load_half"),      # the second byte of a halfword load
 ])
-def test_watchpoints_report_the_dac_address_with_the_access_suppressed(loop_elf, z_type, offset, label, kind):
+def test_watchpoints_report_the_dac_address_with_the_access_suppressed(loop_elf, kind, offset, label):
     m = Machine(loop_elf)
     addr = symbol(m, "data") + offset
-    before = m.read_memory(symbol(m, "data"), 16)
-    m.insert_point(z_type, addr, 1)
-    assert run(m) == Stopped(signal.SIGTRAP, kind, addr)
+    before = m.read_memory(THREAD, symbol(m, "data"), 16)
+    m.insert_point(kind, addr, 1)
+    assert run(m) == WatchStop(THREAD, kind, addr)
     assert m.cpu.pc == symbol(m, label)
-    assert m.read_memory(addr, 1) == before[offset:offset + 1]  # a watched store is suppressed
+    assert m.read_memory(THREAD, addr, 1) == before[offset:offset + 1]  # a watched store is suppressed
     assert m.cpu.gpr[3] == 1
 
 
 def test_third_watchpoint_is_refused_and_nothing_changes(loop_elf):
     m = Machine(loop_elf)
     data = symbol(m, "data")
-    m.insert_point(2, data, 4)
-    m.insert_point(3, data + 4, 4)
+    m.insert_point(PointKind.WATCH_WRITE, data, 4)
+    m.insert_point(PointKind.WATCH_READ, data + 4, 4)
     before = m.debug.describe()
-    with pytest.raises(SlotsExhausted):
-        m.insert_point(4, data + 8, 4)
+    with pytest.raises(PointRefused):
+        m.insert_point(PointKind.WATCH_ACCESS, data + 8, 4)
     assert m.debug.describe() == before
-    with pytest.raises(UnsupportedPoint):
-        m.insert_point(5, data, 4)
     with pytest.raises(NoSuchPoint):
-        m.remove_point(2, data + 4, 4)
+        m.remove_point(PointKind.WATCH_WRITE, data + 4, 4)
 
 
 def test_software_breakpoint_in_a_loop_hits_every_iteration(loop_elf):
     m = Machine(loop_elf)
     addr = symbol(m, "load_word")
-    original = m.read_memory(addr, 4)
-    m.insert_point(0, addr, 4)
+    original = m.read_memory(THREAD, addr, 4)
+    m.insert_point(PointKind.SOFTWARE, addr, 4)
     assert m.cpu.read_memory(addr, 4) == booke.EHPRIV_DEBUG.to_bytes(4, "big")
-    assert m.read_memory(addr - 4, 12)[4:8] == original        # gdb sees the original word
+    assert m.read_memory(THREAD, addr - 4, 12)[4:8] == original        # gdb sees the original word
     hits = 0
-    while isinstance(result := run(m), Stopped):
-        assert result == Stopped(signal.SIGTRAP, "swbreak", addr)
+    while isinstance(result := run(m), BreakpointStop):
+        assert result == BreakpointStop(THREAD, PointKind.SOFTWARE, addr)
         hits += 1
-    assert hits == 10 and result == Exited(10)
+    assert hits == 10 and result == GuestExited(THREAD, 10)
 
 
 def test_memory_writes_over_a_software_breakpoint_keep_it(loop_elf):
     m = Machine(loop_elf)
     addr = symbol(m, "load_word")
-    m.insert_point(0, addr, 4)
-    m.write_memory(addr, bytes.fromhex("60000000"))              # nop
-    assert m.read_memory(addr, 4) == bytes.fromhex("60000000")
+    m.insert_point(PointKind.SOFTWARE, addr, 4)
+    m.write_memory(THREAD, addr, bytes.fromhex("60000000"))              # nop
+    assert m.read_memory(THREAD, addr, 4) == bytes.fromhex("60000000")
     assert m.cpu.read_memory(addr, 4) == booke.EHPRIV_DEBUG.to_bytes(4, "big")
-    m.remove_point(0, addr, 4)
+    m.remove_point(PointKind.SOFTWARE, addr, 4)
     assert m.cpu.read_memory(addr, 4) == bytes.fromhex("60000000")
 
 
@@ -220,9 +219,9 @@ def test_alternative_profile_writes_the_illegal_word(loop_elf):
     from gdbstub.hwdebug.profiles import E500MC_ILLEGAL_WORD
     m = Machine(loop_elf, profile=E500MC_ILLEGAL_WORD)
     addr = symbol(m, "load_word")
-    m.insert_point(0, addr, 4)
+    m.insert_point(PointKind.SOFTWARE, addr, 4)
     assert m.cpu.read_memory(addr, 4) == booke.ILLEGAL_DEBUG_WORD.to_bytes(4, "big")
-    assert run(m) == Stopped(signal.SIGTRAP, "swbreak", addr)
+    assert run(m) == BreakpointStop(THREAD, PointKind.SOFTWARE, addr)
 
 
 def test_single_step_through_a_branch_and_into_an_exception_vector(loop_elf, guest_debug_elf):
@@ -230,14 +229,14 @@ def test_single_step_through_a_branch_and_into_an_exception_vector(loop_elf, gue
     m.cpu.pc = symbol(m, "load_half") + 8                       # the blt back to loop
     m.cpu.gpr[3] = 1
     m.cpu.cr = 0x80000000                                      # LT
-    assert run(m, step=True) == Stopped(signal.SIGTRAP)
+    assert run(m, step=True) == SignalStop(THREAD, signal.SIGTRAP)
     assert m.cpu.pc == symbol(m, "loop")
 
     g = Machine(guest_debug_elf)
-    g.insert_point(1, symbol(g, "syscall"), 4)
-    assert run(g) == Stopped(signal.SIGTRAP, "hwbreak", symbol(g, "syscall"))
-    g.remove_point(1, symbol(g, "syscall"), 4)
-    assert run(g, step=True) == Stopped(signal.SIGTRAP)
+    g.insert_point(PointKind.HARDWARE, symbol(g, "syscall"), 4)
+    assert run(g) == BreakpointStop(THREAD, PointKind.HARDWARE, symbol(g, "syscall"))
+    g.remove_point(PointKind.HARDWARE, symbol(g, "syscall"), 4)
+    assert run(g, step=True) == SignalStop(THREAD, signal.SIGTRAP)
     assert g.cpu.pc == symbol(g, "sc_handler")
     assert g.cpu.read_spr(booke.SPR_SRR0) == symbol(g, "after_sc")
 
@@ -245,30 +244,30 @@ def test_single_step_through_a_branch_and_into_an_exception_vector(loop_elf, gue
 def test_stepping_off_a_software_breakpoint_then_continuing(loop_elf):
     m = Machine(loop_elf)
     addr = symbol(m, "store_word")
-    m.insert_point(0, addr, 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "swbreak", addr)
-    assert run(m, step=True) == Stopped(signal.SIGTRAP)          # executes the real stw
-    assert m.cpu.pc == addr + 4 and m.read_memory(symbol(m, "data"), 4) == (1).to_bytes(4, "big")
+    m.insert_point(PointKind.SOFTWARE, addr, 4)
+    assert run(m) == BreakpointStop(THREAD, PointKind.SOFTWARE, addr)
+    assert run(m, step=True) == SignalStop(THREAD, signal.SIGTRAP)          # executes the real stw
+    assert m.cpu.pc == addr + 4 and m.read_memory(THREAD, symbol(m, "data"), 4) == (1).to_bytes(4, "big")
     assert m.cpu.read_memory(addr, 4) == booke.EHPRIV_DEBUG.to_bytes(4, "big")  # re-inserted
-    assert run(m) == Stopped(signal.SIGTRAP, "swbreak", addr)    # next iteration
+    assert run(m) == BreakpointStop(THREAD, PointKind.SOFTWARE, addr)    # next iteration
     assert m.cpu.gpr[3] == 2
 
 
 def test_guest_owns_its_debug_facility_without_the_stub(guest_debug_elf):
     m = Machine(guest_debug_elf)
-    assert run(m) == Exited(7)
+    assert run(m) == GuestExited(THREAD, 7)
     assert (m.cpu.gpr[20], m.cpu.gpr[21], m.cpu.gpr[22]) == (1, 1, 1)
     assert m.cpu.read_spr(booke.SPR_DSRR0) == symbol(m, "target")
 
 
 def test_guest_debug_events_reach_the_guest_while_the_stub_debugs(guest_debug_elf):
     m = Machine(guest_debug_elf)
-    m.insert_point(1, symbol(m, "stub_stop"), 4)                 # the stub takes IAC1
-    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "stub_stop"))
+    m.insert_point(PointKind.HARDWARE, symbol(m, "stub_stop"), 4)                 # the stub takes IAC1
+    assert run(m) == BreakpointStop(THREAD, PointKind.HARDWARE, symbol(m, "stub_stop"))
     assert m.cpu.active_debug is not m.cpu.guest_debug_regs
     assert m.cpu.gpr[20] == 1 and m.cpu.gpr[22] == 1              # the guest's IAC2 went to its handler
-    m.remove_point(1, symbol(m, "stub_stop"), 4)
-    assert run(m) == Exited(7)
+    m.remove_point(PointKind.HARDWARE, symbol(m, "stub_stop"), 4)
+    assert run(m) == GuestExited(THREAD, 7)
     assert m.cpu.active_debug is m.cpu.guest_debug_regs          # handed back
     assert m.cpu.guest_debug_regs.dbcr0 == 0                     # as the guest's handler left it
 
@@ -277,11 +276,11 @@ def test_guest_registers_are_shadowed_not_clobbered(guest_debug_elf):
     m = Machine(guest_debug_elf)
     m.cpu.guest_debug_regs.dbcr0 = booke.DBCR0_IDM | booke.DBCR0_DAC1W
     m.cpu.guest_debug_regs.dac[0] = 0x1234
-    m.insert_point(2, 0x5678, 4)
-    m.resume(step=False)
+    m.insert_point(PointKind.WATCH_WRITE, 0x5678, 4)
+    m.resume(THREAD, step=False)
     assert m.cpu.active_debug.dac[0] == 0x5678 and m.cpu.guest_debug_regs.dac[0] == 0x1234
-    m.remove_point(2, 0x5678, 4)
-    m.resume(step=False)
+    m.remove_point(PointKind.WATCH_WRITE, 0x5678, 4)
+    m.resume(THREAD, step=False)
     assert m.cpu.active_debug is m.cpu.guest_debug_regs and m.cpu.guest_debug_regs.dac[0] == 0x1234
 
 
@@ -289,7 +288,7 @@ def test_unowned_debug_instruction_is_a_program_interrupt_for_the_guest(loop_elf
     m = Machine(loop_elf)
     m.cpu.write_memory(symbol(m, "load_word"), booke.EHPRIV_DEBUG.to_bytes(4, "big"))
     result = run(m)
-    assert result == Stopped(signal.SIGILL)                     # no Program handler installed
+    assert result == SignalStop(THREAD, signal.SIGILL)                     # no Program handler installed
     assert m.cpu.pc == symbol(m, "load_word")
 
 
@@ -300,14 +299,14 @@ def _guest_dac_outcome(m: Machine) -> tuple[int, int, int]:
 
 def test_guest_owned_dac_reaches_its_handler_without_the_stub(guest_dac_elf):
     m = Machine(guest_dac_elf)
-    assert run(m) == Exited(7)
+    assert run(m) == GuestExited(THREAD, 7)
     assert _guest_dac_outcome(m) == (1, symbol(m, "store"), 5)   # before the store, then done
 
 
 def test_guest_owned_dac_reaches_its_handler_while_the_stub_holds_an_iac(guest_dac_elf):
     m = Machine(guest_dac_elf)
-    m.insert_point(1, symbol(m, "stub_stop"), 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "hwbreak", symbol(m, "stub_stop"))
+    m.insert_point(PointKind.HARDWARE, symbol(m, "stub_stop"), 4)
+    assert run(m) == BreakpointStop(THREAD, PointKind.HARDWARE, symbol(m, "stub_stop"))
     assert _guest_dac_outcome(m) == (1, symbol(m, "store"), 5)
 
 
@@ -315,12 +314,12 @@ def test_a_stub_watchpoint_in_the_guests_dac_slot_shadows_the_guests_own(guest_d
     """As on KVM the stub's settings win while it debugs; the guest's are kept and come back."""
     m = Machine(guest_dac_elf)
     watched = m.elf.symbols["watched"]
-    m.insert_point(2, watched, 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "watch", watched)
+    m.insert_point(PointKind.WATCH_WRITE, watched, 4)
+    assert run(m) == WatchStop(THREAD, PointKind.WATCH_WRITE, watched)
     assert m.cpu.pc == symbol(m, "store") and m.cpu.gpr[20] == 0   # the stub's event, not the guest's
     assert m.cpu.guest_debug_regs.dac[0] == watched                  # the guest's setting survives
-    m.remove_point(2, watched, 4)
-    assert run(m) == Exited(7)
+    m.remove_point(PointKind.WATCH_WRITE, watched, 4)
+    assert run(m) == GuestExited(THREAD, 7)
     assert _guest_dac_outcome(m) == (1, symbol(m, "store"), 5)      # live again once handed back
 
 
@@ -357,23 +356,23 @@ def test_a_watched_store_conditional_keeps_its_reservation_and_succeeds_when_res
     after every stop it failed and retried, and gdb's ``watch`` over an atomic loop never ended."""
     m = Machine(atomic_elf)
     counter = symbol(m, "counter")
-    m.insert_point(2, counter, 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "watch", counter)
-    assert m.cpu.pc == symbol(m, "store_conditional") and m.read_memory(counter, 4) == (41).to_bytes(4, "big")
-    m.remove_point(2, counter, 4)                     # gdb's step over the watched store
-    assert run(m, step=True) == Stopped(signal.SIGTRAP)
-    assert m.read_memory(counter, 4) == (42).to_bytes(4, "big") and m.cpu.cr >> 28 & 2
-    assert run(m) == Exited(0)
+    m.insert_point(PointKind.WATCH_WRITE, counter, 4)
+    assert run(m) == WatchStop(THREAD, PointKind.WATCH_WRITE, counter)
+    assert m.cpu.pc == symbol(m, "store_conditional") and m.read_memory(THREAD, counter, 4) == (41).to_bytes(4, "big")
+    m.remove_point(PointKind.WATCH_WRITE, counter, 4)                     # gdb's step over the watched store
+    assert run(m, step=True) == SignalStop(THREAD, signal.SIGTRAP)
+    assert m.read_memory(THREAD, counter, 4) == (42).to_bytes(4, "big") and m.cpu.cr >> 28 & 2
+    assert run(m) == GuestExited(THREAD, 0)
 
 
 def test_a_store_conditional_is_no_read_for_a_read_watchpoint(atomic_elf):
     m = Machine(atomic_elf)
     counter = symbol(m, "counter")
-    m.insert_point(3, counter, 4)
-    assert run(m) == Stopped(signal.SIGTRAP, "rwatch", counter)
+    m.insert_point(PointKind.WATCH_READ, counter, 4)
+    assert run(m) == WatchStop(THREAD, PointKind.WATCH_READ, counter)
     assert m.cpu.pc == symbol(m, "retry")             # the lwarx
-    m.remove_point(3, counter, 4)
-    assert run(m, step=True) == Stopped(signal.SIGTRAP)
-    m.insert_point(3, counter, 4)
-    assert run(m) == Exited(0)
-    assert m.read_memory(counter, 4) == (42).to_bytes(4, "big")
+    m.remove_point(PointKind.WATCH_READ, counter, 4)
+    assert run(m, step=True) == SignalStop(THREAD, signal.SIGTRAP)
+    m.insert_point(PointKind.WATCH_READ, counter, 4)
+    assert run(m) == GuestExited(THREAD, 0)
+    assert m.read_memory(THREAD, counter, 4) == (42).to_bytes(4, "big")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gdbstub import registers
+from gdbstub import e500mc
 from gdbstub.rsp.client import RspClient
 
 
@@ -20,7 +20,7 @@ def loop(serve, loop_elf):
 
 
 def pc_of(client: RspClient) -> int:
-    return int(client.request(f"p{registers.PC_REGNUM:x}"), 16)
+    return int(client.request(f"p{e500mc.PC_REGNUM:x}"), 16)
 
 
 def monitor(client: RspClient, command: str) -> str:

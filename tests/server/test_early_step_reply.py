@@ -1,17 +1,20 @@
-"""A step whose stop is certain is answered before it runs (``Machine.foreseen_step``); every
+"""A step whose stop is certain is answered before it runs (``Machine.foreseen_stop``); every
 other step after it. Either way the reply is the stop the step really ended in."""
 from __future__ import annotations
 
 import logging
 import random
+import signal
 
 import pytest
 
 from gdbstub.channel import ChannelWoken
-from gdbstub.machine import PLAIN_STEP, Machine
+from gdbstub.machine import THREAD, Machine
 from gdbstub.rsp.client import RspClient
 from gdbstub.rsp.framing import encode_packet
+from gdbstub.runcontrol import RunControl
 from gdbstub.session import Session
+from gdbstub.target import PointKind, SignalStop
 from gdbstub.testing import ServerThread
 
 
@@ -39,7 +42,7 @@ def test_a_step_over_a_registers_only_instruction_is_answered_before_it_runs(loo
     machine = Machine(loop_elf)
     lis, addi, li, addi_loop, stw = 0, 1, 2, 3, 4        # the first instructions of LOOP_ASM
     channel = ScriptedChannel(machine, [b"vCont;s"] * 5 + [b"?"])
-    Session(channel, machine).run()
+    Session(channel, RunControl(machine)).run()
     replies = [(data[data.index(b"$"):], icount) for data, icount in channel.sent]
     assert [reply for reply, _ in replies] == [encode_packet(b"T05thread:1;")] * 6
     # sent before the step (the count is still the one before it), except for the store
@@ -53,8 +56,9 @@ def test_every_step_reply_is_the_stop_the_step_ended_in(serve, demo_elf, monkeyp
     server = serve(demo_elf)
     symbols = server.machine.elf.symbols
     forecasts, reasons = [], set()
-    forecast = server.machine.foreseen_step
-    monkeypatch.setattr(server.machine, "foreseen_step", lambda: forecasts.append(forecast()) or forecasts[-1])
+    forecast = server.machine.foreseen_stop
+    monkeypatch.setattr(server.machine, "foreseen_stop",
+                        lambda thread: forecasts.append(forecast(thread)) or forecasts[-1])
     with RspClient.connect("127.0.0.1", server.port) as client:
         client.request("qSupported:swbreak+;hwbreak+")
         assert client.request(f"Z1,{symbols['main']:x},4") == b"OK"
@@ -75,10 +79,10 @@ def test_a_wrong_forecast_is_logged_and_the_halt_reason_tells_the_truth(loop_elf
     """The safety net for a bug in the forecast: the reply is out, so the error is logged and
     ``?`` reports the real stop."""
     machine = Machine(loop_elf)
-    machine.insert_point(2, machine.elf.symbols["data"], 4)
+    machine.insert_point(PointKind.WATCH_WRITE, machine.elf.symbols["data"], 4)
     machine.cpu.pc, machine.cpu.gpr[9] = machine.elf.symbols["store_word"], machine.elf.symbols["data"]
-    monkeypatch.setattr(machine, "foreseen_step", lambda: PLAIN_STEP)
-    with caplog.at_level(logging.ERROR, "gdbstub.session"), ServerThread(machine) as server, \
+    monkeypatch.setattr(machine, "foreseen_stop", lambda thread: SignalStop(THREAD, signal.SIGTRAP))
+    with caplog.at_level(logging.ERROR, "gdbstub.runcontrol"), ServerThread(machine) as server, \
             RspClient.connect("127.0.0.1", server.port) as client:
         assert client.request("vCont;s:1") == b"T05thread:1;"
         assert b"watch:" in client.request("?")
@@ -110,14 +114,15 @@ def random_traffic(rng: random.Random, symbols: dict[str, int]) -> list[bytes]:
 def serve_script(elf, reads: list[bytes], *, early: bool):
     """What the client receives, how the session ended and the guest's state afterwards."""
     machine = Machine(elf)
-    machine.run_for = lambda seconds: machine.run(1000)   # the same quanta in both runs
+    run_control = RunControl(machine)
+    run_control._run_for = lambda seconds: machine.run(1000)   # the same quanta in both runs
     if not early:
-        machine.foreseen_step = lambda: None
+        machine.foreseen_stop = lambda thread: None
     channel = ScriptedChannel(machine, reads)
-    how = Session(channel, machine).run()
+    how = Session(channel, run_control).run()
     cpu = machine.cpu
-    return (b"".join(data for data, _ in channel.sent), how, cpu.pc, list(cpu.gpr), cpu.icount, machine.last_stop,
-            machine.read_memory(machine.elf.symbols["data"], 16))
+    return (b"".join(data for data, _ in channel.sent), how, cpu.pc, list(cpu.gpr), cpu.icount, run_control.last_stop,
+            machine.read_memory(THREAD, machine.elf.symbols["data"], 16))
 
 
 @pytest.mark.parametrize("seed", range(40))

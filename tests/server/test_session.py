@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from gdbstub import machine as machine_module
-from gdbstub import registers
-from gdbstub.machine import Machine
+from gdbstub import runcontrol
+from gdbstub import e500mc
+from gdbstub.machine import THREAD, Machine
 from gdbstub.rsp.client import RspClient, RspError
 from gdbstub.rsp.framing import encode_packet
 from gdbstub.session import MAX_MEMORY_READ
@@ -28,7 +28,7 @@ def spin_client(serve, spin_elf):
 
 
 def pc_of(client: RspClient) -> int:
-    return int(client.request(f"p{registers.PC_REGNUM:x}"), 16)
+    return int(client.request(f"p{e500mc.PC_REGNUM:x}"), 16)
 
 
 def test_qsupported_advertises_packet_size_and_echoes_stop_reasons(spin_client):
@@ -60,7 +60,7 @@ def test_an_internal_error_is_an_e_reply_with_a_logged_traceback_and_the_session
         spin_elf, monkeypatch, caplog):
     machine = Machine(spin_elf)
 
-    def broken(regno):
+    def broken(thread, regno):
         raise RuntimeError("a bug")
     monkeypatch.setattr(machine, "read_register", broken)
     with ServerThread(machine) as server, RspClient.connect("127.0.0.1", server.port) as client:
@@ -73,10 +73,10 @@ def test_an_internal_error_is_an_e_reply_with_a_logged_traceback_and_the_session
 
 def test_registers_read_back(spin_client):
     block = bytes.fromhex(spin_client.request("g").decode())
-    assert len(block) == sum(reg.size for reg in registers.REGISTERS)
+    assert len(block) == sum(reg.size for reg in e500mc.REGISTERS)
     assert spin_client.request("P3=0badcafe") == b"OK"
     assert spin_client.request("p3") == b"0badcafe"
-    assert spin_client.request(f"p{registers.BY_NAME['pvr']:x}") == b"80230020"
+    assert spin_client.request(f"p{e500mc.BY_NAME['pvr']:x}") == b"80230020"
     assert spin_client.request("p4000").startswith(b"E")
 
 
@@ -85,8 +85,8 @@ def test_g_block_written_back_changes_only_what_differs(spin_client):
     block = spin_client.request("g")
     assert spin_client.request(b"G" + block) == b"OK"
     assert spin_client.request("g") == block
-    pvr = registers.BY_NAME["pvr"]
-    offset = 2 * sum(reg.size for reg in registers.REGISTERS[:pvr])
+    pvr = e500mc.BY_NAME["pvr"]
+    offset = 2 * sum(reg.size for reg in e500mc.REGISTERS[:pvr])
     changed = block[:8] + b"12345678" + block[16:offset] + b"00000001" + block[offset + 8:]
     assert spin_client.request(b"G" + changed).startswith(b"E")    # r1 and PVR changed …
     assert spin_client.request("g") == block                        # … and nothing was written
@@ -121,7 +121,7 @@ def test_target_xml_is_served_in_chunks(spin_client):
         if chunk[:1] == b"l":
             break
         assert chunk[:1] == b"m"
-    assert document.decode() == registers.target_xml()
+    assert document.decode() == e500mc.target_xml()
 
 
 def test_step_advances_pc(spin_client):
@@ -283,7 +283,7 @@ def test_reset_frees_the_old_guest_at_once(spin_elf):
     so each ``k``/``monitor reset`` left a whole guest RAM for the cycle collector (RSS > 1.9 GB)."""
     machine = Machine(spin_elf, ram_size=4 << 20)
     old = machine.memory
-    machine.resume(step=False)
+    machine.resume(THREAD, step=False)
     assert machine.run(1000) is None
     machine.reset()
     assert old.ram.closed and not machine.memory.ram.closed
@@ -293,20 +293,21 @@ def test_slices_follow_the_guest_speed_to_about_a_millisecond(spin_elf, monkeypa
     """A slice is as many instructions as the last one ran per ``SLICE_SECONDS``, within
     ``SLICE_STEPS_RANGE``: short on a slow guest (a Ctrl-C is seen soon), long on a fast one."""
     machine = Machine(spin_elf)
-    machine.resume(step=False)
-    fewest, most = machine_module.SLICE_STEPS_RANGE
+    run_control = runcontrol.RunControl(machine)
+    machine.resume(THREAD, step=False)
+    fewest, most = runcontrol.SLICE_STEPS_RANGE
     clock = iter([0.0, 0.01, 0.0, 0.0001, 0.0, 1e-9, 0.0, 100.0])   # (start, end) of each slice
-    monkeypatch.setattr(machine_module.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(runcontrol.time, "perf_counter", lambda: next(clock))
     done = []
     for _ in range(4):
         count = machine.cpu.icount
-        assert machine.run_slice() is None
+        assert run_control._run_slice() is None
         done.append(machine.cpu.icount - count)
     monkeypatch.undo()
-    assert done[0] == machine_module.FIRST_SLICE_STEPS
+    assert done[0] == runcontrol.FIRST_SLICE_STEPS
     # 4,000 in 10 ms -> 400 next; 400 in 0.1 ms -> 4,000; then capped at both ends
     assert done[1:] == [400, 4000, most]
-    assert machine._slice_steps == fewest
+    assert run_control._slice_steps == fewest
 
 
 @pytest.mark.parametrize("running", [False, True])
@@ -336,7 +337,7 @@ def test_stdio_serves_one_session_over_stdin_and_stdout(spin_elf):
     try:
         out = b""
         for payload, reply in [(b"?", b"T05thread:1;"), (b"m100000,4", b"%08x" % int.from_bytes(
-                Machine(spin_elf).read_memory(GUEST_ENTRY, 4), "big")), (b"D", b"OK")]:
+                Machine(spin_elf).read_memory(THREAD, GUEST_ENTRY, 4), "big")), (b"D", b"OK")]:
             child.stdin.write(encode_packet(payload))
             child.stdin.flush()
             expected = b"+" + encode_packet(reply)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gdbstub.guests.build import build_guest
-from gdbstub.machine import Machine
+from gdbstub.machine import THREAD, Machine
 from gdbstub.vcpu.standalone import image_request, run_image, run_image_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def pypy():
 @pytest.mark.parametrize("translate", [False, True])
 def test_bench_guest_ends_in_the_same_state_on_pypy_and_cpython(pypy, translate):
     machine = Machine(build_guest([ROOT / "benchmarks" / "guests" / "bench.c"], name="bench"), ram_size=4 << 20)
-    machine.write_memory(machine.elf.symbols["rounds"], (2).to_bytes(4, "big"))
+    machine.write_memory(THREAD, machine.elf.symbols["rounds"], (2).to_bytes(4, "big"))
     request = image_request(machine.cpu, machine.elf.segments, steps=5_000_000, translate=translate)
     on_cpython = run_image(request)
     on_pypy = run_image_in(pypy, request)

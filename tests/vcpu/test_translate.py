@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gdbstub.guests.build import build_guest
-from gdbstub.machine import Machine
+from gdbstub.machine import THREAD, Machine
+from gdbstub.session import Z_POINT_KINDS
 from gdbstub.vcpu import booke
 from gdbstub.vcpu import cpu as cpu_module
 from gdbstub.vcpu.cpu import Cpu
@@ -100,14 +101,14 @@ def _stops(translate_after, points, resumes=8):
     machine = Machine(build_guest([BENCH_GUEST], name="bench"), ram_size=TEST_RAM)
     machine.cpu.translate_after = translate_after
     symbols = machine.elf.symbols
-    machine.write_memory(symbols["rounds"], (3).to_bytes(4, "big"))
+    machine.write_memory(THREAD, symbols["rounds"], (3).to_bytes(4, "big"))
     stops = []
     for _ in range(resumes):
         for step in (False, True):
             for z_type, symbol in points:
-                (machine.remove_point if step else machine.insert_point)(z_type, symbols[symbol], 4)
-            machine.resume(step=step)
-            stops.append((machine.run_for(60), machine.cpu.pc, machine.cpu.icount, list(machine.cpu.gpr)))
+                (machine.remove_point if step else machine.insert_point)(Z_POINT_KINDS[z_type], symbols[symbol], 4)
+            machine.resume(THREAD, step=step)
+            stops.append((machine.run(1 << 40), machine.cpu.pc, machine.cpu.icount, list(machine.cpu.gpr)))
     return stops
 
 

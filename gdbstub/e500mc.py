@@ -1,4 +1,5 @@
-"""gdb's view of the vCPU registers: numbering, sizes, target description, access.
+"""The e500mc as gdb sees it: register numbering, sizes, access, target description, address
+width (:data:`DESCRIPTION`, the :class:`~.target.Architecture` a thread of the machine has).
 
 The numbering follows gdb's ``org.gnu.gdb.power.core`` and ``org.gnu.gdb.power.fpu`` features
 (r0-r31 = 0-31, f0-f31 = 32-63, pc 64, msr 65, cr 66, lr 67, ctr 68, xer 69, fpscr 70),
@@ -10,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .target import Architecture
 from .vcpu import booke
 
 CORE_FEATURE = "org.gnu.gdb.power.core"
 FPU_FEATURE = "org.gnu.gdb.power.fpu"
 BOOKE_FEATURE = "org.gnu.gdb.power.booke"
-ARCHITECTURE = "powerpc:common"
+GDB_ARCHITECTURE = "powerpc:common"
+ADDRESS_BITS = 32
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def write_all(cpu, data: bytes) -> None:
 def target_xml() -> str:
     """The target description served through ``qXfer:features:read:target.xml``."""
     lines = ['<?xml version="1.0"?>', '<!DOCTYPE target SYSTEM "gdb-target.dtd">',
-             "<target>", f"  <architecture>{ARCHITECTURE}</architecture>"]
+             "<target>", f"  <architecture>{GDB_ARCHITECTURE}</architecture>"]
     for feature in dict.fromkeys(reg.feature for reg in REGISTERS):
         lines.append(f'  <feature name="{feature}">')
         for regno, reg in enumerate(REGISTERS):
@@ -181,3 +184,7 @@ def target_xml() -> str:
         lines.append("  </feature>")
     lines.append("</target>")
     return "\n".join(lines) + "\n"
+
+
+DESCRIPTION = Architecture(GDB_ARCHITECTURE, address_bits=ADDRESS_BITS, pc_regnum=PC_REGNUM,
+                           target_xml=target_xml())
