@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Callable
 
 from . import registers
+from .boards import bare
 from .hwdebug.abi import DebugExit
 from .hwdebug.controller import DebugController
 from .hwdebug.profiles import E500MC, CoreProfile
-from .vcpu.cpu import Cpu
 from .vcpu.elf import ElfLoadError, load_elf
 from .vcpu.exits import Fault, Halted
-from .vcpu.memory import DEFAULT_RAM_SIZE, Memory
+from .vcpu.memory import DEFAULT_RAM_SIZE
 
 log = logging.getLogger("gdbstub.machine")
 
@@ -60,8 +60,8 @@ class Machine:
     def reset(self) -> None:
         """Reload the guest into a fresh vCPU: registers, memory and debug state start over.
         If the ELF cannot be loaded now (:class:`ElfLoadError`), nothing changes."""
-        memory = Memory(size=self.ram_size, uart_output=self.uart_output)
-        cpu = Cpu(memory=memory, iac_slots=self.profile.iac_slots)
+        board = bare.build(ram_size=self.ram_size, uart_output=self.uart_output, iac_slots=self.profile.iac_slots)
+        memory, cpu = board.memory, board.cpu
         try:
             elf = load_elf(self.elf_path, cpu)
         except BaseException:

@@ -1,18 +1,4 @@
-"""Why ``Cpu.run``/``Cpu.step`` stopped before ``max_steps`` (besides a debug host's own exits)."""
-from __future__ import annotations
+"""The old name of :mod:`.stops`, kept so that ``machine.py`` and its tests import unchanged."""
+from .stops import Fault, Halted, RunOutcome
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Halted:
-    """The guest halted the board (GUTS reset request); ``status`` is r3 & 0xff."""
-    status: int
-
-
-@dataclass(frozen=True)
-class Fault:
-    """An interrupt the guest installed no handler for; ``signal`` is the POSIX signal number."""
-    signal: int
-    pc: int
-    reason: str
+__all__ = ["Fault", "Halted", "RunOutcome"]
