@@ -1,13 +1,10 @@
-"""The e500mc vCPU: the facade other layers use, and the run loop.
+"""The e500mc vCPU: the facade other layers use.
 
 ``Cpu`` is the core's architected state (``state.ArchState``: plain attributes, read directly
 by instruction semantics and translated code) with its parts beside it: the debug facility
-(``debug``), the code caches (``code``), address translation (``mmu``) and the bus
-(``memory``). See ``docs/architecture.md`` for the contract other layers rely on.
-
-``run()`` executes hot code as translated blocks (``translate.py``) and everything else,
-including every instruction with an armed IAC or under IC single-stepping, with the
-reference interpreter (``_execute``/``_step_checked``); both give the same results.
+(``debug``), the code caches (``code``), address translation (``mmu``), the bus (``memory``)
+and the run loop (``executor.Executor``). See ``docs/architecture.md`` for the contract other
+layers rely on.
 """
 from __future__ import annotations
 
@@ -19,19 +16,18 @@ from . import booke
 from .codecache import LINE_SHIFT, CodeCache
 from .debug import DebugFacility, SavedDebug
 from .debugregs import DebugHost, DebugRegs
-from .interrupts import DebugEvent, GuestInterrupt, illegal
-from .isa import decode, touches_only_registers
+from .executor import Executor
+from .interrupts import DebugEvent, GuestInterrupt, HaltNow, HostStop, illegal
+from .isa import decode
 from .isa.bits import MASK32
 from .memory import BusError, Memory
 from .mmu import EFFECTIVE_MASK, PAGE_MASK, PAGE_SIZE, Access, Mmu
 from .spr import UnknownSpr, ivor_spr, spr_table
 from .state import ArchState, SavedState
-from .stops import Fault, Halted
+from .stops import Fault
 from .translate import INTERPRET, Block, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
-_COLD_STEPS = 64  # most instructions interpreted at a time before looking for a block again
-_NO_BLOCK = object()  # run(): no translated block fits at the PC, the interpreter goes on
 _MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
 
 # Interrupt classes: (save/restore registers, MSR bits kept on entry). Base class otherwise.
@@ -76,18 +72,6 @@ def _fault(ivor: int, pc: int, esr: int | None, dear: int | None) -> Fault:
     return Fault(int(signo), pc, reason)
 
 
-class HostStop(Exception):
-    """A debug host hook returned ``stop``: run() ends with it."""
-
-    def __init__(self, stop):
-        super().__init__(stop)
-        self.stop = stop
-
-
-class HaltNow(Exception):
-    """A guest access made the board halt: the instruction counts as done and run() stops."""
-
-
 def _debug_instruction_hit(cpu: Cpu) -> int:
     """Semantics of ``cpu.debug_instruction``: the host's breakpoint, else an illegal word."""
     if cpu.host is None:
@@ -130,7 +114,7 @@ class Cpu(ArchState):
         self.mmu = Mmu()
         self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
         self.code = CodeCache(self._ram_size)
-        self._blocks = self.code.blocks
+        self._blocks = self.code.blocks   # under its former name, which test_translate.py reads
         self.code_or_debug_changed = False   # ends a running block after a called instruction
         # the namespace of translated code: RAM indexed by effective address (identity mapping)
         self._block_scope = {"ram": self._ram, "code_lines": self.code.code_lines,
@@ -142,7 +126,7 @@ class Cpu(ArchState):
         self.critical_input = IrqLine("critical input")
         self.external_input.connect(self._input_changed)
         self.critical_input.connect(self._input_changed)
-        self._inputs_pending = False
+        self._executor = Executor(self)
         self.mapping_changed()
         self.debug_registers_changed()
 
@@ -193,9 +177,8 @@ class Cpu(ArchState):
         debug = self.debug
         self.code.set_debug_key(debug.rearm())
         self._dac_armed = debug.dac_armed
-        self._debug_armed = debug.armed
         self.code_or_debug_changed = True
-        self._settle()
+        self._executor.settle()
 
     def guest_debug_written(self) -> None:
         """The guest wrote a debug register: tell the host (which may merge the guest's
@@ -210,26 +193,12 @@ class Cpu(ArchState):
         if bits:
             raise DebugEvent(bits)
 
-    # --- input pins -------------------------------------------------------------------------
+    def suspend_data_comparators(self) -> None:
+        """DAC and TRAP are off for one instruction (until ``debug_registers_changed``)."""
+        self._dac_armed = self.debug.trap_armed = False
+
     def _input_changed(self, level: bool) -> None:
-        self._inputs_pending = self.external_input.level or self.critical_input.level
-        self._settle()
-
-    def _settle(self) -> None:
-        """Decide how the run loop proceeds: ``_attention`` makes the interpreter come back to
-        the loop after each instruction (armed comparators, an input pin high); blocks run
-        only while neither IC stepping nor an input asks for instruction boundaries."""
-        self._attention = self._debug_armed or self._inputs_pending
-        self._interpret_only = self.debug.ic_armed or self._inputs_pending
-
-    def _take_input_interrupt(self):
-        """Enter the critical or external input interrupt if its pin is high and MSR enables
-        it; the outcome (a Fault without a handler) or None."""
-        if self.critical_input.level and self.msr & booke.MSR_CE:
-            return self.deliver_interrupt(booke.IVOR_CRITICAL, self.pc)
-        if self.external_input.level and self.msr & booke.MSR_EE:
-            return self.deliver_interrupt(booke.IVOR_EXTERNAL, self.pc)
-        return None
+        self._executor.inputs_changed(self.external_input.level or self.critical_input.level)
 
     # --- the board --------------------------------------------------------------------------
     def request_halt(self) -> None:
@@ -268,7 +237,7 @@ class Cpu(ArchState):
         self.mmu.flush()
         self._direct_limit = self._ram_size if self.mmu.identity else 0
         self.code.drop_blocks()
-        self.code_or_debug_changed = self._attention = True
+        self.code_or_debug_changed = self._executor.attention = True
 
     def _spans(self, ea: int, length: int, access: Access, for_debugger: bool = False):
         """``[(physical address, length), ...]`` covering ``length`` bytes at ``ea``, one per
@@ -411,7 +380,7 @@ class Cpu(ArchState):
         self.code.clear()
         self.code_or_debug_changed = True
 
-    def _decode(self, pc: int) -> tuple:
+    def decode(self, pc: int) -> tuple:
         """``(semantics, args)`` of the instruction at effective ``pc``, decoded (and kept) at
         its physical address; what fetching raises when there is nothing to fetch."""
         if pc & 3:
@@ -430,9 +399,9 @@ class Cpu(ArchState):
         self.code.add_decoded(physical, entry)
         return entry
 
-    def _decoded_view(self) -> dict:
+    def decoded_view(self) -> dict:
         """The decoded instructions the interpreter may index by effective PC: all of them
-        while the mapping is the identity, else none (each lookup goes through ``_decode``)."""
+        while the mapping is the identity, else none (each lookup goes through ``decode``)."""
         return self.code.decoded if self.mmu.identity else {}
 
     def _fetch(self, pc: int) -> tuple | None:
@@ -440,10 +409,10 @@ class Cpu(ArchState):
         (blocks are built only while the mapping is the identity)."""
         if pc & 3 or not self.memory.is_ram(pc, 4):
             return None
-        semantics, args = self._decode(pc)
+        semantics, args = self.decode(pc)
         return self.memory.read(pc, 4), semantics, args
 
-    def _hot_block(self, pc: int) -> Block:
+    def hot_block(self, pc: int) -> Block:
         """The block at ``pc``, translated once the interpreter has been there often enough."""
         if not self.mmu.identity:
             return INTERPRET
@@ -494,150 +463,16 @@ class Cpu(ArchState):
         self.pc = self.sprs[booke.SPR_IVPR] & 0xFFFF0000 | self.sprs[ivor_spr(ivor)] & 0xFFF0
         return None
 
-    def _debug_event(self, bits: int, *, before: bool):
-        """Report comparator ``bits`` at ``self.pc`` to the host, or act as bare hardware."""
-        debug = self.debug
-        debug.active.dbsr |= bits
-        if debug.host is not None:
-            pc = self.pc
-            stop = debug.host.on_debug_event(self, bits)
-            self.debug_registers_changed()
-            if stop is None and before and self.pc == pc:
-                debug.skip_checks_at = pc
-            return stop
-        if self.msr & booke.MSR_DE:
-            return self.deliver_interrupt(booke.IVOR_DEBUG, self.pc)
-        debug.active.dbsr |= booke.DBSR_IDE
-        if before:
-            debug.skip_checks_at = self.pc
-        return None
-
-    # --- execution ----------------------------------------------------------------------------
-    def _execute(self, budget: int, stop_at: dict | None = None):
-        """Execute up to ``budget`` instructions (each possibly entering an interrupt), or one
-        at a time while ``_attention`` holds: ``(outcome or None, instructions done)``.
-        With ``stop_at``, also stop where the PC reaches one of its keys (a translated block).
-        A DebugEvent escapes with its instruction undone."""
-        decoded = self._decoded_view()
-        for done in range(1, budget + 1):
-            pc = self.pc
-            semantics, args = decoded.get(pc) or self._decode(pc)
-            try:
-                next_pc = semantics(self, *args)
-            except (GuestInterrupt, HaltNow, HostStop) as exc:
-                outcome = self._instruction_raised(exc, pc)
-                if outcome is not None:
-                    return outcome, done
-            else:
-                self.icount += 1
-                self.pc = pc + 4 if next_pc is None else next_pc
-            if self._attention or (stop_at is not None and self.pc in stop_at):
-                return None, done
-        return None, budget
-
-    def _instruction_raised(self, exc: Exception, pc: int):
-        """Finish the instruction at ``pc`` that raised ``exc`` (not yet counted): enter the
-        interrupt, halt, or stop for the host; the outcome or None."""
-        if isinstance(exc, HostStop):
-            return exc.stop
-        self.icount += 1
-        if isinstance(exc, HaltNow):
-            self.pc = pc + 4
-            return Halted(self.gpr[3] & 0xFF)
-        return self.deliver_interrupt(exc.ivor, pc if exc.srr0 is None else exc.srr0, esr=exc.esr, dear=exc.dear)
-
-    def _step_checked(self):
-        """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
-        pc = self.pc
-        debug = self.debug
-        skip = debug.skip_checks_at == pc
-        debug.skip_checks_at = None
-        if skip:
-            self._dac_armed = debug.trap_armed = False
-        elif debug.iac_armed:
-            bits = debug.iac_hits(pc, self.msr)
-            if bits:
-                return self._debug_event(bits, before=True)
-        try:
-            outcome, _ = self._execute(1)
-        except DebugEvent as event:
-            return self._debug_event(event.bits, before=True)
-        finally:
-            if skip:
-                self.debug_registers_changed()
-        if outcome is None and debug.ic_armed:
-            return self._debug_event(booke.DBSR_IC, before=False)
-        return outcome
-
-    def next_step_is_quiet(self) -> bool:
-        """True if the next step certainly ends in the IC event after executing the instruction
-        at PC: IC is armed, no IAC matches first, and the instruction touches only registers
-        (``registers_only`` in the ISA table: no memory, no interrupt, no debug register, no
-        halt). The stub answers such a step before running it."""
-        pc = self.pc
-        debug = self.debug
-        if self.halt_pending or self._inputs_pending or not debug.ic_armed:
-            return False
-        if debug.iac_armed and debug.skip_checks_at != pc and debug.iac_hits(pc, self.msr):
-            return False
-        semantics, _ = self._decode(pc)
-        return touches_only_registers(semantics)
-
+    # --- execution (executor.py) ------------------------------------------------------------
     def step(self):
         """Execute one instruction (or enter one interrupt); an outcome or None."""
-        return self.run(1)
+        return self._executor.run(1)
 
     def run(self, max_steps: int):
-        """Execute up to ``max_steps`` instructions; the outcome that stopped it, or None.
+        """Execute up to ``max_steps`` instructions; the outcome that stopped it, or None."""
+        return self._executor.run(max_steps)
 
-        A step is an instruction (possibly entering an interrupt) or a debug event before one.
-        An input pin that is high and enabled is taken between instructions. Translated blocks
-        run while they fit in the budget; the interpreter takes the rest."""
-        if self.halt_pending:
-            return Halted(self.gpr[3] & 0xFF)
-        self.debug_registers_changed()
-        remaining = max_steps
-        blocks = self._blocks
-        # Arriving by falling through (at a slice start, or after one interpreted instruction
-        # of cold code) does not make an address hot: blocks start where control branches to.
-        fell_through = self.icount
-        while remaining > 0:
-            if self._inputs_pending:
-                outcome = self._take_input_interrupt()
-                if outcome is not None:
-                    return outcome
-            if self.translate_after is not None and self.debug.skip_checks_at is None:
-                start = self.icount
-                limit = start + remaining
-                try:
-                    while not self._interpret_only:
-                        run, length, _ = blocks.get(self.pc) or (
-                            INTERPRET if self.icount == fell_through else self._hot_block(self.pc))
-                        if run is None or self.icount + length > limit:
-                            break
-                        run(self, limit - self.icount)
-                except DebugEvent as event:
-                    start -= 1                      # the event is a step, as in _step_checked
-                    outcome = self._debug_event(event.bits, before=True)
-                except (GuestInterrupt, HaltNow, HostStop) as exc:
-                    outcome = self._instruction_raised(exc, self.pc)
-                else:
-                    outcome = _NO_BLOCK
-                if outcome is not None and outcome is not _NO_BLOCK:
-                    return outcome
-                remaining -= self.icount - start
-                if outcome is None or remaining <= 0:
-                    continue
-            self._settle()
-            if self._debug_armed:
-                pc = self.pc
-                outcome, done = self._step_checked(), 1
-                if self.pc == pc + 4 and blocks.get(pc) is not INTERPRET:
-                    fell_through = self.icount
-            else:
-                outcome, done = (self._execute(remaining) if self.translate_after is None
-                                 else self._execute(min(remaining, _COLD_STEPS), blocks))
-            if outcome is not None:
-                return outcome
-            remaining -= done
-        return None
+    def next_step_is_quiet(self) -> bool:
+        """True if the next step certainly ends in the IC event after an instruction that
+        touches only registers (the stub answers such a step before running it)."""
+        return self._executor.next_step_is_quiet()
