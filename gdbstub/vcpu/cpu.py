@@ -335,7 +335,8 @@ class Cpu(ArchState):
 
     def _write_spans(self, ea: int, data: bytes, for_debugger: bool = False) -> None:
         if ea + len(data) <= self._direct_limit:
-            self.write_physical(ea, data)
+            self._ram[ea:ea + len(data)] = data
+            self.forget_code(ea, len(data))
             return
         spans = self._spans(ea, len(data), Access.WRITE, for_debugger)
         if spans is None:

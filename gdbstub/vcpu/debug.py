@@ -1,7 +1,7 @@
 """The debug facility of one core: which debug registers are in use, the host's hooks, and
 the comparators' decisions (what is armed, which IAC/DAC matches an address).
 
-The run loop (``cpu.py``) asks it what is armed and reports events to ``host``; translated
+The run loop (``executor.py``) asks it what is armed and reports events to ``host``; translated
 code is specialised for the armed comparator addresses (``translation_key``).
 """
 from __future__ import annotations
