@@ -2,7 +2,7 @@
 
 ``Cpu`` is the core's architected state (``state.ArchState``: plain attributes, read directly
 by instruction semantics and translated code) with its parts beside it: the debug facility
-(``debug``), the code caches (``code``), address translation (``mmu``), the bus (``memory``)
+(``debug``), the code caches (``code``), address translation (``addressing``), the bus (``memory``)
 and the run loop (``executor.Executor``). See ``docs/architecture.md`` for the contract other
 layers rely on.
 """
@@ -21,7 +21,7 @@ from .interrupts import DebugEvent, GuestInterrupt, HaltNow, HostStop, illegal
 from .isa import decode
 from .isa.bits import MASK32
 from .memory import BusError, Memory
-from .mmu import EFFECTIVE_MASK, PAGE_MASK, PAGE_SIZE, Access, Mmu
+from .addressing import EFFECTIVE_MASK, PAGE_MASK, PAGE_SIZE, Access, Addressing
 from .spr import UnknownSpr, ivor_spr, spr_table
 from .state import ArchState, SavedState
 from .stops import Fault
@@ -111,7 +111,7 @@ class Cpu(ArchState):
     def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2):
         super().__init__()
         self.memory = memory if memory is not None else Memory()
-        self.mmu = Mmu()
+        self.addressing = Addressing()
         self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
         self.code = CodeCache(self._ram_size)
         self._blocks = self.code.blocks   # under its former name, which test_translate.py reads
@@ -234,8 +234,8 @@ class Cpu(ArchState):
         """Forget cached translations; call whenever the effective-to-physical mapping may have
         changed (TLB writes, MSR[IS]/MSR[DS], PID). Translated blocks and the direct RAM paths
         assume the identity mapping: they are dropped, and bypassed while it does not hold."""
-        self.mmu.flush()
-        self._direct_limit = self._ram_size if self.mmu.identity else 0
+        self.addressing.flush()
+        self._direct_limit = self._ram_size if self.addressing.identity else 0
         self.code.drop_blocks()
         self.code_or_debug_changed = self._executor.attention = True
 
@@ -250,7 +250,7 @@ class Cpu(ArchState):
                     return None
                 ea &= EFFECTIVE_MASK
             part = min(length, PAGE_SIZE - (ea & PAGE_MASK))
-            physical = self.mmu.translate(ea, access, for_debugger)
+            physical = self.addressing.translate(ea, access, for_debugger)
             if physical is None:
                 return None
             spans.append((physical, part))
@@ -262,7 +262,7 @@ class Cpu(ArchState):
         """The physical address of an access within one page, None if it crosses pages."""
         if (ea & PAGE_MASK) + size > PAGE_SIZE:
             return None
-        return self.mmu.translate(ea, access)
+        return self.addressing.translate(ea, access)
 
     # --- memory as instructions see it ------------------------------------------------------
     def load(self, ea: int, size: int) -> int:
@@ -375,7 +375,7 @@ class Cpu(ArchState):
     def invalidate_code_line(self, ea: int) -> None:
         """icbi: forget the decoded instructions of the cache line holding ``ea``."""
         line = booke.E500MC_CACHE_LINE
-        self.forget_code(self.mmu.translate(ea & ~(line - 1), Access.READ), line)
+        self.forget_code(self.addressing.translate(ea & ~(line - 1), Access.READ), line)
 
     def _forget_all_code(self) -> None:
         self.code.clear()
@@ -387,7 +387,7 @@ class Cpu(ArchState):
         if pc & 3:
             return _instruction_storage, ()
         try:
-            physical = self.mmu.translate(pc, Access.FETCH)
+            physical = self.addressing.translate(pc, Access.FETCH)
         except GuestInterrupt as interrupt:
             return _raise, (interrupt,)
         entry = self.code.decoded.get(physical)
@@ -403,7 +403,7 @@ class Cpu(ArchState):
     def decoded_view(self) -> dict:
         """The decoded instructions the interpreter may index by effective PC: all of them
         while the mapping is the identity, else none (each lookup goes through ``decode``)."""
-        return self.code.decoded if self.mmu.identity else {}
+        return self.code.decoded if self.addressing.identity else {}
 
     def _fetch(self, pc: int) -> tuple | None:
         """``(word, semantics, args)`` at ``pc`` for the translator, None if not fetchable RAM
@@ -415,7 +415,7 @@ class Cpu(ArchState):
 
     def hot_block(self, pc: int) -> Block:
         """The block at ``pc``, translated once the interpreter has been there often enough."""
-        if not self.mmu.identity:
+        if not self.addressing.identity:
             return INTERPRET
         heat = self.code.heat.get(pc, 0)
         if heat < self.translate_after:

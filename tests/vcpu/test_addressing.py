@@ -1,4 +1,4 @@
-"""The translation seam: every guest and debugger access goes through ``Mmu.translate``, code
+"""The translation seam: every guest and debugger access goes through ``Addressing.translate``, code
 caches are keyed by physical address, and physical addresses have 36 bits. A test MMU that
 maps effective pages elsewhere shows it (today's machine maps everything to itself)."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.elf import load_elf
 from gdbstub.vcpu.interrupts import GuestInterrupt
 from gdbstub.vcpu.memory import BusError, Memory
-from gdbstub.vcpu.mmu import PAGE_SHIFT, Access, Mmu
+from gdbstub.vcpu.addressing import PAGE_SHIFT, Access, Addressing
 from gdbstub.vcpu.stops import Halted
 
 from .conftest import TEST_RAM, snippet_elf
@@ -22,7 +22,7 @@ NEXT_PA = 0x0030_0000                              # where the page after DATA_E
 GUTS_EA, GUTS_PA = 0xE00E_0000, 0xF_E00E_0000     # a 36-bit physical device
 
 
-class RemappingMmu(Mmu):
+class RemappingAddressing(Addressing):
     """Pages mapped by a table; a guest access elsewhere takes a storage interrupt."""
     identity = False
 
@@ -41,7 +41,7 @@ class RemappingMmu(Mmu):
 
 
 def _remapped_cpu(text: str):
-    """The snippet's vCPU with RemappingMmu: code at CODE_EA, data at DATA_EA (beyond RAM, so an
+    """The snippet's vCPU with RemappingAddressing: code at CODE_EA, data at DATA_EA (beyond RAM, so an
     access that skipped the translation would fault) and GUTS at a 36-bit physical address."""
     memory = Memory(TEST_RAM)
     cpu = Cpu(memory)
@@ -51,7 +51,7 @@ def _remapped_cpu(text: str):
     pages.update({DATA_EA >> PAGE_SHIFT: DATA_PA >> PAGE_SHIFT,
                   (DATA_EA >> PAGE_SHIFT) + 1: NEXT_PA >> PAGE_SHIFT,
                   GUTS_EA >> PAGE_SHIFT: GUTS_PA >> PAGE_SHIFT})
-    cpu.mmu = RemappingMmu(pages)
+    cpu.addressing = RemappingAddressing(pages)
     cpu.mapping_changed()
     cpu.pc = symbols["_start"] - CODE_PA + CODE_EA
     cpu.translate_after = 0
@@ -106,7 +106,7 @@ def test_guest_accesses_of_every_form_go_through_the_translation():
     assert cpu.gpr[12] >> 28 == 0b0010
     assert ram[DATA_PA + 0x80:DATA_PA + 0xC0] == bytes(64)
     assert not cpu.code.blocks                      # blocks assume the identity mapping
-    fetched = {page for page, access, _ in cpu.mmu.lookups if access == Access.FETCH}
+    fetched = {page for page, access, _ in cpu.addressing.lookups if access == Access.FETCH}
     assert fetched == {CODE_EA >> PAGE_SHIFT}
     assert set(cpu.code.decoded) <= set(range(CODE_PA, CODE_PA + 0x1000))   # keyed by physical
 
@@ -125,15 +125,15 @@ def test_the_debugger_sees_effective_addresses_without_side_effects():
     cpu.write_physical(DATA_PA + 0xFFE, b"\x12\x34")
     cpu.write_physical(NEXT_PA, b"\x56\x78")
     assert cpu.read_memory(DATA_EA + 0xFFE, 4) == bytes.fromhex("12345678")
-    cached = [dict(cache) for cache in cpu.mmu.page_cache]
+    cached = [dict(cache) for cache in cpu.addressing.page_cache]
     with pytest.raises(BusError):
         cpu.read_memory(0x0060_0000, 4)
     with pytest.raises(BusError):
         cpu.write_memory(0x0060_0000, b"\0")
     with pytest.raises(BusError):
         cpu.read_memory(0xFFFF_FFFE, 4)            # past 4 GiB
-    assert [dict(cache) for cache in cpu.mmu.page_cache] == cached   # nothing cached for the debugger
-    assert all(for_debugger for page, _, for_debugger in cpu.mmu.lookups if page == 0x600)
+    assert [dict(cache) for cache in cpu.addressing.page_cache] == cached   # nothing cached for the debugger
+    assert all(for_debugger for page, _, for_debugger in cpu.addressing.lookups if page == 0x600)
     # a debugger patch at the effective address replaces the decoded instruction (kept by PA)
     second = cpu.pc + 4
     assert cpu.step() is None and cpu.gpr[3] == 1
@@ -147,7 +147,7 @@ def test_the_debugger_sees_effective_addresses_without_side_effects():
 def test_flushing_forgets_the_cached_translations():
     cpu, _ = _remapped_cpu("    li 3, 1\n")
     assert cpu.step() is None
-    assert cpu.mmu.page_cache[Access.FETCH]
+    assert cpu.addressing.page_cache[Access.FETCH]
     cpu.mapping_changed()
-    assert not any(cpu.mmu.page_cache)
+    assert not any(cpu.addressing.page_cache)
 

@@ -1,11 +1,11 @@
 """Address translation: the one place where an effective address becomes a physical one.
 
 Every guest access (instruction fetch, loads and stores of every form) and every debugger
-access goes through :meth:`Mmu.translate`. Today's machine has no MMU (a bare e500mc with
-translation off): the mapping is the identity. The e500mc TLBs replace :meth:`Mmu.lookup`.
+access goes through :meth:`Addressing.translate`. Today's machine has no MMU (a bare e500mc with
+translation off): the mapping is the identity. The e500mc TLBs (``mmu.py``) will answer :meth:`Addressing.lookup`.
 
 Translations are remembered per 4 KiB page (the smallest BookE page) and per access kind, in
-``page_cache``; :meth:`Mmu.flush` forgets them and must be called whenever the mapping may
+``page_cache``; :meth:`Addressing.flush` forgets them and must be called whenever the mapping may
 change (a TLB write or invalidation, MSR[IS]/MSR[DS], PID). While ``identity`` holds, the vCPU's
 fast paths (and translated blocks) index RAM with the effective address directly: that is the
 page cache's identity form, and they re-check ``identity`` after every :meth:`flush`.
@@ -29,7 +29,7 @@ class Access(IntEnum):
     WRITE = 2
 
 
-class Mmu:
+class Addressing:
     """Effective to physical translation with a per-page cache (``page_cache[access][page]``
     is the physical page number of effective page ``page``)."""
 
