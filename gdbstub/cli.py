@@ -8,13 +8,13 @@ from pathlib import Path
 
 import trio
 
+from .boards.bare import UART_BASE
 from .channel import default_busy_poll
 from .fuzz.model import Target, Window
 from .hwdebug.profiles import PROFILES
 from .machine import DEFAULT_RAM_SIZE, Machine
 from .server import Server
 from .vcpu.elf import ElfLoadError
-from .vcpu.uart import UART_BASE
 
 MAX_RAM_MIB = UART_BASE >> 20   # RAM must end below the first device window
 

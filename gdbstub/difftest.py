@@ -36,12 +36,13 @@ from pathlib import Path
 import lief
 
 from . import e500mc
+from .boards import bare
 from .guests.build import cross_prefix
 from .rsp.client import RspClient, RspError
 from .vcpu.cpu import Cpu
 from .vcpu.elf import load_elf
-from .vcpu.exits import Halted
-from .vcpu.memory import BusError, Memory
+from .vcpu.stops import Halted
+from .vcpu.memory import BusError
 
 QEMU = "qemu-system-ppc"
 QEMU_ARGS = ("-M", "mpc8544ds", "-cpu", "e500mc", "-nographic", "-monitor", "none", "-serial", "none",
@@ -295,7 +296,7 @@ def set_vcpu_registers(cpu, values: dict[str, int]) -> None:
 
 def new_vcpu(elf: str | Path) -> Cpu:
     """A fresh vCPU with the ELF loaded, as the debug server would make it."""
-    cpu = Cpu(memory=Memory())
+    cpu = bare.build().cpu
     load_elf(elf, cpu)
     return cpu
 

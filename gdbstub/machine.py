@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Callable
 
 from . import e500mc
+from .boards import bare
 from .hwdebug.abi import DebugExit
 from .hwdebug.profiles import E500MC, CoreProfile
 from .stub_debug import StubDebug
 from .target import (Capabilities, GuestExited, MemoryFault, MonitorError, PointKind, ResetFailed,
                      SignalStop, StopEvent)
-from .vcpu.cpu import Cpu
 from .vcpu.elf import ElfLoadError, load_elf
-from .vcpu.exits import Fault, Halted
-from .vcpu.memory import DEFAULT_RAM_SIZE, BusError, Memory
+from .vcpu.stops import Fault, Halted
+from .vcpu.memory import DEFAULT_RAM_SIZE, BusError
 
 log = logging.getLogger("gdbstub.machine")
 
@@ -44,8 +44,8 @@ class Machine:
         self._load()
 
     def _load(self) -> None:
-        memory = Memory(size=self.ram_size, uart_output=self.uart_output)
-        cpu = Cpu(memory=memory, iac_slots=self.profile.iac_slots)
+        board = bare.build(ram_size=self.ram_size, uart_output=self.uart_output, iac_slots=self.profile.iac_slots)
+        memory, cpu = board.memory, board.cpu
         try:
             elf = load_elf(self.elf_path, cpu)
         except BaseException:

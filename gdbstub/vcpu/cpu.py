@@ -1,28 +1,33 @@
-"""The e500mc vCPU: architected state, the decode cache, the run loop, interrupts and the
-debug comparators. See ``docs/architecture.md`` for the contract other layers rely on.
+"""The e500mc vCPU: the facade other layers use.
 
-``run()`` executes hot code as translated blocks (``translate.py``) and everything else,
-including every instruction with an armed IAC or under IC single-stepping, with the
-reference interpreter (``_execute``/``_step_checked``); both give the same results."""
+``Cpu`` is the core's architected state (``state.ArchState``: plain attributes, read directly
+by instruction semantics and translated code) with its parts beside it: the debug facility
+(``debug``), the code caches (``code``), address translation (``addressing``), the bus (``memory``)
+and the run loop (``executor.Executor``). See ``docs/architecture.md`` for the contract other
+layers rely on.
+"""
 from __future__ import annotations
 
 import signal
+from dataclasses import dataclass
 
+from ..devices.irq import IrqLine
 from . import booke
+from .codecache import LINE_SHIFT, CodeCache
+from .debug import DebugFacility, SavedDebug
 from .debugregs import DebugHost, DebugRegs
-from .exits import Fault, Halted
-from .guts import HaltRequest
-from .interrupts import DebugEvent, GuestInterrupt, illegal
-from .isa import decode, touches_only_registers
+from .executor import Executor
+from .interrupts import DebugEvent, GuestInterrupt, HaltNow, HostStop, illegal
+from .isa import decode
 from .isa.bits import MASK32
 from .memory import BusError, Memory
-from .spr import UnknownSpr, initial_storage, ivor_spr, spr_table
-from .translate import INTERPRET, NO_DEBUG, Block, DebugKey, translate
+from .addressing import EFFECTIVE_MASK, PAGE_MASK, PAGE_SIZE, Access, Addressing
+from .spr import UnknownSpr, ivor_spr, spr_table
+from .state import ArchState, SavedState
+from .stops import Fault
+from .translate import INTERPRET, Block, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
-_LINE_SHIFT = 6  # decode-cache bookkeeping granule: the 64-byte cache line
-_COLD_STEPS = 64  # most instructions interpreted at a time before looking for a block again
-_NO_BLOCK = object()  # run(): no translated block fits at the PC, the interpreter goes on
 _MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
 
 # Interrupt classes: (save/restore registers, MSR bits kept on entry). Base class otherwise.
@@ -49,7 +54,7 @@ _PROGRAM_CAUSES = ((booke.ESR_PIL, "illegal instruction"), (booke.ESR_PPR, "priv
 
 
 def _fault(ivor: int, pc: int, esr: int | None, dear: int | None) -> Fault:
-    """The exit for an interrupt the guest has no handler for."""
+    """The outcome for an interrupt the guest has no handler for."""
     esr = esr or 0
     if ivor == booke.IVOR_DEBUG:
         signo = signal.SIGTRAP
@@ -67,22 +72,14 @@ def _fault(ivor: int, pc: int, esr: int | None, dear: int | None) -> Fault:
     return Fault(int(signo), pc, reason)
 
 
-class HostExit(Exception):
-    """A debug host hook asked to stop with ``exit``."""
-
-    def __init__(self, exit):
-        super().__init__(exit)
-        self.exit = exit
-
-
 def _debug_instruction_hit(cpu: Cpu) -> int:
     """Semantics of ``cpu.debug_instruction``: the host's breakpoint, else an illegal word."""
     if cpu.host is None:
         raise illegal()
-    exit = cpu.host.on_debug_instruction(cpu)
+    stop = cpu.host.on_debug_instruction(cpu)
     cpu.debug_registers_changed()
-    if exit is not None:
-        raise HostExit(exit)
+    if stop is not None:
+        raise HostStop(stop)
     return cpu.pc
 
 
@@ -91,18 +88,20 @@ def _instruction_storage(cpu: Cpu) -> None:
     raise GuestInterrupt(booke.IVOR_INSN_STORAGE, esr=0)
 
 
-def _privilege_allows(regs: DebugRegs, msr: int, control: int, us_mask: int) -> bool:
-    """DBCR1 IACnUS / DBCR2 DACnUS: 0b10 supervisor only, 0b11 user only, else both."""
-    mode = (control & us_mask) >> ((us_mask & -us_mask).bit_length() - 1)
-    user = regs.guest_in_user_mode or bool(msr & booke.MSR_PR)
-    if mode == 0b10:
-        return not user
-    if mode == 0b11:
-        return user
-    return True
+def _raise(cpu: Cpu, interrupt: GuestInterrupt) -> None:
+    """Semantics of fetching where translation faulted: that interrupt."""
+    raise interrupt
 
 
-class Cpu:
+@dataclass(frozen=True)
+class SavedCpu:
+    """Everything of one vCPU that ``Cpu.restore`` puts back (its caches are not in it)."""
+    state: SavedState
+    debug: SavedDebug
+    inputs: tuple[bool, bool]
+
+
+class Cpu(ArchState):
     """One e500mc core. Registers are plain attributes; ``run()`` executes guest code."""
 
     translate_after = 2
@@ -110,84 +109,101 @@ class Cpu:
     there (0: at once); None runs everything with the interpreter."""
 
     def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2):
+        super().__init__()
         self.memory = memory if memory is not None else Memory()
+        self.addressing = Addressing()
         self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
-        # one flag per cache line that may hold decoded code (set on the line before, too,
-        # so that an access starting there and crossing into a code line is seen)
-        self._code_lines = bytearray((self._ram_size >> _LINE_SHIFT) + 2)
-        self._blocks: dict[int, Block] = {}
-        self._block_lines: dict[int, list[int]] = {}
-        self._heat: dict[int, int] = {}
-        self._debug_key = NO_DEBUG
+        self.code = CodeCache(self._ram_size)
         self.code_or_debug_changed = False   # ends a running block after a called instruction
-        self._block_scope = {"ram": self._ram, "code_lines": self._code_lines,
+        # the namespace of translated code: RAM indexed by effective address (identity mapping)
+        self._block_scope = {"ram": self._ram, "code_lines": self.code.code_lines,
                              **{f"ram_last_{n}": self._ram_size - n for n in (1, 2, 4)}}
-        self.gpr = [0] * 32
-        self.fpr = [0] * 32
-        self.cr = self.lr = self.ctr = self.xer = self.msr = self.pc = self.fpscr = 0
-        self.sprs = initial_storage()
-        self.ivors_installed: set[int] = set()
-        self.icount = 0              # instructions executed; drives the time base and DEC
-        self._timebase_offset = 0
-        self._dec_value = 0
-        self._dec_written_at = 0
-        self.reservation: tuple[int, int] | None = None   # lwarx (address, value)
         self.iac_slots = iac_slots
         self._sprs = spr_table(iac_slots)
-        self.host: DebugHost | None = None
-        self.guest_debug_regs = DebugRegs()
-        self._active_debug = self.guest_debug_regs
-        self._debug_instruction = booke.EHPRIV_DEBUG
-        self._decoded: dict[int, tuple] = {}
-        self._skip_checks_at: int | None = None
-        self._halt_pending = False
+        self.debug = DebugFacility()
+        self.external_input = IrqLine("external input")
+        self.critical_input = IrqLine("critical input")
+        self.external_input.connect(self._input_changed)
+        self.critical_input.connect(self._input_changed)
+        self._executor = Executor(self)
+        self.mapping_changed()
         self.debug_registers_changed()
 
-    # --- debug facility configuration ------------------------------------------------
+    # --- the debug facility ----------------------------------------------------------------
+    @property
+    def guest_debug_regs(self) -> DebugRegs:
+        """The debug registers the guest reads and writes with mfspr/mtspr."""
+        return self.debug.guest_regs
+
     @property
     def active_debug(self) -> DebugRegs:
         """The registers the comparators use (``guest_debug_regs`` unless a host swaps them)."""
-        return self._active_debug
+        return self.debug.active
 
     @active_debug.setter
     def active_debug(self, regs: DebugRegs) -> None:
-        self._active_debug = regs
+        self.debug.active = regs
         self.debug_registers_changed()
+
+    @property
+    def host(self) -> DebugHost | None:
+        """Who the debug facility reports to (None: bare hardware)."""
+        return self.debug.host
+
+    @host.setter
+    def host(self, host: DebugHost | None) -> None:
+        self.debug.host = host
+
+    @property
+    def trap_armed(self) -> bool:
+        """DBCR0[TRAP] is in effect: a trap that fires is a debug event."""
+        return self.debug.trap_armed
 
     @property
     def debug_instruction(self) -> int:
         """The word that calls ``host.on_debug_instruction`` (ehpriv 1 by default)."""
-        return self._debug_instruction
+        return self.debug.instruction
 
     @debug_instruction.setter
     def debug_instruction(self, word: int) -> None:
-        self._debug_instruction = word
+        self.debug.instruction = word
         self._forget_all_code()
 
     def debug_registers_changed(self) -> None:
         """Re-derive the comparator flags; call after changing ``active_debug`` fields directly
         (``run()``/``step()`` also do so on entry). A running block stops after the current
         instruction, and blocks specialised for other comparator addresses are dropped."""
-        control = self._active_debug.dbcr0 if self._active_debug.dbcr0 & booke.DBCR0_IDM else 0
-        self._iac_armed = bool(control & (booke.DBCR0_IAC1 | booke.DBCR0_IAC2 | booke.DBCR0_IAC3
-                                          | booke.DBCR0_IAC4))
-        self._dac_armed = bool(control & (booke.DBCR0_DAC1R | booke.DBCR0_DAC1W | booke.DBCR0_DAC2R
-                                          | booke.DBCR0_DAC2W))
-        self.trap_armed = bool(control & booke.DBCR0_TRAP)
-        self._ic_armed = bool(control & booke.DBCR0_IC)
-        self._debug_armed = self._iac_armed or self._dac_armed or self.trap_armed or self._ic_armed
+        debug = self.debug
+        self.code.set_debug_key(debug.rearm())
+        self._dac_armed = debug.dac_armed
         self.code_or_debug_changed = True
-        key = self._translation_key(control) if self._iac_armed or self._dac_armed else NO_DEBUG
-        if key != self._debug_key:
-            self._debug_key = key
-            self._drop_blocks()
+        self._executor.settle()
 
-    def _translation_key(self, control: int) -> DebugKey:
-        """The armed comparator addresses that translated code is specialised for."""
-        regs = self._active_debug
-        return DebugKey(frozenset(regs.iac[slot] & ~3 for slot in range(4) if control & booke.DBCR0_IAC[slot]),
-                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACR[slot]),
-                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACW[slot]))
+    def guest_debug_written(self) -> None:
+        """The guest wrote a debug register: tell the host (which may merge the guest's
+        comparators into its own) and re-arm."""
+        if self.debug.host is not None:
+            self.debug.host.on_guest_debug_write(self)
+        self.debug_registers_changed()
+
+    def check_dac(self, ea: int, size: int, write: bool) -> None:
+        """The DAC comparators for one access: DebugEvent if any armed one matches."""
+        bits = self.debug.dac_hits(ea, size, write, self.msr)
+        if bits:
+            raise DebugEvent(bits)
+
+    def suspend_data_comparators(self) -> None:
+        """DAC and TRAP are off for one instruction (until ``debug_registers_changed``)."""
+        self._dac_armed = self.debug.trap_armed = False
+
+    def _input_changed(self, level: bool) -> None:
+        self._executor.inputs_changed(self.external_input.level or self.critical_input.level)
+
+    # --- the board --------------------------------------------------------------------------
+    def request_halt(self) -> None:
+        """The board halts: ``run()`` stops with ``Halted(r3 & 0xff)`` at the end of the
+        current instruction (at once when no instruction is running)."""
+        self.halt_pending = True
 
     # --- SPRs, time base ------------------------------------------------------------------
     def spr_accessor(self, spr: int):
@@ -209,42 +225,60 @@ class Cpu:
         access.write(self, value & MASK32)
 
     def timebase(self) -> int:
-        """The 64-bit time base: one tick per executed instruction."""
-        return (self._timebase_offset + self.icount) & ((1 << 64) - 1)
+        """The 64-bit time base."""
+        return self.timers.timebase()
 
-    def set_timebase(self, value: int) -> None:
-        self._timebase_offset = value - self.icount
+    # --- address translation ------------------------------------------------------------
+    def mapping_changed(self) -> None:
+        """Forget cached translations; call whenever the effective-to-physical mapping may have
+        changed (TLB writes, MSR[IS]/MSR[DS], PID). Translated blocks and the direct RAM paths
+        assume the identity mapping: they are dropped, and bypassed while it does not hold."""
+        self.addressing.flush()
+        self._direct_limit = self._ram_size if self.addressing.identity else 0
+        self.code.drop_blocks()
+        self.code_or_debug_changed = self._executor.attention = True
 
-    def decrementer(self) -> int:
-        """DEC counts down one per instruction and stops at 0 (no interrupt is raised)."""
-        return max(0, self._dec_value - (self.icount - self._dec_written_at))
+    def _spans(self, ea: int, length: int, access: Access, for_debugger: bool = False):
+        """``[(physical address, length), ...]`` covering ``length`` bytes at ``ea``, one per
+        page; None where a debugger access finds nothing mapped (or runs past 4 GiB, where a
+        guest access wraps)."""
+        spans = []
+        while length > 0:
+            if ea > EFFECTIVE_MASK:
+                if for_debugger:
+                    return None
+                ea &= EFFECTIVE_MASK
+            part = min(length, PAGE_SIZE - (ea & PAGE_MASK))
+            physical = self.addressing.translate(ea, access, for_debugger)
+            if physical is None:
+                return None
+            spans.append((physical, part))
+            ea += part
+            length -= part
+        return spans
 
-    def set_decrementer(self, value: int) -> None:
-        self._dec_value = value & MASK32
-        self._dec_written_at = self.icount
+    def _physical(self, ea: int, size: int, access: Access) -> int | None:
+        """The physical address of an access within one page, None if it crosses pages."""
+        if (ea & PAGE_MASK) + size > PAGE_SIZE:
+            return None
+        return self.addressing.translate(ea, access)
 
     # --- memory as instructions see it ------------------------------------------------------
-    def check_dac(self, ea: int, size: int, write: bool) -> None:
-        """The DAC comparators for one access: DebugEvent if any armed one matches."""
-        regs = self._active_debug
-        enables, events = ((booke.DBCR0_DACW, booke.DBSR_DACW) if write
-                           else (booke.DBCR0_DACR, booke.DBSR_DACR))
-        bits = 0
-        for slot in range(2):
-            if (regs.dbcr0 & enables[slot] and ea <= regs.dac[slot] < ea + size
-                    and _privilege_allows(regs, self.msr, regs.dbcr2, booke.DBCR2_DACUS[slot])):
-                bits |= events[slot]
-        if bits:
-            raise DebugEvent(bits)
-
     def load(self, ea: int, size: int) -> int:
         """A guest load of ``size`` bytes (big-endian), after the DAC read comparators."""
         if self._dac_armed:
             self.check_dac(ea, size, False)
-        if ea + size <= self._ram_size:
+        if ea + size <= self._direct_limit:
             return int.from_bytes(self._ram[ea:ea + size], "big")
+        return self.peek(ea, size)
+
+    def peek(self, ea: int, size: int) -> int:
+        """A guest read that meets no comparator (stwcx. checking its reservation)."""
+        physical = self._physical(ea, size, Access.READ)
         try:
-            return self.memory.read(ea, size)
+            if physical is None:
+                return int.from_bytes(self._read_spans(ea, size), "big")
+            return self.memory.read(physical, size)
         except BusError:
             raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=0, dear=ea) from None
 
@@ -252,22 +286,30 @@ class Cpu:
         """A guest store of the low ``size`` bytes of ``value``, after the DAC write comparators."""
         if self._dac_armed:
             self.check_dac(ea, size, True)
-        if ea + size <= self._ram_size:
-            self._ram[ea:ea + size] = (value & _SIZE_MASK[size]).to_bytes(size, "big")
-            if self._code_lines[ea >> _LINE_SHIFT]:
+        value &= _SIZE_MASK[size]
+        if ea + size <= self._direct_limit:
+            self._ram[ea:ea + size] = value.to_bytes(size, "big")
+            if self.code.code_lines[ea >> LINE_SHIFT]:
                 self.forget_code(ea, size)
-        else:
-            try:
-                self.memory.write(ea, size, value & _SIZE_MASK[size])
-            except BusError:
-                raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
+            return
+        physical = self._physical(ea, size, Access.WRITE)
+        try:
+            if physical is None:
+                self._write_spans(ea, value.to_bytes(size, "big"))
+            else:
+                self.memory.write(physical, size, value)
+                self.forget_code(physical, size)
+        except BusError:
+            raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
+        if self.halt_pending:
+            raise HaltNow()
 
     def load_bytes(self, ea: int, length: int) -> bytes:
         """A guest load of ``length`` raw bytes (lmw), compared against the DACs as one access."""
         if self._dac_armed:
             self.check_dac(ea, length, False)
         try:
-            return self.memory.read_bytes(ea, length)
+            return self._read_spans(ea, length)
         except BusError:
             raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=0, dear=ea) from None
 
@@ -276,103 +318,130 @@ class Cpu:
         if self._dac_armed:
             self.check_dac(ea, len(data), True)
         try:
-            self.memory.write_bytes(ea, data)
+            self._write_spans(ea, data)
         except BusError:
             raise GuestInterrupt(booke.IVOR_DATA_STORAGE, esr=booke.ESR_ST, dear=ea) from None
-        self.forget_code(ea, len(data))
+        if self.halt_pending:
+            raise HaltNow()
+
+    def _read_spans(self, ea: int, length: int, for_debugger: bool = False) -> bytes:
+        if ea + length <= self._direct_limit:
+            return bytes(self._ram[ea:ea + length])
+        spans = self._spans(ea, length, Access.READ, for_debugger)
+        if spans is None:
+            raise BusError(ea, length, False)
+        return b"".join(self.memory.read_bytes(physical, part) for physical, part in spans)
+
+    def _write_spans(self, ea: int, data: bytes, for_debugger: bool = False) -> None:
+        if ea + len(data) <= self._direct_limit:
+            self._ram[ea:ea + len(data)] = data
+            self.forget_code(ea, len(data))
+            return
+        spans = self._spans(ea, len(data), Access.WRITE, for_debugger)
+        if spans is None:
+            raise BusError(ea, len(data), True)
+        done = 0
+        for physical, part in spans:
+            self.write_physical(physical, data[done:done + part])
+            done += part
 
     # --- debugger access ---------------------------------------------------------------------
     def read_memory(self, addr: int, length: int) -> bytes:
-        """Debugger read (no comparators); BusError where nothing is mapped."""
-        return self.memory.read_bytes(addr, length)
+        """Debugger read at effective ``addr`` (no comparators, no side effect); BusError where
+        nothing is mapped."""
+        return self._read_spans(addr, length, for_debugger=True)
 
     def write_memory(self, addr: int, data: bytes) -> None:
-        """Debugger write (no comparators); keeps decoded instructions coherent."""
-        try:
-            self.memory.write_bytes(addr, data)
-        except HaltRequest:
-            self._halt_pending = True
+        """Debugger write at effective ``addr`` (no comparators); keeps decoded instructions
+        coherent; BusError where nothing is mapped."""
+        self._write_spans(addr, data, for_debugger=True)
+
+    def write_physical(self, addr: int, data: bytes) -> None:
+        """Raw bytes at physical ``addr`` (an image loader, a debugger write), keeping the
+        code caches coherent."""
+        self.memory.write_bytes(addr, data)
         self.forget_code(addr, len(data))
 
-    # --- the decode cache ------------------------------------------------------------------
+    # --- the code caches ----------------------------------------------------------------------
     def forget_code(self, addr: int, length: int) -> bool:
-        """Drop decoded instructions and translated blocks overlapping ``[addr, addr + length)``;
-        True if there were any (a store into data that shares a line with code drops nothing)."""
-        first, last = addr >> _LINE_SHIFT, (addr + length - 1) >> _LINE_SHIFT
-        if not any(self._code_lines[first:last + 1]):
-            return False
-        decoded, blocks, end = self._decoded, self._blocks, addr + length
-        dropped = False
-        for word in range(addr & ~3, end, 4):
-            dropped |= decoded.pop(word, None) is not None
-        for line in range(first, last + 1):
-            starts = self._block_lines.get(line)
-            if not starts:
-                continue
-            kept = []
-            for start in starts:
-                block = blocks.get(start)     # None: already dropped through another line
-                if block is not None and start < end and addr < block.end:
-                    del blocks[start]
-                    dropped = True
-                elif block is not None:
-                    kept.append(start)
-            self._block_lines[line] = kept
-        if dropped:
+        """Drop decoded instructions and blocks overlapping physical ``[addr, addr + length)``
+        (a running block ends after the current instruction); True if there were any."""
+        if self.code.forget(addr, length):
             self.code_or_debug_changed = True
-        return dropped
+            return True
+        return False
 
     def invalidate_code_line(self, ea: int) -> None:
         """icbi: forget the decoded instructions of the cache line holding ``ea``."""
-        self.forget_code(ea & ~(booke.E500MC_CACHE_LINE - 1), booke.E500MC_CACHE_LINE)
+        line = booke.E500MC_CACHE_LINE
+        self.forget_code(self.addressing.translate(ea & ~(line - 1), Access.READ), line)
 
     def _forget_all_code(self) -> None:
-        self._decoded.clear()
-        self._code_lines[:] = bytes(len(self._code_lines))
-        self._drop_blocks()
+        self.code.clear()
         self.code_or_debug_changed = True
 
-    def _drop_blocks(self) -> None:
-        self._blocks.clear()
-        self._block_lines.clear()
-
-    def _mark_code(self, first: int, last: int) -> None:
-        """Flag lines ``first..last`` (and the line before) as holding decoded code."""
-        self._code_lines[first - 1 if first else 0:last + 1] = b"\x01" * (last + 1 - max(first - 1, 0))
-
-    def _decode(self, pc: int) -> tuple:
-        if pc & 3 or not self.memory.is_ram(pc, 4):
+    def decode(self, pc: int) -> tuple:
+        """``(semantics, args)`` of the instruction at effective ``pc``, decoded (and kept) at
+        its physical address; what fetching raises when there is nothing to fetch."""
+        if pc & 3:
             return _instruction_storage, ()
-        word = self.memory.read(pc, 4)
-        entry = (_debug_instruction_hit, ()) if word == self._debug_instruction else decode(word)
-        self._decoded[pc] = entry
-        self._mark_code(pc >> _LINE_SHIFT, pc >> _LINE_SHIFT)
+        try:
+            physical = self.addressing.translate(pc, Access.FETCH)
+        except GuestInterrupt as interrupt:
+            return _raise, (interrupt,)
+        entry = self.code.decoded.get(physical)
+        if entry is not None:
+            return entry
+        if not self.memory.is_ram(physical, 4):
+            return _instruction_storage, ()
+        word = self.memory.read(physical, 4)
+        entry = (_debug_instruction_hit, ()) if word == self.debug.instruction else decode(word)
+        self.code.add_decoded(physical, entry)
         return entry
 
+    def decoded_view(self) -> dict:
+        """The decoded instructions the interpreter may index by effective PC: all of them
+        while the mapping is the identity, else none (each lookup goes through ``decode``)."""
+        return self.code.decoded if self.addressing.identity else {}
+
     def _fetch(self, pc: int) -> tuple | None:
-        """``(word, semantics, args)`` at ``pc`` for the translator, None if not fetchable RAM."""
+        """``(word, semantics, args)`` at ``pc`` for the translator, None if not fetchable RAM
+        (blocks are built only while the mapping is the identity)."""
         if pc & 3 or not self.memory.is_ram(pc, 4):
             return None
-        semantics, args = self._decoded.get(pc) or self._decode(pc)
+        semantics, args = self.decode(pc)
         return self.memory.read(pc, 4), semantics, args
 
-    def _hot_block(self, pc: int) -> Block:
+    def hot_block(self, pc: int) -> Block:
         """The block at ``pc``, translated once the interpreter has been there often enough."""
-        heat = self._heat.get(pc, 0)
-        if heat < self.translate_after:
-            self._heat[pc] = heat + 1
+        if not self.addressing.identity:
             return INTERPRET
-        if len(self._blocks) >= _MAX_BLOCKS:
-            self._drop_blocks()
-            self._heat.clear()
-        block = translate(self._fetch, pc, self._debug_key, self._block_scope)
-        self._blocks[pc] = block
-        if block.run is not None:
-            first, last = pc >> _LINE_SHIFT, (block.end - 1) >> _LINE_SHIFT
-            self._mark_code(first, last)
-            for line in range(first, last + 1):
-                self._block_lines.setdefault(line, []).append(pc)
+        heat = self.code.heat.get(pc, 0)
+        if heat < self.translate_after:
+            self.code.heat[pc] = heat + 1
+            return INTERPRET
+        if len(self.code.blocks) >= _MAX_BLOCKS:
+            self.code.drop_blocks()
+            self.code.heat.clear()
+        block = translate(self._fetch, pc, self.code.debug_key, self._block_scope)
+        self.code.add_block(pc, block)
         return block
+
+    # --- save and restore ------------------------------------------------------------------------
+    def save(self) -> SavedCpu:
+        """This vCPU's state (architected, debug, input pins); the bus saves itself."""
+        return SavedCpu(self.save_state(), self.debug.save(),
+                        (self.external_input.level, self.critical_input.level))
+
+    def restore(self, saved: SavedCpu) -> None:
+        """Put ``saved`` back; the code caches start over."""
+        self.restore_state(saved.state)
+        self.debug.restore(saved.debug)
+        self.external_input.set(saved.inputs[0])
+        self.critical_input.set(saved.inputs[1])
+        self._forget_all_code()
+        self.mapping_changed()
+        self.debug_registers_changed()
 
     # --- interrupts ------------------------------------------------------------------------
     def deliver_interrupt(self, ivor: int, srr0: int, *, esr: int | None = None,
@@ -380,7 +449,7 @@ class Cpu:
         """Enter interrupt ``ivor`` as BookE does: save PC (``srr0``) and MSR in the class's
         save/restore pair, set ESR/DEAR when given, clear MSR but the bits the class keeps and
         jump to IVPR | IVORn. If the guest never wrote that IVOR nothing changes and the
-        ``Fault`` exit is returned instead."""
+        ``Fault`` outcome is returned instead."""
         if ivor not in self.ivors_installed:
             return _fault(ivor, self.pc, esr, dear)
         save_pc, save_msr, msr_kept = _INTERRUPT_CLASS.get(ivor, _BASE_CLASS)
@@ -394,150 +463,16 @@ class Cpu:
         self.pc = self.sprs[booke.SPR_IVPR] & 0xFFFF0000 | self.sprs[ivor_spr(ivor)] & 0xFFF0
         return None
 
-    def _debug_event(self, bits: int, *, before: bool):
-        """Report comparator ``bits`` at ``self.pc`` to the host, or act as bare hardware."""
-        self._active_debug.dbsr |= bits
-        if self.host is not None:
-            pc = self.pc
-            exit = self.host.on_debug_event(self, bits)
-            self.debug_registers_changed()
-            if exit is None and before and self.pc == pc:
-                self._skip_checks_at = pc
-            return exit
-        if self.msr & booke.MSR_DE:
-            return self.deliver_interrupt(booke.IVOR_DEBUG, self.pc)
-        self._active_debug.dbsr |= booke.DBSR_IDE
-        if before:
-            self._skip_checks_at = self.pc
-        return None
-
-    # --- execution ----------------------------------------------------------------------------
-    def _execute(self, budget: int, stop_at: dict | None = None):
-        """Execute up to ``budget`` instructions (each possibly entering an interrupt) while no
-        comparator is armed, or exactly one if one is: ``(exit or None, instructions done)``.
-        With ``stop_at``, also stop where the PC reaches one of its keys (a translated block).
-        A DebugEvent escapes with its instruction undone."""
-        decoded = self._decoded
-        for done in range(1, budget + 1):
-            pc = self.pc
-            semantics, args = decoded.get(pc) or self._decode(pc)
-            try:
-                next_pc = semantics(self, *args)
-            except (GuestInterrupt, HaltRequest, HostExit) as exc:
-                exit = self._instruction_raised(exc, pc)
-                if exit is not None:
-                    return exit, done
-            else:
-                self.icount += 1
-                self.pc = pc + 4 if next_pc is None else next_pc
-            if self._debug_armed or (stop_at is not None and self.pc in stop_at):
-                return None, done
-        return None, budget
-
-    def _instruction_raised(self, exc: Exception, pc: int):
-        """Finish the instruction at ``pc`` that raised ``exc`` (not yet counted): enter the
-        interrupt, halt, or stop for the host; the exit or None."""
-        if isinstance(exc, HostExit):
-            return exc.exit
-        self.icount += 1
-        if isinstance(exc, HaltRequest):
-            self.pc = pc + 4
-            return Halted(self.gpr[3] & 0xFF)
-        return self.deliver_interrupt(exc.ivor, pc if exc.srr0 is None else exc.srr0, esr=exc.esr, dear=exc.dear)
-
-    def _step_checked(self):
-        """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
-        pc = self.pc
-        skip = self._skip_checks_at == pc
-        self._skip_checks_at = None
-        if skip:
-            self._dac_armed = self.trap_armed = False
-        elif self._iac_armed:
-            bits = self._iac_hits(pc)
-            if bits:
-                return self._debug_event(bits, before=True)
-        try:
-            exit, _ = self._execute(1)
-        except DebugEvent as event:
-            return self._debug_event(event.bits, before=True)
-        finally:
-            if skip:
-                self.debug_registers_changed()
-        if exit is None and self._ic_armed:
-            return self._debug_event(booke.DBSR_IC, before=False)
-        return exit
-
-    def _iac_hits(self, pc: int) -> int:
-        regs = self._active_debug
-        bits = 0
-        for slot in range(4):
-            if (regs.dbcr0 & booke.DBCR0_IAC[slot] and pc == regs.iac[slot] & ~3
-                    and _privilege_allows(regs, self.msr, regs.dbcr1, booke.DBCR1_IACUS[slot])):
-                bits |= booke.DBSR_IAC[slot]
-        return bits
-
-    def next_step_is_quiet(self) -> bool:
-        """True if the next step certainly ends in the IC event after executing the instruction
-        at PC: IC is armed, no IAC matches first, and the instruction touches only registers
-        (``registers_only`` in the ISA table: no memory, no interrupt, no debug register, no
-        halt). The stub answers such a step before running it."""
-        pc = self.pc
-        if self._halt_pending or not self._ic_armed:
-            return False
-        if self._iac_armed and self._skip_checks_at != pc and self._iac_hits(pc):
-            return False
-        semantics, _ = self._decoded.get(pc) or self._decode(pc)
-        return touches_only_registers(semantics)
-
+    # --- execution (executor.py) ------------------------------------------------------------
     def step(self):
-        """Execute one instruction (or enter one interrupt); an exit object or None."""
-        return self.run(1)
+        """Execute one instruction (or enter one interrupt); an outcome or None."""
+        return self._executor.run(1)
 
     def run(self, max_steps: int):
-        """Execute up to ``max_steps`` instructions; the exit that stopped it, or None.
+        """Execute up to ``max_steps`` instructions; the outcome that stopped it, or None."""
+        return self._executor.run(max_steps)
 
-        A step is an instruction (possibly entering an interrupt) or a debug event before one.
-        Translated blocks run while they fit in the budget; the interpreter takes the rest."""
-        if self._halt_pending:
-            return Halted(self.gpr[3] & 0xFF)
-        self.debug_registers_changed()
-        remaining = max_steps
-        blocks = self._blocks
-        # Arriving by falling through (at a slice start, or after one interpreted instruction
-        # of cold code) does not make an address hot: blocks start where control branches to.
-        fell_through = self.icount
-        while remaining > 0:
-            if self.translate_after is not None and self._skip_checks_at is None:
-                start = self.icount
-                limit = start + remaining
-                try:
-                    while not self._ic_armed:
-                        run, length, _ = blocks.get(self.pc) or (
-                            INTERPRET if self.icount == fell_through else self._hot_block(self.pc))
-                        if run is None or self.icount + length > limit:
-                            break
-                        run(self, limit - self.icount)
-                except DebugEvent as event:
-                    start -= 1                      # the event is a step, as in _step_checked
-                    exit = self._debug_event(event.bits, before=True)
-                except (GuestInterrupt, HaltRequest, HostExit) as exc:
-                    exit = self._instruction_raised(exc, self.pc)
-                else:
-                    exit = _NO_BLOCK
-                if exit is not None and exit is not _NO_BLOCK:
-                    return exit
-                remaining -= self.icount - start
-                if exit is None or remaining <= 0:
-                    continue
-            if self._debug_armed:
-                pc = self.pc
-                exit, done = self._step_checked(), 1
-                if self.pc == pc + 4 and blocks.get(pc) is not INTERPRET:
-                    fell_through = self.icount
-            else:
-                exit, done = (self._execute(remaining) if self.translate_after is None
-                              else self._execute(min(remaining, _COLD_STEPS), blocks))
-            if exit is not None:
-                return exit
-            remaining -= done
-        return None
+    def next_step_is_quiet(self) -> bool:
+        """True if the next step certainly ends in the IC event after an instruction that
+        touches only registers (the stub answers such a step before running it)."""
+        return self._executor.next_step_is_quiet()

@@ -28,7 +28,7 @@ class DebugRegs:
 class DebugHost(Protocol):
     """What the vCPU calls when its debug facility fires (``cpu.host``).
 
-    Each hook returns an exit object, which stops ``run()`` and is handed to its caller, or
+    Each hook returns an object that stops ``run()`` (handed to its caller as it is), or
     ``None`` to carry on from ``cpu.pc``. If a "before" event's hook (IAC, DAC, TRAP) leaves
     PC on the instruction, the instruction then executes with those comparators skipped once.
     """

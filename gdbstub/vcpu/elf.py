@@ -65,7 +65,7 @@ def load_elf(path: str | os.PathLike, cpu) -> LoadedElf:
         data = bytes(segment.content)[:segment.physical_size]
         image = data + bytes(segment.virtual_size - len(data))
         try:
-            cpu.write_memory(segment.physical_address, image)
+            cpu.write_physical(segment.physical_address, image)
         except BusError as exc:
             raise ElfLoadError(f"{path}: segment at {segment.physical_address:#x} "
                                f"({len(image)} bytes) is outside RAM") from exc

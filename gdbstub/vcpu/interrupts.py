@@ -32,3 +32,15 @@ def illegal() -> GuestInterrupt:
 def privileged() -> GuestInterrupt:
     """Program interrupt, privileged instruction executed with MSR[PR]=1."""
     return GuestInterrupt(booke.IVOR_PROGRAM, esr=booke.ESR_PPR)
+
+
+class HostStop(Exception):
+    """A debug host hook returned ``stop``: ``run()`` ends with it."""
+
+    def __init__(self, stop):
+        super().__init__(stop)
+        self.stop = stop
+
+
+class HaltNow(Exception):
+    """A guest access made the board halt: the instruction counts as done and ``run()`` stops."""

@@ -1,17 +1,15 @@
-"""Physical memory: one RAM bytearray at address 0 plus memory-mapped devices.
+"""The physical bus: one RAM at address 0 plus the device windows a board maps.
 
-All multi-byte accessors are big-endian. An access that is neither wholly inside RAM nor
-inside one device window raises ``BusError``.
+Addresses are physical (36 bits, as on the e500mc). All multi-byte accessors are big-endian.
+An access that is neither wholly inside RAM nor inside one device window raises ``BusError``.
 """
 from __future__ import annotations
 
 import mmap
-from typing import Callable, Protocol
-
-from .guts import GUTS_BASE, GUTS_SIZE, Guts
-from .uart import UART_BASE, UART_SIZE, Uart16550
+from typing import Protocol
 
 DEFAULT_RAM_SIZE = 64 << 20
+PHYSICAL_BITS = 36
 
 
 class BusError(Exception):
@@ -25,28 +23,30 @@ class BusError(Exception):
 
 
 class Device(Protocol):
-    """An MMIO device: ``offset`` is relative to the start of its window."""
+    """An MMIO device: ``offset`` is relative to the start of its window. ``save()`` returns
+    its state as an immutable value that ``restore()`` takes back (the machine's snapshots)."""
 
     def read(self, offset: int, size: int) -> int: ...
 
     def write(self, offset: int, size: int, value: int) -> None: ...
 
+    def save(self) -> object: ...
+
+    def restore(self, saved: object) -> None: ...
+
 
 class Memory:
-    """RAM of ``size`` bytes at physical address 0 and MMIO windows above it.
+    """RAM of ``size`` bytes at physical address 0 and the MMIO windows mapped above it (a board,
+    such as :mod:`gdbstub.boards.bare`, maps the devices).
 
-    By default the MPC8544DS devices the guests use are mapped: the 16550 UART (output bytes
-    go to ``uart_output``) and the GUTS block whose reset register halts the machine.
     RAM is an anonymous mapping: creating it costs nothing, and only the pages a guest (or
     gdb) touches take host memory.
     """
 
-    def __init__(self, size: int = DEFAULT_RAM_SIZE, *, uart_output: Callable[[bytes], None] | None = None):
+    def __init__(self, size: int = DEFAULT_RAM_SIZE):
         self.ram = mmap.mmap(-1, size)
         self.ram_size = size
         self._windows: list[tuple[int, int, Device]] = []
-        self.map_device(UART_BASE, UART_SIZE, Uart16550(uart_output or (lambda data: None)))
-        self.map_device(GUTS_BASE, GUTS_SIZE, Guts())
 
     def release(self) -> None:
         """Give the RAM back to the host now; this memory can no longer be accessed."""
@@ -57,7 +57,19 @@ class Memory:
         end = base + size
         if base < self.ram_size or any(base < e and s < end for s, e, _ in self._windows):
             raise ValueError(f"device window {base:#x}+{size:#x} overlaps RAM or another device")
+        if end > 1 << PHYSICAL_BITS:
+            raise ValueError(f"device window {base:#x}+{size:#x} ends beyond the physical address space")
         self._windows.append((base, end, device))
+
+    def save(self) -> tuple[bytes, tuple]:
+        """RAM and every device's state."""
+        return bytes(self.ram), tuple(device.save() for _, _, device in self._windows)
+
+    def restore(self, saved: tuple[bytes, tuple]) -> None:
+        ram, devices = saved
+        self.ram[:] = ram
+        for (_, _, device), state in zip(self._windows, devices, strict=True):
+            device.restore(state)
 
     def is_ram(self, addr: int, size: int) -> bool:
         return 0 <= addr and addr + size <= self.ram_size

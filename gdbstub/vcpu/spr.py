@@ -1,19 +1,36 @@
 """The special-purpose registers the vCPU models: how each one is read and written.
 
-``spr_table(cpu)`` maps SPR numbers (as in mfspr/mtspr) to ``Spr(read, write)`` accessors;
-a ``None`` accessor means that direction does not exist (the instruction is illegal). The
-read and write aliases (SPRG3/4-7, TBL/TBU) are separate entries over the same storage.
-Privilege follows the SPR number: bit 0x10 set means supervisor only (checked by mfspr/mtspr).
+``spr_table(iac_slots)`` maps SPR numbers (as in mfspr/mtspr) to ``Spr(read, write)``
+accessors; a ``None`` accessor means that direction does not exist (the instruction is
+illegal). The read and write aliases (SPRG3/4-7, TBL/TBU) are separate entries over the same
+storage. Privilege follows the SPR number: bit 0x10 set means supervisor only (checked by
+mfspr/mtspr). Accessors see the vCPU only through :class:`SprContext`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple, Protocol
 
 from . import booke
 from .isa.bits import MASK32, XER_WRITABLE
 
 if TYPE_CHECKING:
-    from .cpu import Cpu
+    from .debugregs import DebugRegs
+    from .timers import Timers
+
+
+class SprContext(Protocol):
+    """What SPR accessors may touch: SPR storage, the SPRs kept as registers, the clocks and
+    the guest's debug registers (with the notice that they changed)."""
+    sprs: dict[int, int]
+    ivors_installed: set[int]
+    xer: int
+    lr: int
+    ctr: int
+    timers: Timers
+    guest_debug_regs: DebugRegs
+
+    def guest_debug_written(self) -> None:
+        """The guest changed ``guest_debug_regs`` (its comparators may need re-arming)."""
 
 
 class UnknownSpr(KeyError):
@@ -21,8 +38,8 @@ class UnknownSpr(KeyError):
 
 
 class Spr(NamedTuple):
-    read: Callable[[Cpu], int] | None
-    write: Callable[[Cpu, int], None] | None
+    read: Callable[[SprContext], int] | None
+    write: Callable[[SprContext, int], None] | None
 
 
 def is_privileged(spr: int) -> bool:
@@ -59,7 +76,7 @@ _CONSTANT = {booke.SPR_PVR: booke.PVR_E500MC, booke.SPR_SVR: booke.SVR_E500MC}
 
 
 def _stored(number: int, mask: int) -> Spr:
-    def write(cpu: Cpu, value: int) -> None:
+    def write(cpu: SprContext, value: int) -> None:
         cpu.sprs[number] = value & mask
     return Spr(None if number in _WRITE_ONLY else (lambda cpu: cpu.sprs[number]), write)
 
@@ -67,7 +84,7 @@ def _stored(number: int, mask: int) -> Spr:
 def _ivor(ivor: int) -> Spr:
     number = ivor_spr(ivor)
 
-    def write(cpu: Cpu, value: int) -> None:
+    def write(cpu: SprContext, value: int) -> None:
         cpu.sprs[number] = value & 0xFFF0
         cpu.ivors_installed.add(ivor)
     return Spr(lambda cpu: cpu.sprs[number], write)
@@ -77,45 +94,39 @@ def _attribute(name: str, mask: int) -> Spr:
     return Spr(lambda cpu: getattr(cpu, name), lambda cpu, value: setattr(cpu, name, value & mask))
 
 
-def _guest_debug_written(cpu: Cpu) -> None:
-    """Tell the host (which may be merging the guest's comparators) and re-arm them."""
-    if cpu.host is not None:
-        cpu.host.on_guest_debug_write(cpu)
-    cpu.debug_registers_changed()
-
-
 def _debug_field(name: str, mask: int = MASK32) -> Spr:
-    def write(cpu: Cpu, value: int) -> None:
+    def write(cpu: SprContext, value: int) -> None:
         setattr(cpu.guest_debug_regs, name, value & mask)
-        _guest_debug_written(cpu)
+        cpu.guest_debug_written()
     return Spr(lambda cpu: getattr(cpu.guest_debug_regs, name), write)
 
 
 def _debug_slot(name: str, index: int) -> Spr:
-    def write(cpu: Cpu, value: int) -> None:
+    def write(cpu: SprContext, value: int) -> None:
         getattr(cpu.guest_debug_regs, name)[index] = value & 0xFFFFFFFC if name == "iac" else value & MASK32
-        _guest_debug_written(cpu)
+        cpu.guest_debug_written()
     return Spr(lambda cpu: getattr(cpu.guest_debug_regs, name)[index], write)
 
 
-def _write_dbsr(cpu: Cpu, value: int) -> None:
+def _write_dbsr(cpu: SprContext, value: int) -> None:
     cpu.guest_debug_regs.dbsr &= ~value & MASK32
 
 
-def _write_tsr(cpu: Cpu, value: int) -> None:
+def _write_tsr(cpu: SprContext, value: int) -> None:
     cpu.sprs[booke.SPR_TSR] &= ~value & MASK32
 
 
 def _timebase_half(high: bool) -> Spr:
     shift = 32 if high else 0
-    return Spr(lambda cpu: cpu.timebase() >> shift & MASK32, None)
+    return Spr(lambda cpu: cpu.timers.timebase() >> shift & MASK32, None)
 
 
 def _write_timebase_half(high: bool) -> Spr:
     shift = 32 if high else 0
 
-    def write(cpu: Cpu, value: int) -> None:
-        cpu.set_timebase(cpu.timebase() & ~(MASK32 << shift) | (value & MASK32) << shift)
+    def write(cpu: SprContext, value: int) -> None:
+        timers = cpu.timers
+        timers.set_timebase(timers.timebase() & ~(MASK32 << shift) | (value & MASK32) << shift)
     return Spr(None, write)
 
 
@@ -131,7 +142,7 @@ def spr_table(iac_slots: int) -> dict[int, Spr]:
         booke.SPR_XER: _attribute("xer", XER_WRITABLE),
         booke.SPR_LR: _attribute("lr", MASK32),
         booke.SPR_CTR: _attribute("ctr", MASK32),
-        booke.SPR_DEC: Spr(lambda cpu: cpu.decrementer(), lambda cpu, value: cpu.set_decrementer(value)),
+        booke.SPR_DEC: Spr(lambda cpu: cpu.timers.decrementer(), lambda cpu, value: cpu.timers.set_decrementer(value)),
         booke.SPR_TSR: Spr(lambda cpu: cpu.sprs[booke.SPR_TSR], _write_tsr),
         booke.SPR_TBL_R: _timebase_half(False), booke.SPR_TBU_R: _timebase_half(True),
         booke.SPR_TBL_W: _write_timebase_half(False), booke.SPR_TBU_W: _write_timebase_half(True),

@@ -1,4 +1,4 @@
-"""Run a memory image on the bare vCPU: JSON request on stdin, JSON result on stdout.
+"""Run a memory image on the bare board's vCPU: JSON request on stdin, JSON result on stdout.
 
 For Python implementations that lack the rest of the project's dependencies (PyPy has no
 ``lief``), so that the same guest runs on both and the results can be compared::
@@ -6,7 +6,7 @@ For Python implementations that lack the rest of the project's dependencies (PyP
     pypy3 -m gdbstub.vcpu.standalone < request.json
 
 The request names the RAM size, the entry point, the loaded segments (hex), how many
-instructions to run at most and whether to translate blocks; the result carries the exit, the
+instructions to run at most and whether to translate blocks; the result carries the outcome, the
 instruction count, the seconds the run took and the architected state (RAM as a SHA-256).
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..boards import bare
 from .cpu import Cpu
-from .memory import Memory
 
 
 def image_request(cpu: Cpu, segments, *, steps: int, translate: bool = True) -> dict:
@@ -44,16 +44,16 @@ def architected_state(cpu: Cpu) -> dict:
 
 
 def run_image(request: dict) -> dict:
-    cpu = Cpu(Memory(size=request["ram_size"]))
+    cpu = bare.build(ram_size=request["ram_size"]).cpu
     for addr, data in request["segments"]:
         cpu.write_memory(addr, bytes.fromhex(data))
     cpu.pc = request["entry"]
     if not request["translate"]:
         cpu.translate_after = None
     start = time.perf_counter()
-    exit = cpu.run(request["steps"])
+    outcome = cpu.run(request["steps"])
     seconds = time.perf_counter() - start
-    return {"implementation": sys.implementation.name, "exit": repr(exit), "seconds": seconds,
+    return {"implementation": sys.implementation.name, "outcome": repr(outcome), "seconds": seconds,
             "state": architected_state(cpu)}
 
 

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from gdbstub.boards import bare
 from gdbstub.guests.build import build_asm, build_guest
 from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.elf import load_elf
-from gdbstub.vcpu.exits import Halted
-from gdbstub.vcpu.memory import Memory
+from gdbstub.vcpu.stops import Halted
 
 TEST_RAM = 4 << 20  # guests link at 1 MiB; a small RAM keeps each fresh vCPU cheap
 HALT = """
@@ -49,7 +49,7 @@ def snippet_elf(text: str, name: str = "vcpu-test"):
 
 def load(path) -> Loaded:
     uart = bytearray()
-    cpu = Cpu(Memory(TEST_RAM, uart_output=uart.extend))
+    cpu = bare.build(ram_size=TEST_RAM, uart_output=uart.extend).cpu
     return Loaded(cpu, load_elf(path, cpu).symbols, uart)
 
 

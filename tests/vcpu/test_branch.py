@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from gdbstub.vcpu.exits import Fault
+from gdbstub.vcpu.stops import Fault
 
 EQ_SET = 0x20000000   # CR bit 2, the BI used below
 

@@ -8,7 +8,7 @@ import pytest
 
 from gdbstub.vcpu import booke
 from gdbstub.vcpu.debugregs import DebugRegs
-from gdbstub.vcpu.exits import Fault
+from gdbstub.vcpu.stops import Fault
 
 DATA = 0x200000
 IDM = booke.DBCR0_IDM

@@ -62,7 +62,7 @@ def test_an_emit_template_does_what_its_semantics_do(name):
         seed = rng.getrandbits(32)
         reference, translated = _machine(random.Random(seed), variant), _machine(random.Random(seed), variant)
         reference.translate_after, translated.translate_after = None, 0
-        block = translated._hot_block(CODE)
+        block = translated.hot_block(CODE)
         assert block.run is not None
         inlined += "F0" not in block.run.__code__.co_names    # F0 would be the call of the semantics
         assert translated.run(2) == reference.run(2), f"{variant:#010x}"

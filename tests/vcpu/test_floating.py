@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gdbstub.vcpu import booke, fpu
-from gdbstub.vcpu.exits import Fault
+from gdbstub.vcpu.stops import Fault
 
 from .test_system import install
 

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from gdbstub.vcpu.exits import Fault
+from gdbstub.vcpu.stops import Fault
 
 DATA = 0x200000   # test data lives in RAM above the snippet
 DATA_ASM = "lis 3, 0x20\n"   # r3 = DATA

@@ -1,9 +1,10 @@
-"""Physical memory, MMIO dispatch, the UART and the GUTS reset register."""
+"""The physical bus, MMIO dispatch, and the bare board's UART and GUTS reset register."""
 from __future__ import annotations
 
 import pytest
 
-from gdbstub.vcpu.guts import HaltRequest
+from gdbstub.boards import bare
+from gdbstub.devices.guts import Guts
 from gdbstub.vcpu.memory import BusError, Memory
 
 
@@ -27,16 +28,32 @@ def test_default_size_is_64_mib():
 
 
 def test_device_windows_may_not_overlap():
-    memory = Memory(4096)
+    memory = bare.build(ram_size=4096).memory
     with pytest.raises(ValueError):
         memory.map_device(0xE0004504, 8, object())
     with pytest.raises(ValueError):
         memory.map_device(0x800, 8, object())
 
 
+def test_the_bus_is_plain_and_takes_36_bit_physical_addresses():
+    memory = Memory(4096)
+    with pytest.raises(BusError):
+        memory.read(0xE0004505, 1)              # no device unless a board maps one
+    requests = []
+    memory.map_device(0xF_E00E_0000, 0x1000, Guts(on_reset_request=lambda: requests.append(1)))
+    memory.write(0xF_E00E_0010, 4, 0xCAFE)
+    assert memory.read(0xF_E00E_0010, 4) == 0xCAFE
+    memory.write(0xF_E00E_00B0, 4, 2)
+    assert requests == [1]
+    with pytest.raises(BusError):
+        memory.read(0xE00E_0010, 4)            # the low 32 bits alone name nothing
+    with pytest.raises(ValueError):
+        memory.map_device(0xF_FFFF_F000, 0x2000, object())
+
+
 def test_uart_transmits_and_reports_ready():
     out = []
-    memory = Memory(4096, uart_output=out.append)
+    memory = bare.build(ram_size=4096, uart_output=out.append).memory
     base = 0xE0004500
     assert memory.read(base + 5, 1) == 0x60
     memory.write(base, 1, ord("A"))
@@ -53,10 +70,14 @@ def test_uart_transmits_and_reports_ready():
         memory.read(base + 8, 1)
 
 
-def test_guts_reset_request_halts():
-    memory = Memory(4096)
+def test_guts_reset_request_halts_the_board():
+    board = bare.build(ram_size=4096)
+    memory, cpu = board.memory, board.cpu
     memory.write(0xE00E00B0, 4, 0)                  # other values are harmless
     memory.write(0xE00E0000, 4, 0x12345678)
     assert memory.read(0xE00E0000, 4) == 0x12345678
-    with pytest.raises(HaltRequest):
-        memory.write(0xE00E00B0, 4, 2)
+    assert not cpu.halt_pending
+    memory.write(0xE00E00B0, 4, 2)                  # a plain write: the callback, no exception
+    assert cpu.halt_pending
+    cpu.gpr[3] = 0x1234
+    assert cpu.run(10).status == 0x34 and cpu.icount == 0

@@ -33,6 +33,6 @@ def test_bench_guest_ends_in_the_same_state_on_pypy_and_cpython(pypy, translate)
     on_cpython = run_image(request)
     on_pypy = run_image_in(pypy, request)
     assert on_pypy["implementation"] == "pypy"
-    assert on_cpython["exit"].startswith("Halted(")
-    assert on_pypy["exit"] == on_cpython["exit"]
+    assert on_cpython["outcome"].startswith("Halted(")
+    assert on_pypy["outcome"] == on_cpython["outcome"]
     assert on_pypy["state"] == on_cpython["state"]

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from gdbstub.boards import bare
 from gdbstub.vcpu import booke
 from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.isa import decode, touches_only_registers
@@ -52,7 +53,7 @@ def _not_registers(cpu: Cpu) -> tuple:
 
 
 def _cpu_at(word: int) -> Cpu:
-    cpu = Cpu(Memory(1 << 16))
+    cpu = bare.build(ram_size=1 << 16).cpu
     cpu.pc = CODE
     cpu.write_memory(CODE, word.to_bytes(4, "big"))
     return cpu

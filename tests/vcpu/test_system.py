@@ -5,11 +5,12 @@ import signal
 
 import pytest
 
+from gdbstub.boards import bare
 from gdbstub.vcpu import booke
 from gdbstub.vcpu.cpu import Cpu
-from gdbstub.vcpu.exits import Fault, Halted
 from gdbstub.vcpu.memory import Memory
 from gdbstub.vcpu.spr import UnknownSpr
+from gdbstub.vcpu.stops import Fault, Halted
 
 SO = 0x80000000
 
@@ -289,7 +290,7 @@ def test_halt_status_uart_output_and_debugger_reset(asm):
     """)
     assert loaded.cpu.run(100) == Halted(0xFF)
     assert loaded.uart == b"hi" and loaded.cpu.gpr[5] == 0x60
-    cpu = Cpu(Memory(1 << 20))
+    cpu = bare.build(ram_size=1 << 20).cpu
     cpu.gpr[3] = 3
     cpu.write_memory(0xE00E00B0, (2).to_bytes(4, "big"))
     assert cpu.run(10) == Halted(3)

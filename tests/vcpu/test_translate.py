@@ -13,7 +13,7 @@ from gdbstub.session import Z_POINT_KINDS
 from gdbstub.vcpu import booke
 from gdbstub.vcpu import cpu as cpu_module
 from gdbstub.vcpu.cpu import Cpu
-from gdbstub.vcpu.exits import Halted
+from gdbstub.vcpu.stops import Halted
 from gdbstub.vcpu.memory import Memory
 from gdbstub.vcpu.standalone import register_state
 from gdbstub.vcpu.translate import translate
@@ -90,7 +90,7 @@ def test_a_full_block_cache_is_flushed_and_refilled(monkeypatch):
     monkeypatch.setattr(cpu_module, "_MAX_BLOCKS", 3)
     reference, translated = pair(_elf_cpu(build_guest([BENCH_GUEST], name="bench")))
     run_lockstep(reference, translated, slice_steps=997)
-    assert len(translated._blocks) <= 3
+    assert len(translated.code.blocks) <= 3
 
 
 # --- debug points through the KVM-style controller -----------------------------------------------
@@ -283,9 +283,9 @@ def test_a_store_to_data_beside_code_keeps_the_translated_blocks():
     assert loop >> 6 == loaded.symbols["counter"] >> 6          # really the same cache line
     cpu.translate_after = 0
     cpu.run(500)
-    block = cpu._blocks[loop]
+    block = cpu.code.blocks[loop]
     cpu.run(5000)
-    assert cpu._blocks[loop] is block                          # still the block first translated
+    assert cpu.code.blocks[loop] is block                          # still the block first translated
     assert cpu.read_memory(loaded.symbols["counter"], 4) == cpu.gpr[3].to_bytes(4, "big")
 
 
@@ -327,7 +327,7 @@ def test_translated_spr_moves_with_rc_set_match_the_interpreter():
     elf = snippet_elf(SPR_MOVES_WITH_RC, "translate-spr-rc")
     reference, translated = pair(lambda: load(elf).cpu)
     run_lockstep(reference, translated, slice_steps=10_000)
-    assert load(elf).symbols["loop"] in translated._blocks
+    assert load(elf).symbols["loop"] in translated.code.blocks
     assert (translated.gpr[20], translated.gpr[6], translated.gpr[7]) == (50, 0, 0x5678)
 
 
@@ -370,7 +370,7 @@ def test_random_instruction_sequences_match_the_interpreter(words, registers, xe
         cpu.xer, cpu.pc, cpu.lr, cpu.ctr = xer, _CODE_AT, _CODE_AT + 8, 3
         return cpu
     reference, translated = pair(make)
-    translated._hot_block(_CODE_AT)     # a run would start by interpreting: begin in a block
+    translated.hot_block(_CODE_AT)     # a run would start by interpreting: begin in a block
     for _ in range(3):
         expected, got = reference.run(slice_steps), translated.run(slice_steps)
         assert got == expected

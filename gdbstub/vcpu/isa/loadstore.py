@@ -163,7 +163,7 @@ def stwcx(cpu, rs, ra, rb, rc):
         raise _alignment(ea, True)
     reservation = cpu.reservation
     success = (reservation is not None and reservation[0] == ea
-               and cpu.memory.read(ea, 4) == reservation[1])
+               and cpu.peek(ea, 4) == reservation[1])
     if success:
         cpu.store(ea, 4, cpu.gpr[rs])
     cpu.reservation = None

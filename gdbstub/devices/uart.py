@@ -1,4 +1,4 @@
-"""A 16550-compatible UART with output only, as at the MPC8544DS's 0xE0004500.
+"""A 16550-compatible UART with output only (the MPC8544DS has one at 0xE0004500).
 
 The transmitter is always ready (LSR reports THRE|TEMT), nothing is ever received, and the
 remaining registers simply keep what is written to them.
@@ -9,7 +9,6 @@ from typing import Callable
 
 from .mmio import ByteRegisterDevice
 
-UART_BASE = 0xE0004500
 UART_SIZE = 8
 
 THR = 0   # transmit holding (write) / receive buffer (read); divisor latch low when DLAB
@@ -29,6 +28,12 @@ class Uart16550(ByteRegisterDevice):
         self.output = output
         self.regs = bytearray(UART_SIZE)
         self.divisor_latch = bytearray(2)
+
+    def save(self) -> tuple[bytes, bytes]:
+        return bytes(self.regs), bytes(self.divisor_latch)
+
+    def restore(self, saved: tuple[bytes, bytes]) -> None:
+        self.regs[:], self.divisor_latch[:] = saved
 
     def _dlab(self) -> bool:
         return bool(self.regs[LCR] & LCR_DLAB)

@@ -1,0 +1,110 @@
+"""The debug facility of one core: which debug registers are in use, the host's hooks, and
+the comparators' decisions (what is armed, which IAC/DAC matches an address).
+
+The run loop (``executor.py``) asks it what is armed and reports events to ``host``; translated
+code is specialised for the armed comparator addresses (``translation_key``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from . import booke
+from .debugregs import DebugHost, DebugRegs
+from .translate import NO_DEBUG, DebugKey
+
+_IAC_ENABLES = booke.DBCR0_IAC1 | booke.DBCR0_IAC2 | booke.DBCR0_IAC3 | booke.DBCR0_IAC4
+_DAC_ENABLES = booke.DBCR0_DAC1R | booke.DBCR0_DAC1W | booke.DBCR0_DAC2R | booke.DBCR0_DAC2W
+
+
+def _privilege_allows(regs: DebugRegs, msr: int, control: int, us_mask: int) -> bool:
+    """DBCR1 IACnUS / DBCR2 DACnUS: 0b10 supervisor only, 0b11 user only, else both."""
+    mode = (control & us_mask) >> ((us_mask & -us_mask).bit_length() - 1)
+    user = regs.guest_in_user_mode or bool(msr & booke.MSR_PR)
+    if mode == 0b10:
+        return not user
+    if mode == 0b11:
+        return user
+    return True
+
+
+@dataclass(frozen=True)
+class SavedDebug:
+    guest: DebugRegs                # a copy of the guest's registers
+    host_set: DebugRegs | None      # the host's own set when it was active (the object) ...
+    host_contents: DebugRegs | None  # ... and a copy of what it held
+    skip_checks_at: int | None
+
+
+class DebugFacility:
+    """``active`` is the register set the comparators use: ``guest_regs`` unless a host swaps
+    in its own. ``skip_checks_at``: the PC whose next execution skips the comparators once
+    (a host left the PC on an instruction whose "before" event it handled)."""
+
+    def __init__(self):
+        self.guest_regs = DebugRegs()
+        self.active = self.guest_regs
+        self.host: DebugHost | None = None
+        self.instruction = booke.EHPRIV_DEBUG
+        self.skip_checks_at: int | None = None
+        self.rearm()
+
+    def rearm(self) -> DebugKey:
+        """Re-derive what is armed from ``active``; the key translated code must match."""
+        regs = self.active
+        control = regs.dbcr0 if regs.dbcr0 & booke.DBCR0_IDM else 0
+        self.iac_armed = bool(control & _IAC_ENABLES)
+        self.dac_armed = bool(control & _DAC_ENABLES)
+        self.trap_armed = bool(control & booke.DBCR0_TRAP)
+        self.ic_armed = bool(control & booke.DBCR0_IC)
+        self.armed = self.iac_armed or self.dac_armed or self.trap_armed or self.ic_armed
+        if not (self.iac_armed or self.dac_armed):
+            return NO_DEBUG
+        return DebugKey(frozenset(regs.iac[slot] & ~3 for slot in range(4) if control & booke.DBCR0_IAC[slot]),
+                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACR[slot]),
+                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACW[slot]))
+
+    def dac_hits(self, ea: int, size: int, write: bool, msr: int) -> int:
+        """DBSR bits of the armed DACs that an access of ``size`` bytes at ``ea`` matches."""
+        regs = self.active
+        enables, events = ((booke.DBCR0_DACW, booke.DBSR_DACW) if write
+                           else (booke.DBCR0_DACR, booke.DBSR_DACR))
+        bits = 0
+        for slot in range(2):
+            if (regs.dbcr0 & enables[slot] and ea <= regs.dac[slot] < ea + size
+                    and _privilege_allows(regs, msr, regs.dbcr2, booke.DBCR2_DACUS[slot])):
+                bits |= events[slot]
+        return bits
+
+    def iac_hits(self, pc: int, msr: int) -> int:
+        """DBSR bits of the armed IACs that match an instruction at ``pc``."""
+        regs = self.active
+        bits = 0
+        for slot in range(4):
+            if (regs.dbcr0 & booke.DBCR0_IAC[slot] and pc == regs.iac[slot] & ~3
+                    and _privilege_allows(regs, msr, regs.dbcr1, booke.DBCR1_IACUS[slot])):
+                bits |= booke.DBSR_IAC[slot]
+        return bits
+
+    def save(self) -> SavedDebug:
+        host_set = None if self.active is self.guest_regs else self.active
+        return SavedDebug(_copy(self.guest_regs), host_set, host_set and _copy(host_set), self.skip_checks_at)
+
+    def restore(self, saved: SavedDebug) -> None:
+        """The saved contents go back into the register objects themselves: the host keeps
+        references to its own set."""
+        _fill(self.guest_regs, saved.guest)
+        self.active = self.guest_regs
+        if saved.host_set is not None:
+            _fill(saved.host_set, saved.host_contents)
+            self.active = saved.host_set
+        self.skip_checks_at = saved.skip_checks_at
+
+
+def _copy(regs: DebugRegs) -> DebugRegs:
+    return replace(regs, iac=list(regs.iac), dac=list(regs.dac))
+
+
+def _fill(target: DebugRegs, source: DebugRegs) -> None:
+    target.dbcr0, target.dbcr1, target.dbcr2, target.dbsr = source.dbcr0, source.dbcr1, source.dbcr2, source.dbsr
+    target.iac[:], target.dac[:] = source.iac, source.dac
+    target.guest_in_user_mode = source.guest_in_user_mode

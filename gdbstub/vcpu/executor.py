@@ -1,0 +1,204 @@
+"""The run loop of one vCPU: translated blocks while they fit, the reference interpreter for
+the rest, the debug comparators around single instructions, and the input pins between
+instructions.
+
+``run()`` executes hot code as translated blocks (``translate.py``) and everything else,
+including every instruction with an armed IAC or under IC single-stepping, with the
+interpreter (``execute``/``step_checked``); both give the same results.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import booke
+from .interrupts import DebugEvent, GuestInterrupt, HaltNow, HostStop
+from .isa import touches_only_registers
+from .stops import Halted
+from .translate import INTERPRET
+
+if TYPE_CHECKING:
+    from .cpu import Cpu
+
+_COLD_STEPS = 64  # most instructions interpreted at a time before looking for a block again
+_NO_BLOCK = object()  # run(): no translated block fits at the PC, the interpreter goes on
+
+
+class Executor:
+    """Runs ``cpu``. ``attention``: the interpreter comes back to the loop after each
+    instruction (armed comparators, a high input pin, a changed mapping); ``interpret_only``:
+    no blocks (IC stepping, a high input pin)."""
+
+    def __init__(self, cpu: Cpu):
+        self.cpu = cpu
+        self.debug_armed = False
+        self.inputs_pending = False
+        self.attention = self.interpret_only = False
+
+    def settle(self) -> None:
+        """Re-decide ``attention`` and ``interpret_only`` from what is armed and pending."""
+        self.debug_armed = self.cpu.debug.armed
+        self.attention = self.debug_armed or self.inputs_pending
+        self.interpret_only = self.cpu.debug.ic_armed or self.inputs_pending
+
+    def inputs_changed(self, pending: bool) -> None:
+        self.inputs_pending = pending
+        self.settle()
+
+    def _take_input_interrupt(self):
+        """Enter the critical or external input interrupt if its pin is high and MSR enables
+        it; the outcome (a Fault without a handler) or None."""
+        cpu = self.cpu
+        if cpu.critical_input.level and cpu.msr & booke.MSR_CE:
+            return cpu.deliver_interrupt(booke.IVOR_CRITICAL, cpu.pc)
+        if cpu.external_input.level and cpu.msr & booke.MSR_EE:
+            return cpu.deliver_interrupt(booke.IVOR_EXTERNAL, cpu.pc)
+        return None
+
+    def debug_event(self, bits: int, *, before: bool):
+        """Report comparator ``bits`` at ``cpu.pc`` to the host, or act as bare hardware."""
+        cpu = self.cpu
+        debug = cpu.debug
+        debug.active.dbsr |= bits
+        if debug.host is not None:
+            pc = cpu.pc
+            stop = debug.host.on_debug_event(cpu, bits)
+            cpu.debug_registers_changed()
+            if stop is None and before and cpu.pc == pc:
+                debug.skip_checks_at = pc
+            return stop
+        if cpu.msr & booke.MSR_DE:
+            return cpu.deliver_interrupt(booke.IVOR_DEBUG, cpu.pc)
+        debug.active.dbsr |= booke.DBSR_IDE
+        if before:
+            debug.skip_checks_at = cpu.pc
+        return None
+
+    def execute(self, budget: int, stop_at: dict | None = None):
+        """Execute up to ``budget`` instructions (each possibly entering an interrupt), or one
+        at a time while ``attention`` holds: ``(outcome or None, instructions done)``.
+        With ``stop_at``, also stop where the PC reaches one of its keys (a translated block).
+        A DebugEvent escapes with its instruction undone."""
+        cpu = self.cpu
+        decoded = cpu.decoded_view()
+        for done in range(1, budget + 1):
+            pc = cpu.pc
+            semantics, args = decoded.get(pc) or cpu.decode(pc)
+            try:
+                next_pc = semantics(cpu, *args)
+            except (GuestInterrupt, HaltNow, HostStop) as exc:
+                outcome = self._instruction_raised(exc, pc)
+                if outcome is not None:
+                    return outcome, done
+            else:
+                cpu.icount += 1
+                cpu.pc = pc + 4 if next_pc is None else next_pc
+            if self.attention or (stop_at is not None and cpu.pc in stop_at):
+                return None, done
+        return None, budget
+
+    def _instruction_raised(self, exc: Exception, pc: int):
+        """Finish the instruction at ``pc`` that raised ``exc`` (not yet counted): enter the
+        interrupt, halt, or stop for the host; the outcome or None."""
+        if isinstance(exc, HostStop):
+            return exc.stop
+        cpu = self.cpu
+        cpu.icount += 1
+        if isinstance(exc, HaltNow):
+            cpu.pc = pc + 4
+            return Halted(cpu.gpr[3] & 0xFF)
+        return cpu.deliver_interrupt(exc.ivor, pc if exc.srr0 is None else exc.srr0, esr=exc.esr, dear=exc.dear)
+
+    def step_checked(self):
+        """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
+        cpu = self.cpu
+        pc = cpu.pc
+        debug = cpu.debug
+        skip = debug.skip_checks_at == pc
+        debug.skip_checks_at = None
+        if skip:
+            cpu.suspend_data_comparators()
+        elif debug.iac_armed:
+            bits = debug.iac_hits(pc, cpu.msr)
+            if bits:
+                return self.debug_event(bits, before=True)
+        try:
+            outcome, _ = self.execute(1)
+        except DebugEvent as event:
+            return self.debug_event(event.bits, before=True)
+        finally:
+            if skip:
+                cpu.debug_registers_changed()
+        if outcome is None and debug.ic_armed:
+            return self.debug_event(booke.DBSR_IC, before=False)
+        return outcome
+
+    def next_step_is_quiet(self) -> bool:
+        """True if the next step certainly ends in the IC event after executing the instruction
+        at PC: IC is armed, no IAC matches first, and the instruction touches only registers
+        (``registers_only`` in the ISA table: no memory, no interrupt, no debug register, no
+        halt). The stub answers such a step before running it."""
+        cpu = self.cpu
+        pc = cpu.pc
+        debug = cpu.debug
+        if cpu.halt_pending or self.inputs_pending or not debug.ic_armed:
+            return False
+        if debug.iac_armed and debug.skip_checks_at != pc and debug.iac_hits(pc, cpu.msr):
+            return False
+        semantics, _ = cpu.decode(pc)
+        return touches_only_registers(semantics)
+
+    def run(self, max_steps: int):
+        """Execute up to ``max_steps`` instructions; the outcome that stopped it, or None.
+
+        A step is an instruction (possibly entering an interrupt) or a debug event before one.
+        An input pin that is high and enabled is taken between instructions. Translated blocks
+        run while they fit in the budget; the interpreter takes the rest."""
+        cpu = self.cpu
+        if cpu.halt_pending:
+            return Halted(cpu.gpr[3] & 0xFF)
+        cpu.debug_registers_changed()
+        remaining = max_steps
+        blocks = cpu.code.blocks
+        # Arriving by falling through (at a slice start, or after one interpreted instruction
+        # of cold code) does not make an address hot: blocks start where control branches to.
+        fell_through = cpu.icount
+        while remaining > 0:
+            if self.inputs_pending:
+                outcome = self._take_input_interrupt()
+                if outcome is not None:
+                    return outcome
+            if cpu.translate_after is not None and cpu.debug.skip_checks_at is None:
+                start = cpu.icount
+                limit = start + remaining
+                try:
+                    while not self.interpret_only:
+                        run, length, _ = blocks.get(cpu.pc) or (
+                            INTERPRET if cpu.icount == fell_through else cpu.hot_block(cpu.pc))
+                        if run is None or cpu.icount + length > limit:
+                            break
+                        run(cpu, limit - cpu.icount)
+                except DebugEvent as event:
+                    start -= 1                      # the event is a step, as in step_checked
+                    outcome = self.debug_event(event.bits, before=True)
+                except (GuestInterrupt, HaltNow, HostStop) as exc:
+                    outcome = self._instruction_raised(exc, cpu.pc)
+                else:
+                    outcome = _NO_BLOCK
+                if outcome is not None and outcome is not _NO_BLOCK:
+                    return outcome
+                remaining -= cpu.icount - start
+                if outcome is None or remaining <= 0:
+                    continue
+            self.settle()
+            if self.debug_armed:
+                pc = cpu.pc
+                outcome, done = self.step_checked(), 1
+                if cpu.pc == pc + 4 and blocks.get(pc) is not INTERPRET:
+                    fell_through = cpu.icount
+            else:
+                outcome, done = (self.execute(remaining) if cpu.translate_after is None
+                                 else self.execute(min(remaining, _COLD_STEPS), blocks))
+            if outcome is not None:
+                return outcome
+            remaining -= done
+        return None
