@@ -211,3 +211,37 @@ def test_save_and_restore_reproduce_every_register_and_queued_byte(uart):
 def test_bad_input_limit_is_a_clear_error():
     with pytest.raises(ValueError):
         Ns16550(lambda data: None, input_limit=0)
+
+
+def test_u_boot_ns16550_init_and_polled_io(uart):
+    """NS16550_init, then putc/getc as U-Boot's driver does them (polling LSR)."""
+    uart.write(IER, 1, 0)
+    assert uart.read(LSR, 1) & LSR_TEMT
+    uart.write(LCR, 1, LCR_DLAB | 0x03)
+    uart.write(RBR_THR, 1, 0x0D)
+    uart.write(IER, 1, 0x00)
+    uart.write(LCR, 1, 0x03)
+    uart.write(MCR, 1, 0x03)
+    uart.write(IIR_FCR, 1, 0x07)
+    for byte in b"=> ":
+        while not uart.read(LSR, 1) & LSR_THRE:
+            pass
+        uart.write(RBR_THR, 1, byte)
+    assert uart.out == b"=> "
+    assert not uart.read(LSR, 1) & LSR_DR        # tstc: nothing typed yet
+    uart.feed(b"v")
+    assert uart.read(LSR, 1) & LSR_DR
+    assert uart.read(RBR_THR, 1) == ord("v")
+    assert not uart.line.changes                  # polled: the interrupt never asserted
+
+
+def test_linux_8250_thre_reassertion_probe_finds_no_bug(uart):
+    """serial8250_do_startup's UART_BUG_THRE test: THRE must re-assert when IER[THRI] is re-set."""
+    uart.write(IER, 1, IER_THRI)
+    iir1 = uart.read(IIR_FCR, 1)
+    uart.write(IER, 1, 0)
+    uart.write(IER, 1, IER_THRI)
+    iir = uart.read(IIR_FCR, 1)
+    uart.write(IER, 1, 0)
+    assert not iir1 & IIR_NO_INTERRUPT and not iir & IIR_NO_INTERRUPT
+    assert uart.line.changes == [True, False, True, False]
