@@ -62,7 +62,7 @@ TSR_WRS_SHIFT = 28
 TSR_DIS = 0x08000000
 TSR_FIS = 0x04000000
 
-HID0_TBEN = 0x00004000
+HID0_TBEN = 0x00004000   # the HID0 bit whose changes the core reports with set_timebase_enabled
 
 DECREMENTER = 1
 FIXED_INTERVAL = 2

@@ -13,13 +13,6 @@ from gdbstub.devices.ns16550 import Ns16550
 from gdbstub.devices.pci import PciHost
 
 
-class Line:
-    level = False
-
-    def set(self, level: bool) -> None:
-        self.level = level
-
-
 class Registers:
     """A fake device that records accesses (what a moved GUTS would be to the container)."""
 
@@ -46,11 +39,11 @@ class Registers:
 
 
 @pytest.fixture
-def board():
+def board(make_line):
     out = bytearray()
     uart0 = Ns16550(out.extend)
     uart1 = Ns16550(out.extend)
-    mpic = Mpic(Line())
+    mpic = Mpic(make_line())
     pci = PciHost()
     guts = Registers()
     ccsr = Ccsr([(UART0_OFFSET, 8, uart0), (UART1_OFFSET, 8, uart1), (MPIC_OFFSET, mpic.size, mpic),

@@ -16,19 +16,9 @@ EOI = 0x200B0
 UART_IRQ = 42
 
 
-class Line:
-    def __init__(self):
-        self.level = False
-        self.changes: list[bool] = []
-
-    def set(self, level: bool) -> None:
-        self.level = level
-        self.changes.append(level)
-
-
 @pytest.fixture
-def mpic():
-    pic = Mpic(Line())
+def mpic(make_line):
+    pic = Mpic(make_line())
     pic.out = pic.lines[0]
     return pic
 
@@ -210,9 +200,9 @@ def test_ipi_dispatch_interrupts_once(mpic):
     assert IPI_BASE == 256
 
 
-def test_critical_target_drives_the_critical_line_ignoring_priority():
-    critical = Line()
-    pic = Mpic(Line(), critical=critical)
+def test_critical_target_drives_the_critical_line_ignoring_priority(make_line):
+    critical = make_line()
+    pic = Mpic(make_line(), critical=critical)
     pic.write(ivpr(UART_IRQ) + 0x18, 4, OUTPUT_CRITICAL)
     assert pic.read(ivpr(UART_IRQ) + 0x18, 4) == OUTPUT_CRITICAL
     pic.write(ivpr(UART_IRQ), 4, 0x2A)          # priority 0 would never reach INT
@@ -232,7 +222,7 @@ def test_out_of_range_source_is_a_clear_error(mpic):
         mpic.irq_in(264, True)
 
 
-def test_save_and_restore_round_trip(mpic):
+def test_save_and_restore_round_trip(mpic, make_line):
     mpic.write(CTPR, 4, 0)
     enable(mpic, UART_IRQ, 5, 0x2A)
     enable(mpic, 20, 7, 0x20)
@@ -243,6 +233,6 @@ def test_save_and_restore_round_trip(mpic):
     following = [mpic.read(IACK, 4), mpic.write(EOI, 4, 0), mpic.read(IACK, 4)]
     mpic.restore(state)
     assert [mpic.read(IACK, 4), mpic.write(EOI, 4, 0), mpic.read(IACK, 4)] == following
-    other = Mpic(Line())
+    other = Mpic(make_line())
     other.restore(state)
     assert other.save() == state

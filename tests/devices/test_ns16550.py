@@ -10,22 +10,10 @@ from gdbstub.devices.ns16550 import (
 )
 
 
-class Line:
-    """A fake interrupt line that records every level it is set to."""
-
-    def __init__(self):
-        self.level = False
-        self.changes: list[bool] = []
-
-    def set(self, level: bool) -> None:
-        self.level = level
-        self.changes.append(level)
-
-
 @pytest.fixture
-def uart():
+def uart(make_line):
     out = bytearray()
-    line = Line()
+    line = make_line()
     device = Ns16550(out.extend, line)
     device.out, device.line = out, line
     return device
