@@ -22,7 +22,8 @@ is optional and unused for timekeeping): the global timers' counting (TFRR and t
 registers at +0x10F0.. are plain storage; their sources 260–263 never fire), MSIs (+0x1600,
 read as zero), the summary registers (+0x3800, zero), and PIR's core-reset outputs (PIR reads 0
 as on QEMU). Word registers only: a narrower access reads the containing word's bytes and writes
-the value shifted into place, as QEMU's memory core does for 4-byte-only registers.
+the value shifted into place, as QEMU's memory core does for 4-byte-only registers; an access
+straddling two words is split between them.
 
 Debugger reads use :meth:`peek`: IACK then shows the vector that would be acknowledged without
 acknowledging it.
@@ -68,6 +69,7 @@ GLOBAL_PIR = 0x1090
 GLOBAL_IPI_VPR = 0x10A0   # four, 0x10 apart
 GLOBAL_SPVR = 0x10E0
 TIMERS = range(0x10F0, 0x1310)
+TIMER_WORDS = len(TIMERS) // 4
 SOURCES = range(0x10000, 0x10000 + SOURCE_COUNT * 0x20)
 CPU0 = range(0x20000, 0x20100)
 OTHER_CPUS = range(0x20100, 0x40000)
@@ -83,6 +85,22 @@ ALL_ONES = 0xFFFFFFFF
 
 class InterruptLine(Protocol):
     def set(self, level: bool) -> None: ...
+
+
+def _word_pieces(offset: int, size: int) -> list[tuple[int, int]]:
+    """An access split at word boundaries, as (offset, length) pieces."""
+    pieces = []
+    end = offset + size
+    while offset < end:
+        length = min(end, (offset & ~3) + 4) - offset
+        pieces.append((offset, length))
+        offset += length
+    return pieces
+
+
+def _shift(offset: int, length: int) -> int:
+    """Where bytes at ``offset`` of ``length`` sit in their big-endian word."""
+    return 8 * (4 - length - (offset & 3))
 
 
 def _priority(ivpr: int) -> int:
@@ -103,7 +121,6 @@ class Mpic:
                       OUTPUT_MACHINE_CHECK: machine_check}
         self.levels = {target: False for target in self.lines}
         self.pending = [False] * IRQ_COUNT   # input state, kept across a GCR reset
-        self.timer_registers = [0] * (len(TIMERS) // 4)
         self.reset()
 
     # --- reset -----------------------------------------------------------------------------
@@ -120,7 +137,7 @@ class Mpic:
         self.raised: set[int] = set()
         self.in_service: set[int] = set()
         self.critical_active: set[int] = set()
-        self.timer_registers = [0] * len(self.timer_registers)
+        self.timer_registers = [0] * TIMER_WORDS
         for n in range(IRQ_COUNT):
             if not self._is_level(n):
                 self.pending[n] = False
@@ -172,19 +189,23 @@ class Mpic:
     # --- bus side --------------------------------------------------------------------------
 
     def read(self, offset: int, size: int) -> int:
-        return self._narrow(self._read_word(offset & ~3, acknowledge=True), offset, size)
+        return self._read(offset, size, acknowledge=True)
 
     def peek(self, offset: int, size: int) -> int:
-        return self._narrow(self._read_word(offset & ~3, acknowledge=False), offset, size)
+        return self._read(offset, size, acknowledge=False)
+
+    def _read(self, offset: int, size: int, acknowledge: bool) -> int:
+        value = 0
+        for start, length in _word_pieces(offset, size):
+            word = self._read_word(start & ~3, acknowledge)
+            value = value << 8 * length | word >> _shift(start, length) & ((1 << 8 * length) - 1)
+        return value
 
     def write(self, offset: int, size: int, value: int) -> None:
-        shift = 8 * (4 - size - (offset & 3))
-        self._write_word(offset & ~3, value << shift & ALL_ONES)
-
-    @staticmethod
-    def _narrow(word: int, offset: int, size: int) -> int:
-        shift = 8 * (4 - size - (offset & 3))
-        return word >> shift & ((1 << 8 * size) - 1)
+        for start, length in _word_pieces(offset, size):
+            size -= length
+            piece = value >> 8 * size & ((1 << 8 * length) - 1)
+            self._write_word(start & ~3, piece << _shift(start, length))
 
     def _read_word(self, offset: int, acknowledge: bool) -> int:
         if offset in GLOBAL_CPU_ALIAS:

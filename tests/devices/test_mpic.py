@@ -236,3 +236,10 @@ def test_save_and_restore_round_trip(mpic, make_line):
     other = Mpic(make_line())
     other.restore(state)
     assert other.save() == state
+
+
+def test_an_access_straddling_two_words_is_split_between_them(mpic):
+    mpic.write(SPVR, 4, 0x00001234)
+    assert mpic.read(SPVR + 2, 4) == 0x1234_FFFF     # SPVR's low half, then an unknown word
+    mpic.write(CTPR + 2, 4, 0x0009_FFFF)             # CTPR's low half, then WHOAMI (read-only)
+    assert mpic.read(CTPR, 4) == 9
