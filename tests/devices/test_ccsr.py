@@ -118,3 +118,29 @@ def test_save_and_restore_cover_every_device(board):
     assert ccsr.read(UART0_OFFSET + 7, 1) == 0x11 and guts.value == 5
     with pytest.raises(ValueError):
         ccsr.restore(state[:-1])
+
+
+class MpicInput:
+    """What the board's interrupt line does: a device output wired to an MPIC source."""
+
+    def __init__(self, mpic: Mpic, source: int):
+        self.mpic, self.source = mpic, source
+
+    def set(self, level: bool) -> None:
+        self.mpic.irq_in(self.source, level)
+
+
+def test_uart_receive_interrupt_reaches_the_core_through_the_mpic(make_line):
+    core_external_input = make_line()
+    mpic = Mpic(core_external_input)
+    uart = Ns16550(lambda data: None, MpicInput(mpic, 42))
+    ccsr = Ccsr([(UART0_OFFSET, 8, uart), (MPIC_OFFSET, mpic.size, mpic)])
+    ccsr.write(MPIC_OFFSET + 0x10000 + 42 * 0x20, 4, 5 << 16 | 0x2A)   # unmask, priority 5
+    ccsr.write(MPIC_OFFSET + 0x20080, 4, 0)                            # CTPR 0
+    ccsr.write(UART0_OFFSET + 1, 1, 0x01)                              # IER: receive data
+    uart.feed(b"k")
+    assert core_external_input.level
+    assert mpic.acknowledge() == 0x2A                                  # what EPR latches
+    assert ccsr.read(UART0_OFFSET, 1) == ord("k")
+    ccsr.write(MPIC_OFFSET + 0x200B0, 4, 0)                            # EOI
+    assert not core_external_input.level
