@@ -36,7 +36,7 @@ from gdbstub.machine import THREAD, Machine  # noqa: E402
 from gdbstub.rsp.client import RspClient  # noqa: E402
 from gdbstub.rsp.framing import encode_packet  # noqa: E402
 from gdbstub.session import Z_POINT_KINDS  # noqa: E402
-from gdbstub.vcpu.standalone import image_request, run_image, run_image_in  # noqa: E402
+from gdbstub.boards.standalone import image_request, run_image, run_image_in  # noqa: E402
 
 GUEST_SOURCE = ROOT / "benchmarks" / "guests" / "bench.c"
 PC_REGNUM = 0x40             # gdb's power-core numbering, used by both stubs
@@ -271,7 +271,7 @@ def instructions_to(elf: Path, rounds: int, stop_symbol: str, *, points=(), tran
 
 
 def bare_mips(elf: Path, rounds: int, repeat: int, python: str | None = None) -> float:
-    """MIPS of the bare vCPU (``gdbstub.vcpu.standalone``: no debug stack) running the guest to
+    """MIPS of the bare vCPU (``gdbstub.boards.standalone``: no debug stack) running the guest to
     its halt, in-process or under another interpreter (``python``, e.g. pypy3)."""
     machine = Machine(elf)
     machine.write_memory(THREAD, machine.elf.symbols["rounds"], rounds.to_bytes(4, "big"))

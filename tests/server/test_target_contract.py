@@ -3,14 +3,11 @@ from the target's capabilities, stop events reach the wire typed, and the run co
 follow the run."""
 from __future__ import annotations
 
-import ast
 import signal
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-import gdbstub
 from gdbstub.channel import ChannelWoken
 from gdbstub.machine import Machine
 from gdbstub.rsp.framing import encode_packet
@@ -19,7 +16,6 @@ from gdbstub.session import Session
 from gdbstub.target import (Architecture, BreakpointStop, Capabilities, GuestExited, PointKind,
                             SignalStop, Target, WatchStop)
 
-PACKAGE = Path(gdbstub.__file__).parent
 ARCH = Architecture("test", address_bits=16, pc_regnum=0, target_xml="<target/>")
 EVERYTHING = Capabilities(single_step=True, point_kinds=frozenset(PointKind))
 
@@ -192,32 +188,6 @@ def test_a_detached_run_stops_on_request_or_at_a_stop():
     assert run_control.last_stop == WatchStop(3, PointKind.WATCH_WRITE, 8)
     run_control.forget_stop_reason()        # the next client: the signal stays, the reason goes
     assert run_control.last_stop == SignalStop(3, signal.SIGTRAP)
-
-
-def imports_of(path: Path) -> set[str]:
-    """The modules ``path`` imports, relative ones as written (``..vcpu.booke`` -> ``..vcpu.booke``)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            names.add("." * node.level + (node.module or ""))
-        elif isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-    return names
-
-
-def test_the_rsp_engine_and_the_run_control_know_only_the_contract():
-    below = ("vcpu", "hwdebug", "machine", "e500mc", "stub_debug")
-    for module in ("session", "runcontrol", "target"):
-        for name in imports_of(PACKAGE / f"{module}.py"):
-            assert not name.lstrip(".").startswith(below), f"{module}.py imports {name}"
-
-
-def test_the_kvm_model_imports_the_vcpu_only():
-    for path in (PACKAGE / "hwdebug").glob("*.py"):
-        for name in imports_of(path):
-            inside = name.startswith(".") and not name.startswith("..")
-            assert inside or name.startswith("..vcpu") or not name.startswith("."), f"hwdebug/{path.name} imports {name}"
-            assert not name.startswith("gdbstub"), f"hwdebug/{path.name} imports {name}"
 
 
 def test_the_machine_has_every_member_of_the_contract(spin_elf):

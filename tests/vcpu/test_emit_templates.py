@@ -13,7 +13,7 @@ from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.isa import decode
 from gdbstub.vcpu.isa.table import registered
 from gdbstub.vcpu.memory import Memory
-from gdbstub.vcpu.standalone import register_state
+from gdbstub.boards.standalone import register_state
 
 ENCODINGS = list(registered())
 TEMPLATED = {encoding.name: (word, encoding) for word, encoding in ENCODINGS if encoding.emit is not None}

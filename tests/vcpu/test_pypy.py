@@ -1,5 +1,5 @@
 """The vCPU on PyPy: the benchmark guest runs to the same state as on CPython, interpreted and
-translated (PyPy has no lief, so the image goes over as JSON: ``gdbstub.vcpu.standalone``)."""
+translated (PyPy has no lief, so the image goes over as JSON: ``gdbstub.boards.standalone``)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ import pytest
 
 from gdbstub.guests.build import build_guest
 from gdbstub.machine import THREAD, Machine
-from gdbstub.vcpu.standalone import image_request, run_image, run_image_in
+from gdbstub.boards.standalone import image_request, run_image, run_image_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPY = "pypy3"

@@ -12,7 +12,7 @@ from gdbstub.boards import bare
 from gdbstub.guests.build import build_guest, demo_guest
 from gdbstub.vcpu import booke
 from gdbstub.vcpu.elf import load_elf
-from gdbstub.vcpu.standalone import register_state
+from gdbstub.boards.standalone import register_state
 from gdbstub.vcpu.stops import Halted
 
 RAM = 4 << 20

@@ -15,7 +15,7 @@ from gdbstub.vcpu import cpu as cpu_module
 from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.stops import Halted
 from gdbstub.vcpu.memory import Memory
-from gdbstub.vcpu.standalone import register_state
+from gdbstub.boards.standalone import register_state
 from gdbstub.vcpu.translate import translate
 
 from .conftest import TEST_RAM, load, snippet_elf

@@ -3,7 +3,7 @@
 For Python implementations that lack the rest of the project's dependencies (PyPy has no
 ``lief``), so that the same guest runs on both and the results can be compared::
 
-    pypy3 -m gdbstub.vcpu.standalone < request.json
+    pypy3 -m gdbstub.boards.standalone < request.json
 
 The request names the RAM size, the entry point, the loaded segments (hex), how many
 instructions to run at most and whether to translate blocks; the result carries the outcome, the
@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..boards import bare
-from .cpu import Cpu
+from . import bare
+from ..vcpu.cpu import Cpu
 
 
 def image_request(cpu: Cpu, segments, *, steps: int, translate: bool = True) -> dict:
