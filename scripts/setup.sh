@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PKGS="gdb-multiarch gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu qemu-system-ppc pypy3"
+PKGS="gdb-multiarch gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu qemu-system-ppc pypy3 gdb-source dejagnu"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
