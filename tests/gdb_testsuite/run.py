@@ -47,6 +47,10 @@ LIBC_DIR = HERE / "libc"
 OUTCOMES = ("PASS", "FAIL", "XFAIL", "XPASS", "KFAIL", "KPASS", "UNRESOLVED", "UNTESTED", "UNSUPPORTED")
 BAD = ("FAIL", "UNRESOLVED")
 RESULT_LINE = re.compile(r"^(%s): (.*)$" % "|".join(OUTCOMES))
+# What gdb's testsuite appends to the name of a test that went wrong; without it, a test has
+# the same name whatever its outcome, and targets and runs can be compared name by name.
+FAILURE_SUFFIX = re.compile(r" \((timeout|eof|the program exited|the program is no longer running|"
+                            r"GDB internal error|got interactive prompt)\)$")
 # The library is built without debug information, like a distribution's libc, so that
 # `step` steps over printf instead of into it.
 LIBC_CFLAGS = ("-O2", "-fno-tree-loop-distribute-patterns", "-Wall", "-Werror")
@@ -204,9 +208,6 @@ class Results:
     def passed(self) -> set[str]:
         return {name for name, outcome in self.outcomes.items() if outcome == "PASS"}
 
-    def files(self) -> set[str]:
-        return {name.split(":", 1)[0] for name in self.outcomes}
-
     def file_counts(self, test_file: str) -> dict[str, int]:
         """Outcome counts of one test file's distinct test names."""
         counts: dict[str, int] = {}
@@ -226,7 +227,7 @@ def parse_sum(text: str, *, strip: tuple[str, ...] = ()) -> Results:
     for line in text.splitlines():
         match = RESULT_LINE.match(line)
         if match:
-            name = match.group(2).strip()
+            name = FAILURE_SUFFIX.sub("", match.group(2).strip())
             for path in strip:
                 name = name.replace(path, "")
             results.add(match.group(1), name)
@@ -304,6 +305,8 @@ def _runtest(target: str, tests: list[str], directory: Path, testsuite: Path, li
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
             proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:  # what it finished is in gdb.sum; the rest counts as lost
+            print(f"runtest in {directory} took more than {timeout:.0f} s and was killed", file=sys.stderr)
         finally:
             _kill_group(proc)
     summary = directory / "gdb.sum"
@@ -320,20 +323,22 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_target(target: str, tests: list[str], workdir: Path, *, jobs: int = 2, timeout: float = 1200,
-               log_packets: bool = False) -> Results:
+def run_target(target: str, tests: list[str], workdir: Path, *, jobs: int = os.cpu_count() or 1,
+               timeout: float = 1200, log_packets: bool = False) -> Results:
     """Run ``tests`` against ``target`` ('stub' or 'qemu') in ``jobs`` runtest processes."""
     check_tools()
     testsuite = unpack_testsuite()
     libc = build_libc()
     chunks = _chunks(tests, jobs)
+    directories = [workdir / target / f"job{n}" for n in range(len(chunks))]
     with ThreadPoolExecutor(max_workers=len(chunks) or 1) as pool:
-        sums = list(pool.map(lambda item: _runtest(target, item[1], workdir / target / f"job{item[0]}",
-                                                   testsuite, libc, timeout, log_packets), enumerate(chunks)))
-    return parse_sum("\n".join(sums), strip=(str(workdir) + "/", str(testsuite) + "/"))
+        sums = list(pool.map(lambda chunk, directory: _runtest(target, chunk, directory, testsuite, libc, timeout,
+                                                               log_packets), chunks, directories))
+    return parse_sum("\n".join(sums), strip=(*(f"{d}/" for d in directories), f"{testsuite}/"))
 
 
-def run_both(tests: list[str], workdir: Path, *, jobs: int = 2, timeout: float = 1200) -> dict[str, Results]:
+def run_both(tests: list[str], workdir: Path, *, jobs: int = os.cpu_count() or 1,
+             timeout: float = 1200) -> dict[str, Results]:
     """Both targets, one after the other (each already uses ``jobs`` processes)."""
     return {target: run_target(target, tests, workdir, jobs=jobs, timeout=timeout) for target in TARGETS}
 

@@ -71,7 +71,7 @@ def test_stub_passes_what_qemu_passes(results, test_file):
 SUM = """\
 Running target booke-stub
 PASS: gdb.base/a.exp: break main
-FAIL: gdb.base/a.exp: continue to marker
+FAIL: gdb.base/a.exp: continue to marker (the program exited)
 PASS: gdb.base/a.exp: file /tmp/work/outputs/gdb.base/a/a
 UNRESOLVED: gdb.base/b.exp: watch
 PASS: gdb.base/b.exp: watch
@@ -79,7 +79,7 @@ PASS: gdb.base/b.exp: watch
 """
 
 
-def test_parse_sum_keeps_the_worst_outcome_of_a_repeated_name_and_strips_paths():
+def test_parse_sum_keeps_the_worst_outcome_of_a_repeated_name_and_strips_paths_and_failure_notes():
     results = run.parse_sum(SUM, strip=("/tmp/work/",))
     assert results.outcomes == {
         "gdb.base/a.exp: break main": "PASS",
