@@ -116,11 +116,16 @@ def compile_flags() -> list[str]:
             "-isystem", str(LIBC_DIR / "include")]
 
 
-def build_libc() -> tuple[Path, Path]:
-    """crt0.o and libbooke.a, built into the cache (keyed by sources, flags and compiler)."""
+# Linked as objects, ahead of the library: crt0, and the entry that runs before it.
+STARTUP = (GUEST_DIR / "crt0.S", LIBC_DIR / "src" / "entry.S")
+
+
+def build_libc() -> tuple[list[Path], Path]:
+    """The start-up objects and libbooke.a, built into the cache (keyed by sources, flags and
+    compiler)."""
     flags = [*compile_flags(), *LIBC_CFLAGS, "-I", str(GUEST_DIR)]
-    compiled = [GUEST_DIR / "crt0.S", *sorted((LIBC_DIR / "src").glob("*.[cS]"))]
-    sources = [*compiled, GUEST_DIR / "uart.h", *sorted((LIBC_DIR / "include").rglob("*.h"))]
+    library = [src for src in sorted((LIBC_DIR / "src").glob("*.[cS]")) if src not in STARTUP]
+    sources = [*STARTUP, *library, GUEST_DIR / "uart.h", *sorted((LIBC_DIR / "include").rglob("*.h"))]
     version = subprocess.run([_compiler(), "--version"], capture_output=True, text=True, check=True).stdout
     digest = hashlib.sha256(version.encode())
     for part in flags:
@@ -129,14 +134,13 @@ def build_libc() -> tuple[Path, Path]:
         digest.update(str(src.relative_to(REPO)).encode() + b"\0" + src.read_bytes() + b"\0")
 
     def build(directory: Path) -> None:
-        objects = []
-        for src in compiled:
-            objects.append(directory / (src.stem + ".o"))
-            _run([_compiler(), *flags, "-c", str(src), "-o", str(objects[-1])])
-        _run([cross_prefix() + "ar", "rcs", str(directory / "libbooke.a"), *map(str, objects[1:])])
+        for src in [*STARTUP, *library]:
+            _run([_compiler(), *flags, "-c", str(src), "-o", str(directory / (src.stem + ".o"))])
+        _run([cross_prefix() + "ar", "rcs", str(directory / "libbooke.a"),
+              *(str(directory / (src.stem + ".o")) for src in library)])
 
     out = _publish(cache_root() / f"libc-{digest.hexdigest()[:16]}", build)
-    return out / "crt0.o", out / "libbooke.a"
+    return [out / (src.stem + ".o") for src in STARTUP], out / "libbooke.a"
 
 
 def _run(cmd: list[str]) -> None:
@@ -150,10 +154,12 @@ def _tcl(value: str) -> str:
     return "{" + value + "}"
 
 
-def write_site_exp(directory: Path, testsuite: Path, crt0: Path, libc: Path, *, log_packets: bool = False) -> None:
+def write_site_exp(directory: Path, testsuite: Path, startup: list[Path], libc: Path, *,
+                   log_packets: bool = False) -> None:
     """The site.exp runtest reads from its working directory: where things are, and the
     booke_* settings the boards use."""
-    ldflags = ["-nostdlib", "-static", "-T", str(GUEST_DIR / "guest.ld"), str(crt0), "-Wl,--wrap=main"]
+    ldflags = ["-nostdlib", "-static", "-T", str(GUEST_DIR / "guest.ld"), *map(str, startup),
+               "-Wl,-e,__booke_entry", "-Wl,--wrap=main"]
     settings = {
         "srcdir": str(testsuite),
         "objdir": str(directory),
@@ -293,7 +299,7 @@ def _chunks(tests: list[str], jobs: int) -> list[list[str]]:
     return [chunk for chunk in (tests[i::jobs] for i in range(jobs)) if chunk]
 
 
-def _runtest(target: str, tests: list[str], directory: Path, testsuite: Path, libc: tuple[Path, Path],
+def _runtest(target: str, tests: list[str], directory: Path, testsuite: Path, libc: tuple[list[Path], Path],
              timeout: float, log_packets: bool) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     write_site_exp(directory, testsuite, *libc, log_packets=log_packets)

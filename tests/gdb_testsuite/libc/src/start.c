@@ -7,14 +7,14 @@
  *
  * On booke-gdbstub the MMU is off and every address is physical. qemu-system-ppc's -kernel
  * boot follows ePAPR instead: r6 holds the ePAPR magic, r7 the size of the initial mapping
- * (RAM only), and the client maps its own devices. crt0 leaves r6 and r7 as the loader set
- * them, so they arrive here as the fourth and fifth arguments. */
+ * (RAM only), and the client maps its own devices. entry.S keeps r6 and r7 from the entry. */
 #include <stdlib.h>
 
 #define EPAPR_MAGIC 0x45504150u
 #define CCSR_BASE 0xE0000000u
 
 int __real_main(int argc, char **argv, char **envp);
+extern unsigned int __booke_boot_regs[2]; /* r6, r7 at the entry (entry.S) */
 
 static char program_name[] = "gdb-test";
 static char *argv_storage[] = {program_name, 0};
@@ -33,10 +33,9 @@ static void map_ccsr(void)
                      : : "r"(mas0), "r"(mas1), "r"(mas2), "r"(mas3) : "r0", "memory");
 }
 
-int __wrap_main(int unused_r3, int unused_r4, int unused_r5, unsigned int r6, unsigned int r7)
+int __wrap_main(void)
 {
-    (void)unused_r3, (void)unused_r4, (void)unused_r5;
-    if (r6 == EPAPR_MAGIC && r7 != 0)
+    if (__booke_boot_regs[0] == EPAPR_MAGIC && __booke_boot_regs[1] != 0)
         map_ccsr();
     exit(__real_main(1, argv_storage, envp_storage));
 }
