@@ -3,10 +3,11 @@
  * main() runs `rounds` passes of a table-driven CRC-32, a sieve of Eratosthenes and an
  * insertion sort, calling checkpoint() after each pass. The benchmark sets `rounds` with an
  * M packet, breaks on checkpoint() or _exit, and arms hardware points on never_a/never_b and
- * watchpoints on watched_a/watched_b, none of which the workload ever touches. */
+ * watchpoints on watched_a/watched_b, none of which the workload ever touches (the watched
+ * words are initialised, so they live in .data, which crt0 does not clear). */
 
 volatile unsigned rounds = 1;
-volatile unsigned watched_a, watched_b;
+volatile unsigned watched_a = 1, watched_b = 2;
 unsigned result;
 
 static unsigned crc_table[256];
