@@ -332,6 +332,25 @@ done:
 """
 
 
+def _one_shot_decrementer(record: str) -> str:
+    """A guest's start: a DEC handler that runs ``record`` and turns TCR off, and TCR[DIE]."""
+    return f"""
+    .globl _start
+_start:
+    b       main
+    .align 4
+decrementer:
+    {record}
+    li      3, 0
+    mtspr   340, 3                  # TCR: no more
+    rfi
+main:
+{_VECTORS}{_vector(booke.IVOR_DECREMENTER, "decrementer")}
+    {_li(3, 0x04000000).strip()}
+    mtspr   340, 3                  # TCR[DIE]
+"""
+
+
 @pytest.mark.parametrize("translate_after", [2, None])
 def test_the_decrementer_interrupts_and_reloads_from_decar(translate_after):
     cpu, symbols = machine(DEC_GUEST, booke_mmu=False)
@@ -343,20 +362,7 @@ def test_the_decrementer_interrupts_and_reloads_from_decar(translate_after):
 
 
 def test_a_pending_decrementer_waits_for_ee_and_is_taken_after_wrteei():
-    cpu, symbols = machine(f"""
-    .globl _start
-_start:
-    b       main
-    .align 4
-decrementer:
-    mfsrr0  21
-    li      3, 0
-    mtspr   340, 3                  # TCR: no more
-    rfi
-main:
-{_VECTORS}{_vector(booke.IVOR_DECREMENTER, "decrementer")}
-    {_li(3, 0x04000000).strip()}
-    mtspr   340, 3                  # TCR[DIE]
+    cpu, symbols = machine(_one_shot_decrementer("mfsrr0  21") + """
     li      3, 5
     mtspr   22, 3
     li      5, 50
@@ -378,20 +384,7 @@ done:
 
 
 def test_wait_skips_time_to_the_next_timer_event():
-    cpu, symbols = machine(f"""
-    .globl _start
-_start:
-    b       main
-    .align 4
-decrementer:
-    mftb    21
-    li      3, 0
-    mtspr   340, 3
-    rfi
-main:
-{_VECTORS}{_vector(booke.IVOR_DECREMENTER, "decrementer")}
-    {_li(3, 0x04000000).strip()}
-    mtspr   340, 3
+    cpu, symbols = machine(_one_shot_decrementer("mftb    21") + f"""
     {_li(3, 5_000_000).strip()}
     mtspr   22, 3
     mftb    20
