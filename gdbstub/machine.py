@@ -83,12 +83,15 @@ class Machine:
 
     def write_registers(self, thread: int, data: bytes) -> None:
         e500mc.write_all(self._vcpus[thread], data)
+        self.debug.pc_written()
 
     def read_register(self, thread: int, regno: int) -> bytes:
         return e500mc.read_register(self._vcpus[thread], regno)
 
     def write_register(self, thread: int, regno: int, data: bytes) -> None:
         e500mc.write_register(self._vcpus[thread], regno, data)
+        if regno == e500mc.PC_REGNUM:
+            self.debug.pc_written()
 
     # --- memory at the thread's effective addresses (software breakpoints hidden) -------
     # No MMU yet: an effective address is a physical one, the same for every thread.
