@@ -31,13 +31,14 @@ class Machine:
     """A guest ELF loaded into a fresh e500mc vCPU, with KVM-style debugging attached."""
 
     architecture = e500mc.DESCRIPTION
-    capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind))
 
     def __init__(self, elf_path: str | Path, *, profile: CoreProfile = E500MC,
                  ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], None] = lambda data: None):
         """Raises :class:`~.vcpu.elf.ElfLoadError` if the guest cannot be loaded."""
         self.elf_path = Path(elf_path)
         self.profile = profile
+        self.capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind),
+                                         watchpoint_slots=profile.dac_slots)
         self.ram_size = ram_size
         self.uart_output = uart_output
         self._reset_listeners: list[Callable[[], None]] = []
