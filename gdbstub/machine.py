@@ -18,7 +18,7 @@ from .hwdebug.profiles import E500MC, CoreProfile
 from .stub_debug import StubDebug
 from .target import (Capabilities, GuestExited, MemoryFault, MonitorError, PointKind, ResetFailed,
                      SignalStop, StopEvent)
-from .vcpu.elf import ElfLoadError, load_elf
+from .vcpu.elf import load_elf
 from .vcpu.stops import Fault, Halted
 from .vcpu.memory import DEFAULT_RAM_SIZE, BusError
 
@@ -67,8 +67,8 @@ class Machine:
         If the ELF cannot be loaded now (:class:`ResetFailed`), nothing changes."""
         try:
             self._load()
-        except ElfLoadError as exc:
-            raise ResetFailed(str(exc)) from None
+        except Exception as exc:   # whatever went wrong, the guest stays as it was
+            raise ResetFailed(str(exc) or type(exc).__name__) from None
         for listener in self._reset_listeners:
             listener()
 
