@@ -44,6 +44,7 @@ STOP_REASONS = {PointKind.SOFTWARE: "swbreak", PointKind.HARDWARE: "hwbreak", Po
 # reported only to a client that says it understands them; a watch reason always is
 NEGOTIATED_REASONS = {"swbreak": PointKind.SOFTWARE, "hwbreak": PointKind.HARDWARE}
 ANY_THREAD = (-1, 0)        # gdb's "all threads" and "any thread"
+OUR_PROCESS = (None, -1, 0, 1)   # no process part, all, any, or the one process
 
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
@@ -232,7 +233,12 @@ class Session:
         return replies.OK
 
     def _is_our_thread(self, thread: pk.ThreadId | None) -> bool:
-        return thread is None or thread.tid in ANY_THREAD or thread.tid in self.target.threads()
+        """The one process is pid 1 (``p1.TID``), or all or any of them."""
+        if thread is None:
+            return True
+        if thread.pid not in OUR_PROCESS:
+            return False
+        return thread.tid in ANY_THREAD or thread.tid in self.target.threads()
 
     def _xfer(self, packet: pk.XferRead) -> bytes:
         if packet.object != "features":

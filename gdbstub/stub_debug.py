@@ -222,13 +222,16 @@ class StubDebug:
         return [(bp, orig) for bp, orig in self.software.items() if bp < addr + length and addr < bp + WORD]
 
     def read_memory(self, addr: int, length: int) -> bytes:
-        """Guest memory as gdb should see it: original words under software breakpoints."""
+        """Guest memory as gdb should see it: original words under software breakpoints (a
+        word the guest has overwritten since is shown as it is now)."""
         raw = self.cpu.read_memory(addr, length)
         overlapping = self.software and self._overlapping(addr, length)
         if not overlapping:
             return raw
         data = bytearray(raw)
         for bp, original in overlapping:
+            if self.cpu.read_memory(bp, WORD) != self._trap_word:
+                continue
             for i in range(max(bp, addr), min(bp + WORD, addr + length)):
                 data[i - addr] = original[i - bp]
         return bytes(data)
