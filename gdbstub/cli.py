@@ -28,6 +28,8 @@ def _serve(args: argparse.Namespace) -> int:
     """
     if args.demo == (args.guest is not None):
         sys.exit("gdbstub serve: give either GUEST.elf or --demo")
+    if args.stdio and (sys.stdin is None or sys.stdout is None):  # Python found fd 0 or 1 closed
+        sys.exit("gdbstub serve: --stdio needs stdin and stdout, and one of them is closed")
     try:
         if args.demo:
             from .guests.build import demo_guest

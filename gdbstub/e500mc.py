@@ -8,7 +8,7 @@ followed by a ``org.gnu.gdb.power.booke`` feature with the BookE SPRs a debugger
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from .target import Architecture
@@ -115,7 +115,7 @@ REGISTERS: tuple[Register, ...] = tuple(
     + [_attribute("pc", "pc", CORE_FEATURE, "code_ptr"), _attribute("msr", "msr", CORE_FEATURE),
        _attribute("cr", "cr", CORE_FEATURE), _attribute("lr", "lr", CORE_FEATURE, "code_ptr"),
        _attribute("ctr", "ctr", CORE_FEATURE), _attribute("xer", "xer", CORE_FEATURE),
-       _attribute("fpscr", "fpscr", FPU_FEATURE)]
+       replace(_attribute("fpscr", "fpscr", FPU_FEATURE), group="float")]
     + [_booke_register(name, number) for name, number in BOOKE_SPRS]
 )
 BY_NAME = {reg.name: number for number, reg in enumerate(REGISTERS)}

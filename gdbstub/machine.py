@@ -18,7 +18,7 @@ from .hwdebug.profiles import E500MC, CoreProfile
 from .stub_debug import StubDebug
 from .target import (Capabilities, GuestExited, MemoryFault, MonitorError, PointKind, ResetFailed,
                      SignalStop, StopEvent)
-from .vcpu.elf import ElfLoadError, load_elf
+from .vcpu.elf import load_elf
 from .vcpu.stops import Fault, Halted
 from .vcpu.memory import DEFAULT_RAM_SIZE, BusError
 
@@ -31,13 +31,14 @@ class Machine:
     """A guest ELF loaded into a fresh e500mc vCPU, with KVM-style debugging attached."""
 
     architecture = e500mc.DESCRIPTION
-    capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind))
 
     def __init__(self, elf_path: str | Path, *, profile: CoreProfile = E500MC,
                  ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], None] = lambda data: None):
         """Raises :class:`~.vcpu.elf.ElfLoadError` if the guest cannot be loaded."""
         self.elf_path = Path(elf_path)
         self.profile = profile
+        self.capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind),
+                                         watchpoint_slots=profile.dac_slots)
         self.ram_size = ram_size
         self.uart_output = uart_output
         self._reset_listeners: list[Callable[[], None]] = []
@@ -66,8 +67,8 @@ class Machine:
         If the ELF cannot be loaded now (:class:`ResetFailed`), nothing changes."""
         try:
             self._load()
-        except ElfLoadError as exc:
-            raise ResetFailed(str(exc)) from None
+        except Exception as exc:   # whatever went wrong, the guest stays as it was
+            raise ResetFailed(str(exc) or type(exc).__name__) from None
         for listener in self._reset_listeners:
             listener()
 
@@ -83,12 +84,15 @@ class Machine:
 
     def write_registers(self, thread: int, data: bytes) -> None:
         e500mc.write_all(self._vcpus[thread], data)
+        self.debug.pc_written()
 
     def read_register(self, thread: int, regno: int) -> bytes:
         return e500mc.read_register(self._vcpus[thread], regno)
 
     def write_register(self, thread: int, regno: int, data: bytes) -> None:
         e500mc.write_register(self._vcpus[thread], regno, data)
+        if regno == e500mc.PC_REGNUM:
+            self.debug.pc_written()
 
     # --- memory at the thread's effective addresses (software breakpoints hidden) -------
     # No MMU yet: an effective address is a physical one, the same for every thread.

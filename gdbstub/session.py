@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import enum
 import logging
+import signal
 from dataclasses import dataclass
 
 from .channel import Channel, ChannelWoken
@@ -43,6 +44,7 @@ STOP_REASONS = {PointKind.SOFTWARE: "swbreak", PointKind.HARDWARE: "hwbreak", Po
 # reported only to a client that says it understands them; a watch reason always is
 NEGOTIATED_REASONS = {"swbreak": PointKind.SOFTWARE, "hwbreak": PointKind.HARDWARE}
 ANY_THREAD = (-1, 0)        # gdb's "all threads" and "any thread"
+OUR_PROCESS = (None, -1, 0, 1)   # no process part, all, any, or the one process
 
 E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, bad arguments
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
@@ -157,7 +159,7 @@ class Session:
         self._flush()
 
     def _handle(self, packet) -> bytes | None:
-        """The reply payload for ``packet``; None for ``k``, which gdb expects no reply to, and
+        """The reply payload for ``packet``; None for a ``k`` that failed, and
         for a step already answered."""
         handler = self._HANDLERS.get(type(packet))
         if handler is None:
@@ -231,7 +233,12 @@ class Session:
         return replies.OK
 
     def _is_our_thread(self, thread: pk.ThreadId | None) -> bool:
-        return thread is None or thread.tid in ANY_THREAD or thread.tid in self.target.threads()
+        """The one process is pid 1 (``p1.TID``), or all or any of them."""
+        if thread is None:
+            return True
+        if thread.pid not in OUR_PROCESS:
+            return False
+        return thread.tid in ANY_THREAD or thread.tid in self.target.threads()
 
     def _xfer(self, packet: pk.XferRead) -> bytes:
         if packet.object != "features":
@@ -383,11 +390,25 @@ class Session:
         self.target.remove_all_points()
         return replies.OK
 
-    def _kill(self, packet) -> None:
+    def _kill(self, packet) -> bytes | None:
+        """gdb reads no reply to ``k``; LLDB waits for one (else "failed to send the k packet")."""
         try:
             self.target.reset()
-        except ResetFailed as exc:   # gdb expects no reply, so the log says it
+        except ResetFailed as exc:
             log.error("k: the guest could not be reloaded and is unchanged: %s", exc)
+            return None
+        return replies.killed(signal.SIGKILL)
+
+    def _host_info(self, packet) -> bytes:
+        """LLDB's ``qHostInfo``: the guest's triple and how watchpoints report (before the
+        access, so that LLDB steps over the access itself before it continues)."""
+        cpu = self.architecture.name.partition(":")[0]
+        return (f"triple:{f'{cpu}-unknown-none-elf'.encode().hex()};endian:big;"
+                f"ptrsize:{self.architecture.address_bits // 8};"
+                "watchpoint_exceptions_received:before;").encode()
+
+    def _watchpoint_support_info(self, packet) -> bytes:
+        return f"num:{self.capabilities.watchpoint_slots};".encode()
 
     _HANDLERS = {
         pk.QSupported: _supported, pk.Malformed: _malformed, pk.StartNoAckMode: _ok,
@@ -401,4 +422,5 @@ class Session:
         pk.InsertPoint: _insert_point, pk.RemovePoint: _remove_point,
         pk.Continue: _continue, pk.ContinueSignal: _continue, pk.Step: _step, pk.StepSignal: _step,
         pk.VContQuery: _vcont_query, pk.VCont: _vcont, pk.Detach: _detach, pk.Kill: _kill,
+        pk.HostInfo: _host_info, pk.WatchpointSupportInfo: _watchpoint_support_info,
     }

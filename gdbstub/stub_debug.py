@@ -4,8 +4,9 @@ gdb's points become ``kvm_guest_debug_arch.bp[]`` entries as QEMU maps them (a h
 breakpoint is BREAKPOINT, a write/read/access watchpoint WATCH_WRITE/WATCH_READ/both); each
 insert first checks that the whole set still programs (``compute_debug_regs``), so a refused
 insert changes nothing. A software breakpoint is the profile's debug instruction written over
-the guest's word, which is saved and shown to the client instead; one under the PC is lifted
-for a single internal step when the guest resumes. The debug exits KVM hands back
+the guest's word, which is saved and shown to the client instead. The one the guest last stopped on is lifted for a
+single internal step when the guest resumes from it; one the guest reached otherwise (a
+step, a jump, a PC the client wrote) stops it at once, as on QEMU. The debug exits KVM hands back
 (:class:`~.hwdebug.controller.Userspace`) are named as the target's stop events.
 """
 from __future__ import annotations
@@ -66,6 +67,7 @@ class StubDebug:
         self._step_over: int | None = None     # a software breakpoint lifted for one step
         self._user_step = False
         self._software_hit = False             # the last status-0 exit was a software breakpoint
+        self._stopped_on: int | None = None    # the software breakpoint of the last stop, if any
         self._requests: dict[int, GuestDebug] = {}   # by control word, for the hardware points now
 
     # --- inserting and removing ---------------------------------------------------------------
@@ -160,15 +162,20 @@ class StubDebug:
 
     # --- resuming -----------------------------------------------------------------------------
     def resume(self, step: bool) -> None:
-        """Program KVM for one resume; SINGLESTEP applies to this resume only. A software
-        breakpoint under the PC is lifted for one internal step, then re-inserted."""
+        """Program KVM for one resume; SINGLESTEP applies to this resume only. The software
+        breakpoint the guest stopped on is lifted for one internal step, then re-inserted."""
         self._restore_lifted()
         self._user_step = step
         pc = self.cpu.pc
-        if pc in self.software:
+        stopped_on, self._stopped_on = self._stopped_on, None
+        if pc == stopped_on and pc in self.software:
             self.cpu.write_memory(pc, self.software[pc])
             self._step_over = pc
         self._arm(step=step or self._step_over is not None)
+
+    def pc_written(self) -> None:
+        """The client set the PC: a breakpoint there is one to stop on, not to step over."""
+        self._stopped_on = None
 
     def _restore_lifted(self) -> None:
         if self._step_over is not None:
@@ -206,6 +213,7 @@ class StubDebug:
                     return WatchStop(self.thread, point.kind, debug_exit.address)
             return WatchStop(self.thread, FALLBACK_WATCH_KINDS[debug_exit.status], debug_exit.address)
         if self._software_hit:
+            self._stopped_on = debug_exit.address
             return BreakpointStop(self.thread, PointKind.SOFTWARE, debug_exit.address)
         return self.plain_step
 
@@ -214,13 +222,16 @@ class StubDebug:
         return [(bp, orig) for bp, orig in self.software.items() if bp < addr + length and addr < bp + WORD]
 
     def read_memory(self, addr: int, length: int) -> bytes:
-        """Guest memory as gdb should see it: original words under software breakpoints."""
+        """Guest memory as gdb should see it: original words under software breakpoints (a
+        word the guest has overwritten since is shown as it is now)."""
         raw = self.cpu.read_memory(addr, length)
         overlapping = self.software and self._overlapping(addr, length)
         if not overlapping:
             return raw
         data = bytearray(raw)
         for bp, original in overlapping:
+            if self.cpu.read_memory(bp, WORD) != self._trap_word:
+                continue
             for i in range(max(bp, addr), min(bp + WORD, addr + length)):
                 data[i - addr] = original[i - bp]
         return bytes(data)

@@ -40,6 +40,7 @@ class Capabilities:
     """What a target can do beyond reading and writing registers and memory."""
     single_step: bool
     point_kinds: frozenset[PointKind]
+    watchpoint_slots: int = 0      # how many watchpoints fit at once (LLDB asks)
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,15 @@ def run(target: Target, *, examples: int, seed: int | None = None, steps: int = 
     try:
         run_state_machine_as_test(machine, settings=config)
     except Exception as exc:  # any failure of the target is what we report
-        # The last failing run is hypothesis's final replay of the shrunk sequence, or, if a
-        # live target did not fail the same way again, the last sequence shrinking kept.
-        failure = str(failures[-1]) if failures else "".join(traceback.format_exception_only(exc)).strip()
+        failure = str(reported(failures)) if failures else "".join(traceback.format_exception_only(exc)).strip()
         return Result(examples, time.monotonic() - started, failure)
     return Result(examples, time.monotonic() - started)
+
+
+def reported(failures: list[Failure]) -> Failure:
+    """The failure to report: the last run that failed beyond attaching (hypothesis's final
+    replay of the shrunk sequence, or the last sequence shrinking kept), not the replays that
+    then could not even attach to a target the real failure left wedged; the first failure
+    if no run got beyond attaching."""
+    beyond_attaching = [failure for failure in failures if len(failure.steps) > 1]
+    return beyond_attaching[-1] if beyond_attaching else failures[0]

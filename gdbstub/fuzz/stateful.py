@@ -66,20 +66,33 @@ class Driver:
         self.guest_ended = False
         self.client = self._connect()
         if target.reset_monitor:
-            self.client.exchange(b"qRcmd," + target.reset_monitor.encode().hex().encode())
+            try:
+                self.client.exchange(b"qRcmd," + target.reset_monitor.encode().hex().encode())
+            except BaseException:
+                self.client.close()
+                raise
 
     # --- connection ---------------------------------------------------------------------------
     def _connect(self) -> FuzzClient:
+        """Attach a new client; one that fails to attach is closed (a single-client stub would
+        otherwise never answer another)."""
         t = self.target
         try:
             client = FuzzClient.connect(t.host, t.port, timeout=t.timeout, retries_for=t.timeout)
+        except (OSError, RspTimeout) as exc:
+            raise Violation(f"a new client cannot attach: {exc}") from None
+        try:
             reply = client.exchange(HANDSHAKE)
             expect(not is_refusal(reply) and not re.match(rb"[TSWX][0-9a-fA-F]{2}", reply),
                    f"a new client gets {reply[:80]!r} for qSupported")
             client.exchange(TARGET_XML)  # as gdb does; QEMU answers p only after it
             StopReply.parse(client.exchange(b"?"))
         except (OSError, RspTimeout) as exc:
+            client.close()
             raise Violation(f"a new client cannot attach: {exc}") from None
+        except BaseException:
+            client.close()
+            raise
         self.points.clear()
         return client
 

@@ -72,6 +72,11 @@ def exited(status: int) -> bytes:
     return b"W%02x" % _byte(status, "exit status")
 
 
+def killed(signal: int) -> bytes:
+    """``X`` reply: the process ended by ``signal``."""
+    return b"X%02x" % _byte(signal, "signal")
+
+
 def current_thread(thread: ThreadId) -> bytes:
     """Reply to ``qC``."""
     return b"QC" + thread.encode()

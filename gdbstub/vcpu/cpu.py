@@ -71,6 +71,8 @@ def _fault(ivor: int, pc: int, esr: int | None, dear: int | None) -> Fault:
         signo = signal.SIGSEGV
     elif ivor == booke.IVOR_PROGRAM and esr & booke.ESR_FP:
         signo = signal.SIGFPE
+    elif ivor == booke.IVOR_PROGRAM and esr & booke.ESR_PTR:   # as Linux: a trap is SIGTRAP
+        signo = signal.SIGTRAP
     else:
         signo = signal.SIGILL
     reason = f"unhandled {_INTERRUPT_NAMES.get(ivor, f'IVOR{ivor}')} interrupt"

@@ -134,3 +134,47 @@ def test_monitor_reset_reloads_the_guest_and_drops_every_point(loop):
     text = monitor(client, "debug")
     assert "owned by the guest" in text and "software breakpoint" not in text
     assert client.request("c") == b"W0a"                                  # nothing stops it now
+
+
+# --- resuming at a software breakpoint ------------------------------------------------------
+# gdb steps over its own breakpoints (it removes them first); one still inserted under the PC
+# that the guest reached by a step, or that the client jumped to, must stop the guest at once,
+# as on QEMU (gdb.base/jump.exp, gdb.base/sss-bp-on-user-bp.exp). Only the one the guest
+# stopped on is stepped over.
+def test_a_jump_onto_a_breakpoint_stops_there_at_once(loop):
+    client, symbols = loop
+    target = symbols["store_byte"]
+    assert client.request(f"P{e500mc.PC_REGNUM:x}={target:08x}") == b"OK"
+    assert client.request(f"Z0,{target:x},4") == b"OK"
+    assert client.request("vCont;c") == b"T05thread:1;swbreak:;"
+    assert pc_of(client) == target
+    assert int(client.request("p3"), 16) == 0     # not a lap of the loop later
+
+
+def test_a_breakpoint_reached_by_a_step_stops_the_continue_at_once(loop):
+    client, symbols = loop
+    start = pc_of(client)
+    assert client.request(f"Z0,{start + 4:x},4") == b"OK"
+    assert client.request("vCont;s:1") == b"T05thread:1;"
+    assert pc_of(client) == start + 4
+    assert client.request("vCont;c") == b"T05thread:1;swbreak:;"
+    assert pc_of(client) == start + 4
+
+
+def test_the_breakpoint_just_hit_is_stepped_over(loop):
+    client, symbols = loop
+    target = symbols["store_word"]
+    assert client.request(f"Z0,{target:x},4") == b"OK"
+    assert client.request("c") == b"T05thread:1;swbreak:;"
+    assert client.request("c") == b"T05thread:1;swbreak:;"     # the next iteration
+    assert pc_of(client) == target
+    assert client.read_memory(symbols["data"], 4) == (1).to_bytes(4, "big")
+
+
+def test_a_jump_to_the_breakpoint_just_hit_stops_there_again(loop):
+    client, symbols = loop
+    target = symbols["store_word"]
+    assert client.request(f"Z0,{target:x},4") == b"OK"
+    assert client.request("c") == b"T05thread:1;swbreak:;"
+    assert client.request(f"c{target:x}") == b"T05thread:1;swbreak:;"
+    assert client.read_memory(symbols["data"], 4) == bytes(4)   # the store has not run

@@ -226,7 +226,7 @@ def test_bare_hardware_trap_without_msr_de_is_a_program_interrupt(asm):
     loaded = asm("tweq 3, 3")
     loaded.cpu.active_debug.dbcr0 = IDM | booke.DBCR0_TRAP
     exit = loaded.run_to()
-    assert exit.signal == signal.SIGILL and "trap" in exit.reason
+    assert exit.signal == signal.SIGTRAP and "trap" in exit.reason
     assert loaded.cpu.guest_debug_regs.dbsr == booke.DBSR_TIE | booke.DBSR_IDE
 
 

@@ -147,7 +147,7 @@ def test_tw_conditions(asm, to, a, b, taken):
     exit = asm(f"tw {to}, 3, 4", r3=a & 0xFFFFFFFF, r4=b & 0xFFFFFFFF).run_to()
     assert (exit is not None) == taken
     if taken:
-        assert exit.signal == signal.SIGILL and "trap" in exit.reason
+        assert exit.signal == signal.SIGTRAP and "trap" in exit.reason
 
 
 def test_return_instructions_use_their_own_save_registers(execute):

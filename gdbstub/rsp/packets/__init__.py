@@ -19,7 +19,8 @@ from . import breakpoints, memory, queries, registers, run_control, threads
 from .breakpoints import InsertPoint, RemovePoint
 from .fields import BadArguments, ThreadId
 from .memory import ReadMemory, WriteMemory, WriteMemoryBinary
-from .queries import Attached, MonitorCommand, MustReplyEmpty, QSupported, StartNoAckMode, XferRead
+from .queries import (Attached, HostInfo, MonitorCommand, MustReplyEmpty, QSupported, StartNoAckMode,
+                      WatchpointSupportInfo, XferRead)
 from .registers import ReadRegister, ReadRegisters, WriteRegister, WriteRegisters
 from .run_control import (
     Continue, ContinueSignal, Detach, Kill, QueryHaltReason, Step, StepSignal, VCont, VContAction, VContQuery,
@@ -27,11 +28,12 @@ from .run_control import (
 from .threads import CurrentThread, SetThread, ThreadAlive, ThreadInfoFirst, ThreadInfoNext
 
 __all__ = [
-    "Attached", "Continue", "ContinueSignal", "CurrentThread", "Detach", "InsertPoint", "Kill", "Malformed",
-    "MonitorCommand", "MustReplyEmpty", "Packet", "QSupported", "QueryHaltReason", "ReadMemory", "ReadRegister",
+    "Attached", "Continue", "ContinueSignal", "CurrentThread", "Detach", "HostInfo", "InsertPoint", "Kill",
+    "Malformed", "MonitorCommand", "MustReplyEmpty", "Packet", "QSupported", "QueryHaltReason", "ReadMemory", "ReadRegister",
     "ReadRegisters", "RemovePoint", "SetThread", "StartNoAckMode", "Step", "StepSignal", "ThreadAlive",
     "ThreadId", "ThreadInfoFirst", "ThreadInfoNext", "Unknown", "VCont", "VContAction", "VContQuery",
-    "WriteMemory", "WriteMemoryBinary", "WriteRegister", "WriteRegisters", "XferRead", "parse_packet",
+    "WatchpointSupportInfo", "WriteMemory", "WriteMemoryBinary", "WriteRegister", "WriteRegisters", "XferRead",
+    "parse_packet",
 ]
 
 
@@ -51,7 +53,7 @@ Packet = (
     | ReadMemory | WriteMemory | WriteMemoryBinary | Continue | ContinueSignal | Step | StepSignal
     | VContQuery | VCont | InsertPoint | RemovePoint | SetThread | ThreadAlive | CurrentThread
     | ThreadInfoFirst | ThreadInfoNext | Attached | XferRead | MonitorCommand | MustReplyEmpty
-    | Detach | Kill | StartNoAckMode | Unknown | Malformed
+    | Detach | Kill | StartNoAckMode | HostInfo | WatchpointSupportInfo | Unknown | Malformed
 )
 
 _FAMILIES = (queries, registers, memory, breakpoints, run_control, threads)

@@ -1,5 +1,6 @@
 """General queries and settings: ``qSupported``, ``qAttached``, ``qXfer`` reads, ``qRcmd``
-(monitor commands), ``vMustReplyEmpty`` and ``QStartNoAckMode``."""
+(monitor commands), ``vMustReplyEmpty``, ``QStartNoAckMode``, and LLDB's ``qHostInfo`` and
+``qWatchpointSupportInfo``."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ class MustReplyEmpty:
 
 @dataclass(frozen=True)
 class StartNoAckMode:
+    pass
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    pass
+
+
+@dataclass(frozen=True)
+class WatchpointSupportInfo:
     pass
 
 
@@ -89,4 +100,6 @@ NAMED = [
     (b"qAttached", lambda a: Attached(optional_pid(a, b":")), b":"),
     (b"QStartNoAckMode", no_args(StartNoAckMode), b""),
     (b"vMustReplyEmpty", no_args(MustReplyEmpty), b""),
+    (b"qHostInfo", no_args(HostInfo), b""),
+    (b"qWatchpointSupportInfo", lambda a: WatchpointSupportInfo() if a in (b"", b":") else None, b":"),
 ]
