@@ -41,7 +41,7 @@ DEFAULT_RAM_SIZE = 128 * MIB
 MIN_RAM_SIZE = 64 * MIB        # the boot mapping covers 64 MiB; the device tree lives in it
 MAX_RAM_SIZE = 2048 * MIB
 
-TIMEBASE_FREQUENCY = 10_000_000   # ticks (= instructions) per guest second
+TIMEBASE_FREQUENCY = 100_000     # ticks (= instructions) per guest second: ~ this vCPU's U-Boot speed
 CLOCK_FREQUENCY = 400_000_000     # QEMU's core clock; U-Boot only prints it
 TICKS_PER_INSTRUCTION = 1
 
@@ -96,8 +96,8 @@ class Ppce500Board:
                              f"not {options.ram_size >> 20} MiB")
         self.options = options
         self.memory = Memory(options.ram_size)
-        self.cpu = Cpu(self.memory, iac_slots=iac_slots)
-        self.cpu.enable_booke_mmu(ticks_per_instruction=TICKS_PER_INSTRUCTION)
+        self.cpu = Cpu(self.memory, iac_slots=iac_slots, booke_mmu=True,
+                       ticks_per_instruction=TICKS_PER_INSTRUCTION)
         self.mpic = Mpic(self.cpu.external_input)
         self.cpu.interrupt_acknowledge = self._acknowledge
         self.uart_lines = (IrqLine("uart0"), IrqLine("uart1"))
@@ -140,10 +140,10 @@ class Ppce500Board:
         if self.options.initrd is not None:
             start = (max(image_end, BLOBS_ABOVE) + INITRD_PAD) & ~INITRD_ALIGN_MASK
             initrd_span = (start, start + len(self.options.initrd))
-            self._place(image, "initrd", start, self.options.initrd)
+            self._place(image, "initrd", start, self.options.initrd, self.options.ram_size)
         dtb = self.options.dtb if self.options.dtb is not None else build_dtb(self.options.description(initrd_span))
         dtb_address = (image_end + DTB_PAD) & ~DTB_ALIGN_MASK
-        self._place(image, "device tree", dtb_address, dtb)
+        self._place(image, "device tree", dtb_address, dtb, BOOT_MAPPING_SIZE)
         self.boot_info = BootInfo(dtb_address, len(dtb), initrd_span)
         cpu = self.cpu
         cpu.pc = _physical_entry(image, elf.entry)
@@ -153,10 +153,12 @@ class Ppce500Board:
         cpu.mapping_changed()
         return elf
 
-    def _place(self, image: str | Path, what: str, address: int, data: bytes) -> None:
-        if address + len(data) > min(self.options.ram_size, BOOT_MAPPING_SIZE):
+    def _place(self, image: str | Path, what: str, address: int, data: bytes, limit: int) -> None:
+        """Copy ``data`` to ``address``; it must end below ``limit`` (the device tree inside the
+        boot mapping, where the guest can read it before it sets up its own)."""
+        if address + len(data) > limit:
             raise ElfLoadError(f"{image}: the {what} ({len(data)} bytes at {address:#x}) does not fit "
-                               f"in the first {BOOT_MAPPING_SIZE >> 20} MiB of RAM")
+                               f"below {limit >> 20} MiB")
         try:
             self.cpu.write_physical(address, data)
         except BusError as exc:
