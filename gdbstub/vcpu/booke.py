@@ -162,7 +162,19 @@ SPR_L1CSR0 = 1010
 SPR_L1CSR1 = 1011
 SPR_BUCSR = 1013
 SPR_IVOR32 = 528  # IVOR32..35 are 528..531 (SPE/embedded FP, performance monitor)
-SPR_IVOR36 = 432  # IVOR36..41 are 432..437 (doorbells, hypervisor system call / privilege)
+# IVOR36/37 are 532/533 (processor doorbell, doorbell critical); IVOR38..42 are 432..436
+SPR_IVOR38 = 432
+SPR_L1CFG0 = 515
+SPR_L1CFG1 = 516
+SPR_MCSR = 572   # write-one-to-clear
+SPR_MCAR = 573
+SPR_EPR = 702    # external proxy: the vector the interrupt controller gave on acknowledge
+SPR_L2CSR0 = 1017
+L1CFG_E500MC = 0x01003820   # L1CFG0 and L1CFG1 as QEMU's e500mc reports them
+L1CSR_CFI = 0x00000002      # L1CSR0[CFI] / L1CSR1[ICFI]: flash invalidate
+L1CSR_CLFC = 0x00000100     # L1CSR0[CLFC] / L1CSR1[ICLFR]: lock flash clear
+L2CSR0_L2FI = 0x00200000    # flash invalidate
+L2CSR0_L2LFC = 0x00000400   # lock flash clear
 SVR_E500MC = 0  # SVR as QEMU's e500mc model reports it (no system-on-chip version)
 
 MSR_PMM = 0x00000004
@@ -175,3 +187,4 @@ E500MC_CACHE_LINE = 64  # bytes zeroed by dcbz, invalidated by icbi
 
 IVOR_SPE_UNAVAILABLE = 32
 IVOR_HV_PRIVILEGE = 41
+IVOR_LRAT_ERROR = 42

@@ -8,8 +8,11 @@ layers rely on.
 """
 from __future__ import annotations
 
+import logging
 import signal
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
 
 from ..devices.irq import IrqLine
 from . import booke
@@ -22,6 +25,8 @@ from .isa import decode
 from .isa.bits import MASK32
 from .memory import BusError, Memory
 from .addressing import EFFECTIVE_MASK, PAGE_MASK, PAGE_SIZE, Access, Addressing
+from .mmu import Mmu
+from .tlb_addressing import TlbAddressing
 from .spr import UnknownSpr, ivor_spr, spr_table
 from .state import ArchState, SavedState
 from .stops import Fault
@@ -29,6 +34,8 @@ from .translate import INTERPRET, Block, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
+_MAX_NOTED_SPRS = 256  # unmodelled-SPR accesses logged (one line per place); later ones are not
+_log = logging.getLogger(__name__)
 
 # Interrupt classes: (save/restore registers, MSR bits kept on entry). Base class otherwise.
 _BASE_CLASS = (booke.SPR_SRR0, booke.SPR_SRR1, booke.MSR_CE | booke.MSR_ME | booke.MSR_DE)
@@ -44,7 +51,9 @@ _INTERRUPT_NAMES = {
     booke.IVOR_EXTERNAL: "external input", booke.IVOR_ALIGNMENT: "alignment",
     booke.IVOR_PROGRAM: "program", booke.IVOR_FP_UNAVAILABLE: "floating-point unavailable",
     booke.IVOR_SYSCALL: "system call", booke.IVOR_DECREMENTER: "decrementer",
-    booke.IVOR_WATCHDOG: "watchdog", booke.IVOR_DEBUG: "debug",
+    booke.IVOR_FIT: "fixed-interval timer", booke.IVOR_WATCHDOG: "watchdog",
+    booke.IVOR_DTLB_MISS: "data TLB miss", booke.IVOR_ITLB_MISS: "instruction TLB miss",
+    booke.IVOR_DEBUG: "debug",
 }
 _SEGV_INTERRUPTS = {booke.IVOR_MACHINE_CHECK, booke.IVOR_DATA_STORAGE, booke.IVOR_INSN_STORAGE,
                     booke.IVOR_ALIGNMENT, booke.IVOR_DTLB_MISS, booke.IVOR_ITLB_MISS}
@@ -99,6 +108,7 @@ class SavedCpu:
     state: SavedState
     debug: SavedDebug
     inputs: tuple[bool, bool]
+    tlb: tuple | None
 
 
 class Cpu(ArchState):
@@ -108,10 +118,18 @@ class Cpu(ArchState):
     """How often control must branch to an address with no block before one is translated
     there (0: at once); None runs everything with the interpreter."""
 
-    def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2):
-        super().__init__()
+    def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2, booke_mmu: bool = False,
+                 ticks_per_instruction: int | Fraction = 1):
+        """``booke_mmu``: translate through the e500mc TLBs (``tlb``, empty at reset) instead of
+        the identity; ``ticks_per_instruction``: the time-base rate (``booke_timers``)."""
+        super().__init__(ticks_per_instruction)
         self.memory = memory if memory is not None else Memory()
-        self.addressing = Addressing()
+        self.tlb: Mmu | None = Mmu() if booke_mmu else None
+        self.addressing = Addressing() if self.tlb is None else TlbAddressing(self, self.tlb)
+        self.interrupt_acknowledge: Callable[[], int | None] | None = None
+        """The interrupt controller's acknowledge (coreint): called on entering the external
+        input interrupt; an int it returns is latched in EPR."""
+        self._noted_sprs: set[tuple[int, int]] = set()
         self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
         self.code = CodeCache(self._ram_size)
         self.code_or_debug_changed = False   # ends a running block after a called instruction
@@ -119,13 +137,14 @@ class Cpu(ArchState):
         self._block_scope = {"ram": self._ram, "code_lines": self.code.code_lines,
                              **{f"ram_last_{n}": self._ram_size - n for n in (1, 2, 4)}}
         self.iac_slots = iac_slots
-        self._sprs = spr_table(iac_slots)
+        self._sprs = spr_table(iac_slots, booke_mmu)
         self.debug = DebugFacility()
         self.external_input = IrqLine("external input")
         self.critical_input = IrqLine("critical input")
         self.external_input.connect(self._input_changed)
         self.critical_input.connect(self._input_changed)
         self._executor = Executor(self)
+        self.timers_changed()
         self.mapping_changed()
         self.debug_registers_changed()
 
@@ -197,7 +216,7 @@ class Cpu(ArchState):
         self._dac_armed = self.debug.trap_armed = False
 
     def _input_changed(self, level: bool) -> None:
-        self._executor.inputs_changed(self.external_input.level or self.critical_input.level)
+        self._executor.inputs_changed()
 
     # --- the board --------------------------------------------------------------------------
     def request_halt(self) -> None:
@@ -224,9 +243,31 @@ class Cpu(ArchState):
             raise UnknownSpr(spr)
         access.write(self, value & MASK32)
 
+    def note_unmodelled_spr(self, spr: int, write: bool) -> None:
+        """Log (once per place and SPR) a guest mfspr/mtspr of an SPR the vCPU does not model."""
+        key = (self.pc, spr << 1 | write)
+        if key in self._noted_sprs or len(self._noted_sprs) >= _MAX_NOTED_SPRS:
+            return
+        self._noted_sprs.add(key)
+        _log.warning("%s of SPR %d, which is not modelled, at %#010x: program interrupt",
+                     "mtspr" if write else "mfspr", spr, self.pc)
+
     def timebase(self) -> int:
         """The 64-bit time base."""
-        return self.timers.timebase()
+        return self.timers.read_timebase(self.icount)
+
+    def timers_changed(self) -> None:
+        """A timer register or HID0[TBEN] changed: re-derive the timer interrupt levels and the
+        next timer event (a running block ends after the current instruction)."""
+        self.code_or_debug_changed = True
+        self._executor.timers_changed()
+
+    def wait_for_interrupt(self) -> int | None:
+        """Semantics of ``wait``: time skips to the next timer event (the instruction count
+        jumps there, so guest time stays a function of it) unless an interrupt condition is
+        already up; with no event to come the core stays on ``wait`` (it re-executes, one
+        instruction at a time, until an input pin rises between run slices)."""
+        return self._executor.wait_for_interrupt()
 
     # --- address translation ------------------------------------------------------------
     def mapping_changed(self) -> None:
@@ -431,7 +472,8 @@ class Cpu(ArchState):
     def save(self) -> SavedCpu:
         """This vCPU's state (architected, debug, input pins); the bus saves itself."""
         return SavedCpu(self.save_state(), self.debug.save(),
-                        (self.external_input.level, self.critical_input.level))
+                        (self.external_input.level, self.critical_input.level),
+                        None if self.tlb is None else self.tlb.save())
 
     def restore(self, saved: SavedCpu) -> None:
         """Put ``saved`` back; the code caches start over."""
@@ -439,7 +481,10 @@ class Cpu(ArchState):
         self.debug.restore(saved.debug)
         self.external_input.set(saved.inputs[0])
         self.critical_input.set(saved.inputs[1])
+        if self.tlb is not None:
+            self.tlb.restore(saved.tlb)
         self._forget_all_code()
+        self.timers_changed()
         self.mapping_changed()
         self.debug_registers_changed()
 

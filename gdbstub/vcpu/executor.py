@@ -5,12 +5,19 @@ instructions.
 ``run()`` executes hot code as translated blocks (``translate.py``) and everything else,
 including every instruction with an armed IAC or under IC single-stepping, with the
 interpreter (``execute``/``step_checked``); both give the same results.
+
+Timer interrupts cost nothing per instruction: the timers name the instruction count of their
+next event (``timer_deadline``), blocks and interpreter slices are cut short there, and only
+then are the timer levels re-derived. A level that is up (timer or input pin) makes the loop
+look at it between every two instructions until it is taken or goes down, which is how the
+level-sensitive interrupts are re-examined after mtmsr, wrtee(i), rfi and TSR writes.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from . import booke
+from .booke_timers import DECREMENTER, FIXED_INTERVAL, WATCHDOG
 from .interrupts import DebugEvent, GuestInterrupt, HaltNow, HostStop
 from .isa import touches_only_registers
 from .stops import Halted
@@ -21,17 +28,20 @@ if TYPE_CHECKING:
 
 _COLD_STEPS = 64  # most instructions interpreted at a time before looking for a block again
 _NO_BLOCK = object()  # run(): no translated block fits at the PC, the interpreter goes on
+_NEVER = float("inf")  # timer_deadline with no timer event to come
 
 
 class Executor:
     """Runs ``cpu``. ``attention``: the interpreter comes back to the loop after each
-    instruction (armed comparators, a high input pin, a changed mapping); ``interpret_only``:
-    no blocks (IC stepping, a high input pin)."""
+    instruction (armed comparators, a pending interrupt level, a changed mapping);
+    ``interpret_only``: no blocks (IC stepping, a pending interrupt level)."""
 
     def __init__(self, cpu: Cpu):
         self.cpu = cpu
         self.debug_armed = False
-        self.inputs_pending = False
+        self.inputs_pending = False    # an input pin or a timer interrupt level is up
+        self.timer_levels = 0          # booke_timers.pending() as of the last look
+        self.timer_deadline = _NEVER   # icount of the next timer event
         self.attention = self.interpret_only = False
 
     def settle(self) -> None:
@@ -40,18 +50,53 @@ class Executor:
         self.attention = self.debug_armed or self.inputs_pending
         self.interpret_only = self.cpu.debug.ic_armed or self.inputs_pending
 
-    def inputs_changed(self, pending: bool) -> None:
-        self.inputs_pending = pending
+    def inputs_changed(self) -> None:
+        """An input pin or a timer level changed."""
+        cpu = self.cpu
+        self.inputs_pending = bool(cpu.external_input.level or cpu.critical_input.level or self.timer_levels)
         self.settle()
 
-    def _take_input_interrupt(self):
-        """Enter the critical or external input interrupt if its pin is high and MSR enables
-        it; the outcome (a Fault without a handler) or None."""
+    def timers_changed(self) -> None:
+        """Re-derive the timer levels and the next timer event from the timers."""
         cpu = self.cpu
-        if cpu.critical_input.level and cpu.msr & booke.MSR_CE:
-            return cpu.deliver_interrupt(booke.IVOR_CRITICAL, cpu.pc)
-        if cpu.external_input.level and cpu.msr & booke.MSR_EE:
-            return cpu.deliver_interrupt(booke.IVOR_EXTERNAL, cpu.pc)
+        self.timer_levels = cpu.timers.pending(cpu.icount)
+        event = cpu.timers.next_event(cpu.icount)
+        self.timer_deadline = _NEVER if event is None else event
+        self.inputs_changed()
+
+    def wait_for_interrupt(self) -> int | None:
+        """``wait``: see ``Cpu.wait_for_interrupt``; the next PC (None: the one after)."""
+        cpu = self.cpu
+        if self.inputs_pending:
+            return None
+        if self.timer_deadline is _NEVER:
+            return cpu.pc
+        cpu.icount = max(cpu.icount, self.timer_deadline - 1)   # the wait itself is the last one
+        cpu.code_or_debug_changed = self.attention = True
+        return None
+
+    def _take_input_interrupt(self):
+        """Enter the highest-priority interrupt whose level is up and MSR enables (critical
+        input, watchdog; external input, fixed-interval, decrementer); the outcome (a Fault
+        without a handler) or None."""
+        cpu = self.cpu
+        msr, levels = cpu.msr, self.timer_levels
+        if msr & booke.MSR_CE:
+            if cpu.critical_input.level:
+                return cpu.deliver_interrupt(booke.IVOR_CRITICAL, cpu.pc)
+            if levels & WATCHDOG:
+                return cpu.deliver_interrupt(booke.IVOR_WATCHDOG, cpu.pc)
+        if msr & booke.MSR_EE:
+            if cpu.external_input.level:
+                acknowledge = cpu.interrupt_acknowledge
+                vector = None if acknowledge is None else acknowledge()
+                if vector is not None:
+                    cpu.sprs[booke.SPR_EPR] = vector & 0xFFFFFFFF
+                return cpu.deliver_interrupt(booke.IVOR_EXTERNAL, cpu.pc)
+            if levels & FIXED_INTERVAL:
+                return cpu.deliver_interrupt(booke.IVOR_FIT, cpu.pc)
+            if levels & DECREMENTER:
+                return cpu.deliver_interrupt(booke.IVOR_DECREMENTER, cpu.pc)
         return None
 
     def debug_event(self, bits: int, *, before: bool):
@@ -163,13 +208,15 @@ class Executor:
         # of cold code) does not make an address hot: blocks start where control branches to.
         fell_through = cpu.icount
         while remaining > 0:
+            if cpu.icount >= self.timer_deadline:
+                self.timers_changed()
             if self.inputs_pending:
                 outcome = self._take_input_interrupt()
                 if outcome is not None:
                     return outcome
             if cpu.translate_after is not None and cpu.debug.skip_checks_at is None:
                 start = cpu.icount
-                limit = start + remaining
+                limit = min(start + remaining, self.timer_deadline)
                 try:
                     while not self.interpret_only:
                         run, length, _ = blocks.get(cpu.pc) or (
@@ -196,8 +243,9 @@ class Executor:
                 if cpu.pc == pc + 4 and blocks.get(pc) is not INTERPRET:
                     fell_through = cpu.icount
             else:
-                outcome, done = (self.execute(remaining) if cpu.translate_after is None
-                                 else self.execute(min(remaining, _COLD_STEPS), blocks))
+                budget = max(1, min(remaining, self.timer_deadline - cpu.icount))
+                outcome, done = (self.execute(budget) if cpu.translate_after is None
+                                 else self.execute(min(budget, _COLD_STEPS), blocks))
             if outcome is not None:
                 return outcome
             remaining -= done

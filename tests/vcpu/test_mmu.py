@@ -732,3 +732,34 @@ def test_the_model_agrees_with_qemu_on_a_tlb_scenario():
     mismatches = [(n, f"{want:#010x}", f"{have:#010x}") for n, (want, have) in enumerate(zip(expected, got))
                   if want != have]
     assert not mismatches, f"model vs QEMU (index, model, qemu): {mismatches[:12]}"
+
+
+def test_the_vcpu_runs_the_tlb_scenario_as_the_model_says():
+    """The scenario's guest on the vCPU with the BookE MMU (QEMU's boot mapping, as ``-kernel``
+    leaves it): TLB instructions, MAS auto-fill, DTLB/ITLB misses refilled by the handler, DSI
+    and ISI with ESR/DEAR, user mode, address space 1; it records what the model predicts."""
+    try:
+        cross_prefix()
+    except GuestBuildError as exc:
+        pytest.skip(str(exc))
+    from gdbstub.vcpu.cpu import Cpu
+    from gdbstub.vcpu.elf import load_elf
+    from gdbstub.vcpu.memory import Memory
+    from .mmu_qemu import RESULTS, SENTINEL
+
+    ops = qemu_scenario()
+    expected, masks = run_on_model(ops)
+    cpu = Cpu(Memory(64 << 20), booke_mmu=True)
+    cpu.tlb.install_boot_mapping()
+    done = load_elf(build_asm(guest_source(ops), name="mmu-scenario"), cpu).symbols["done"]
+    for _ in range(100):
+        assert cpu.run(10_000) is None
+        if cpu.pc == done:
+            break
+    assert cpu.pc == done
+    words = [cpu.memory.read(RESULTS + 4 * n, 4) for n in range(len(expected) + 1)]
+    assert words[-1] == SENTINEL
+    got = [word & mask for word, mask in zip(words, masks)]
+    mismatches = [(n, f"{want:#010x}", f"{have:#010x}") for n, (want, have) in enumerate(zip(expected, got))
+                  if want != have]
+    assert not mismatches, f"model vs vCPU (index, model, vcpu): {mismatches[:12]}"

@@ -1,6 +1,6 @@
 """The e500mc instruction set, pydgin-style: an encoding table plus one semantics function each.
 
-Writing an instruction family (``integer.py``, ``loadstore.py``, ``branch.py``, ``system.py``,
+Writing an instruction family (``integer.py``, ``loadstore.py``, ``branch.py``, ``system.py``, ``tlb.py``,
 ``floating.py``):
 
 * Register each instruction with the decorator from ``table``::
@@ -75,7 +75,7 @@ import importlib.util
 
 from .table import decode, instruction, lookup, touches_only_registers
 
-FAMILIES = ("integer", "loadstore", "branch", "system", "floating")
+FAMILIES = ("integer", "loadstore", "branch", "system", "floating", "tlb")
 
 for _family in FAMILIES:
     if importlib.util.find_spec(f"{__name__}.{_family}") is not None:

@@ -78,6 +78,7 @@ def _spr_access(cpu, spr, direction):
     access = cpu.spr_accessor(spr)
     accessor = None if access is None else access[direction]
     if accessor is None:
+        cpu.note_unmodelled_spr(spr, bool(direction))
         raise illegal()
     return accessor
 
@@ -147,9 +148,14 @@ def _register_no_op(name, opcode, xo, form):
     semantics.__name__ = name
 
 
-for _name, _opcode, _xo, _form in (("sync", 31, 598, X), ("mbar", 31, 854, X), ("isync", 19, 150, XL),
-                                   ("wait", 31, 62, X)):
+for _name, _opcode, _xo, _form in (("sync", 31, 598, X), ("mbar", 31, 854, X), ("isync", 19, 150, XL)):
     _register_no_op(_name, _opcode, _xo, _form)
+
+
+@instruction("wait", 31, 62, form=X)
+def wait(cpu, *_):
+    """Wait for an interrupt: time skips ahead to the next timer event (``Cpu.wait_for_interrupt``)."""
+    return cpu.wait_for_interrupt()
 
 
 @instruction("ehpriv", 31, 270, form=X)
