@@ -149,7 +149,7 @@ def test_gdb_attaches_breaks_watches_steps_and_detaches(uboot):
         assert pc >= RELOCATED_BASE, f"U-Boot waits in its relocated code, not at {pc:#x}"
         assert int(gdb.evaluate("$msr"), 0) & 0x30 == 0   # U-Boot runs in address space 0
         # memory at a virtual address: the UART's LSR through U-Boot's CCSR mapping
-        lsr = int(gdb.evaluate(f"*(unsigned char *){UART0_LSR_EA:#x}"), 0)
+        lsr = int(gdb.evaluate(f"(int) *(unsigned char *){UART0_LSR_EA:#x}"), 0)
         assert lsr & 0x60 == 0x60, f"LSR {lsr:#x}: THRE and TEMT"
         code = gdb.console(f"x/2xw {pc:#x}")
         assert f"{pc:#x}" in code
