@@ -208,7 +208,7 @@ class Machine:
             raise MonitorError(f"'monitor {words[0]}': this machine has no MMU "
                                "(effective addresses are physical); try --machine ppce500")
         if words[0] == "tlb":
-            return tlb.describe()
+            return tlb.describe() + "\n"
         if len(words) != 2:
             raise MonitorError("usage: monitor mmu EA (an effective address, e.g. 0xe0004505)")
         try:
@@ -219,7 +219,7 @@ class Machine:
             raise MonitorError(f"'monitor mmu': {words[1]} is not a 32-bit effective address")
         msr = self.cpu.msr
         return tlb.describe_address(ea, int(bool(msr & booke.MSR_DS)), int(bool(msr & booke.MSR_IS)),
-                                    self.cpu.read_spr(mmu.SPR_PID), not msr & booke.MSR_PR)
+                                    self.cpu.read_spr(mmu.SPR_PID), not msr & booke.MSR_PR) + "\n"
 
 
 MONITOR_HELP = """\

@@ -34,7 +34,6 @@ from ..devices.pci import PciHost
 from ..vcpu.cpu import Cpu, SavedCpu
 from ..vcpu.elf import ElfLoadError, LoadedElf, load_elf
 from ..vcpu.memory import BusError, Memory
-from .devicetree import MachineDescription, build_dtb
 
 MIB = 1 << 20
 DEFAULT_RAM_SIZE = 128 * MIB
@@ -65,7 +64,9 @@ class Options:
     bootargs: str = ""
     initrd: bytes | None = None
 
-    def description(self, initrd_span: tuple[int, int] | None = None) -> MachineDescription:
+    def description(self, initrd_span: tuple[int, int] | None = None):
+        """The :class:`~.devicetree.MachineDescription` the generated device tree is built from."""
+        from .devicetree import MachineDescription   # libfdt: only a booting ppce500 needs it
         return MachineDescription(ram_size=self.ram_size, timebase_frequency=TIMEBASE_FREQUENCY,
                                   clock_frequency=CLOCK_FREQUENCY,
                                   uart_offsets=(ccsr.UART0_OFFSET, ccsr.UART1_OFFSET),
@@ -141,7 +142,11 @@ class Ppce500Board:
             start = (max(image_end, BLOBS_ABOVE) + INITRD_PAD) & ~INITRD_ALIGN_MASK
             initrd_span = (start, start + len(self.options.initrd))
             self._place(image, "initrd", start, self.options.initrd, self.options.ram_size)
-        dtb = self.options.dtb if self.options.dtb is not None else build_dtb(self.options.description(initrd_span))
+        if self.options.dtb is not None:
+            dtb = self.options.dtb
+        else:
+            from .devicetree import build_dtb
+            dtb = build_dtb(self.options.description(initrd_span))
         dtb_address = (image_end + DTB_PAD) & ~DTB_ALIGN_MASK
         self._place(image, "device tree", dtb_address, dtb, BOOT_MAPPING_SIZE)
         self.boot_info = BootInfo(dtb_address, len(dtb), initrd_span)

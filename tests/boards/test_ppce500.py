@@ -11,6 +11,7 @@ import libfdt
 import pytest
 
 from gdbstub.boards import ppce500
+from gdbstub.boards.devicetree import build_dtb
 from gdbstub.devices import ccsr
 from gdbstub.machine import Machine
 from gdbstub.target import MonitorError
@@ -59,7 +60,7 @@ def test_an_initrd_goes_where_qemu_puts_it_and_the_tree_says_so():
 
 
 def test_a_given_dtb_is_used_as_it_is():
-    blob = ppce500.build_dtb(ppce500.Options(bootargs="mine").description())
+    blob = build_dtb(ppce500.Options(bootargs="mine").description())
     machine = _machine(dtb=blob)
     assert machine.memory.read_bytes(machine.cpu.gpr[3], len(blob)) == blob
 
