@@ -63,6 +63,7 @@ class Executor:
         event = cpu.timers.next_event(cpu.icount)
         self.timer_deadline = _NEVER if event is None else event
         self.inputs_changed()
+        self.attention = True   # the interpreter's budget was cut to the old deadline: look again
 
     def wait_for_interrupt(self) -> int | None:
         """``wait``: see ``Cpu.wait_for_interrupt``; the next PC (None: the one after)."""
@@ -216,14 +217,15 @@ class Executor:
                     return outcome
             if cpu.translate_after is not None and cpu.debug.skip_checks_at is None:
                 start = cpu.icount
-                limit = min(start + remaining, self.timer_deadline)
+                limit = start + remaining
                 try:
                     while not self.interpret_only:
                         run, length, _ = blocks.get(cpu.pc) or (
                             INTERPRET if cpu.icount == fell_through else cpu.hot_block(cpu.pc))
-                        if run is None or cpu.icount + length > limit:
+                        end = min(limit, self.timer_deadline)
+                        if run is None or cpu.icount + length > end:
                             break
-                        run(cpu, limit - cpu.icount)
+                        run(cpu, end - cpu.icount)
                 except DebugEvent as event:
                     start -= 1                      # the event is a step, as in step_checked
                     outcome = self.debug_event(event.bits, before=True)

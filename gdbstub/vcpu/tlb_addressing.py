@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from . import booke
-from .addressing import PAGE_SHIFT, Access, Addressing
+from .addressing import EFFECTIVE_MASK, PAGE_MASK, PAGE_SHIFT, Access, Addressing
 from .interrupts import GuestInterrupt
 from .mmu import HID0_EN_MAS7_UPDATE, SPR_MAS4, Mmu, TlbFault
 
@@ -35,16 +35,19 @@ class TlbAddressing(Addressing):
         super().__init__()
         self._cpu = cpu
         self.mmu = mmu
-        self._context = None   # (MSR[IS, DS, PR], PID) the page caches were filled under
+        self._msr = self._pid = None   # MSR[IS, DS, PR] and PID the page caches were filled under
         self._ea = 0           # the address being translated (DEAR wants it, not its page)
         mmu.on_change = lambda spans: self.flush()
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
         cpu = self._cpu
-        context = (cpu.msr & _CONTEXT_BITS, cpu.sprs[booke.SPR_PID])
-        if context != self._context:
+        msr, pid = cpu.msr & _CONTEXT_BITS, cpu.sprs[booke.SPR_PID]
+        if msr != self._msr or pid != self._pid:
             self.flush()
-            self._context = context
+            self._msr, self._pid = msr, pid
+        physical_page = self.page_cache[access].get((ea & EFFECTIVE_MASK) >> PAGE_SHIFT)
+        if physical_page is not None:
+            return physical_page << PAGE_SHIFT | ea & PAGE_MASK
         self._ea = ea
         return super().translate(ea, access, for_debugger)
 
@@ -69,6 +72,6 @@ class TlbAddressing(Addressing):
 
     def flush(self) -> None:
         super().flush()
-        self._context = None
+        self._msr = self._pid = None
 
 

@@ -105,3 +105,36 @@ def test_a_host_register_set_stays_the_active_one():
     board.restore(saved)
     assert cpu.active_debug is shadow and shadow.dbcr0 == booke.DBCR0_IDM | booke.DBCR0_IC
     assert cpu.run(1) is None and cpu.icount == 1 and shadow.dbsr & booke.DBSR_IC
+
+
+def test_the_tlb_timers_and_mmu_sprs_are_saved():
+    """A core with the BookE MMU: a guest with a DEC interrupt every 1,000 ticks through a
+    mapping of its own, saved half-way, runs on from the restored copy to the same end."""
+    from gdbstub.vcpu import mmu as m
+    from gdbstub.vcpu.cpu import Cpu
+    from gdbstub.vcpu.memory import Memory
+    from .test_booke_machine import DEC_GUEST, machine, run_to_done
+
+    cpu, symbols = machine(DEC_GUEST)
+    cpu.tlb.tlbwe(1 << 28 | 3 << 16, m.MAS1_V | 2 << 8, 0x40000000, 0x00100000 | m.MAS3_PERMS, 0)
+    cpu.write_spr(m.SPR_MAS6, 0x00050001)
+    cpu.write_spr(booke.SPR_MCAR, 0x1234)
+    assert cpu.run(5_500) is None
+    assert 0 < cpu.gpr[20] < 10
+    saved = cpu.save()
+
+    def end(core: Cpu) -> dict:
+        run_to_done(core, symbols)
+        return {**register_state(core), "tlb": core.tlb.describe(), "mas6": core.read_spr(m.SPR_MAS6),
+                "mcar": core.read_spr(booke.SPR_MCAR),
+                "timers": [core.read_spr(n) for n in (22, 268, 269, 336, 340)]}
+
+    first = end(cpu)
+    cpu.tlb.write_mmucsr0(m.MMUCSR0_TLB1_FI | m.MMUCSR0_TLB0_FI)
+    cpu.write_spr(booke.SPR_TCR, 0)
+    cpu.restore(saved)
+    assert end(cpu) == first
+    other = Cpu(Memory(cpu.memory.ram_size), booke_mmu=True)
+    other.memory.write_bytes(0, bytes(cpu.memory.ram))
+    other.restore(saved)
+    assert end(other) == first
