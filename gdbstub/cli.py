@@ -1,7 +1,9 @@
-"""Command line: ``gdbstub serve GUEST.elf`` (or ``--demo``) and ``gdbstub fuzz --target HOST:PORT``."""
+"""Command line: ``gdbstub serve GUEST.elf`` (or ``--demo``, or ``--machine ppce500 IMAGE``) and
+``gdbstub fuzz --target HOST:PORT``."""
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -30,25 +32,83 @@ def _serve(args: argparse.Namespace) -> int:
         sys.exit("gdbstub serve: give either GUEST.elf or --demo")
     if args.stdio and (sys.stdin is None or sys.stdout is None):  # Python found fd 0 or 1 closed
         sys.exit("gdbstub serve: --stdio needs stdin and stdout, and one of them is closed")
+    if problem := _option_conflict(args):
+        sys.exit(f"gdbstub serve: {problem}")
+    from .devices.console import SerialSpecError, open_console   # here: `gdbstub fuzz` needs neither
+    console = None
     try:
         if args.demo:
             from .guests.build import demo_guest
             guest = demo_guest()
         else:
             guest = Path(args.guest)
-        uart = _uart_sink(args)
-        machine = Machine(guest, profile=PROFILES[args.profile], ram_size=args.ram_mib << 20, uart_output=uart)
+        console = open_console(_serial_spec(args), stdout_carries_rsp=args.stdio)
+        machine = Machine(guest, profile=PROFILES[args.profile], ram_size=_ram_mib(args) << 20,
+                          uart_output=console.write, board=_board(args))
+        if machine.board.console is not None:
+            console.start(machine.type_into_console)
         server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets,
-                        busy_poll=args.busy_poll_us * 1e-6)
+                        busy_poll=args.busy_poll_us * 1e-6, run_at_start=args.run)
         if args.stdio:
             trio.run(server.serve_stdio)
         elif failure := trio.run(_serve_tcp, server, guest, args):
             sys.exit(f"gdbstub serve: {failure}")
-    except (ElfLoadError, OSError) as exc:   # the guest, the --uart-log file, RAM
+    except (ElfLoadError, OSError, SerialSpecError, ValueError) as exc:   # the image, files, addresses, RAM
         sys.exit(f"gdbstub serve: {exc}")
     except KeyboardInterrupt:
         return 130
+    finally:
+        if console is not None:
+            console.close()
     return 0
+
+
+def _option_conflict(args: argparse.Namespace) -> str | None:
+    """Why these options do not go together, or None."""
+    from .boards import ppce500
+    if args.machine != "ppce500":
+        for option, value in (("--dtb", args.dtb), ("--append", args.append), ("--initrd", args.initrd)):
+            if value is not None:
+                return f"{option} needs --machine ppce500"
+    elif args.demo:
+        return "--demo is a bare-machine guest; give --machine ppce500 an IMAGE"
+    if args.uart_log and args.serial:
+        return "give --serial or --uart-log, not both"
+    limit = MAX_RAM_MIB if args.machine == "bare" else ppce500.MAX_RAM_SIZE >> 20
+    low = 1 if args.machine == "bare" else ppce500.MIN_RAM_SIZE >> 20
+    if args.ram_mib is not None and not low <= args.ram_mib <= limit:
+        return f"--ram-mib {args.ram_mib}: the {args.machine} machine takes {low}..{limit} MiB"
+    return None
+
+
+def _ram_mib(args: argparse.Namespace) -> int:
+    from .boards import ppce500
+    if args.ram_mib is not None:
+        return args.ram_mib
+    return (DEFAULT_RAM_SIZE if args.machine == "bare" else ppce500.DEFAULT_RAM_SIZE) >> 20
+
+
+def _serial_spec(args: argparse.Namespace) -> str:
+    return f"file:{args.uart_log}" if args.uart_log else args.serial or "stdio"
+
+
+def _board(args: argparse.Namespace):
+    """The board builder for ``--machine`` (None: the bare board); reads --dtb and --initrd."""
+    if args.machine == "bare":
+        return None
+    from .boards import ppce500
+    options = ppce500.Options(ram_size=_ram_mib(args) << 20, bootargs=args.append or "",
+                              dtb=_read(args.dtb, "--dtb"), initrd=_read(args.initrd, "--initrd"))
+    return functools.partial(ppce500.build, options)
+
+
+def _read(path: str | None, option: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise OSError(f"{option} {path}: {exc.strerror or exc}") from None
 
 
 async def _serve_tcp(server: Server, guest: Path, args: argparse.Namespace) -> str | None:
@@ -113,24 +173,15 @@ def _fuzz(args: argparse.Namespace) -> int:
     return 1
 
 
-def _uart_sink(args: argparse.Namespace):
-    """Where the guest's UART output goes: a file, or stdout (stderr when stdout carries RSP)."""
-    if args.uart_log:
-        stream = open(args.uart_log, "ab", buffering=0)
-    else:
-        stream = (sys.stderr if args.stdio else sys.stdout).buffer
-
-    def write(data: bytes) -> None:
-        stream.write(data)
-        stream.flush()
-    return write
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gdbstub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve a guest ELF to gdb over the Remote Serial Protocol")
-    serve.add_argument("guest", nargs="?", help="the guest ELF (32-bit big-endian PowerPC)")
+    serve.add_argument("guest", nargs="?", help="the guest ELF (32-bit big-endian PowerPC; on ppce500 a "
+                       "kernel or firmware image such as U-Boot's uboot.elf)")
+    serve.add_argument("--machine", choices=("bare", "ppce500"), default="bare",
+                       help="bare: flat RAM, no MMU, for crt0 guests (default); ppce500: QEMU's ppce500 "
+                       "board with an e500mc core, MMU, timers, MPIC, booted as QEMU's -kernel")
     serve.add_argument("--demo", action="store_true", help="serve the bundled demo guest (built on demand)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_int_in(0, 0xffff), default=1234,
@@ -139,10 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--stdio", action="store_true", help="speak RSP on stdin/stdout: target remote | gdbstub serve --stdio X.elf")
     serve.add_argument("--once", action="store_true", help="exit after the first session ends")
     serve.add_argument("--log-packets", action="store_true", help="log every packet in both directions")
-    serve.add_argument("--uart-log", metavar="FILE", help="append the guest's UART output to FILE")
+    serve.add_argument("--uart-log", metavar="FILE", help="append the guest's UART output to FILE "
+                       "(as --serial file:FILE)")
+    serve.add_argument("--serial", metavar="stdio|tcp:HOST:PORT|file:PATH|none",
+                       help="the console: stdio (default; on ppce500 stdin is typed into the UART), "
+                       "tcp:HOST:PORT (listen there, bytes both ways), file:PATH (append output), none")
+    serve.add_argument("--run", action="store_true", help="start the guest at once; a gdb that attaches "
+                       "stops it (without --run the guest waits for gdb)")
+    serve.add_argument("--dtb", metavar="FILE", help="ppce500: boot with this device tree blob instead "
+                       "of the generated one")
+    serve.add_argument("--append", metavar="ARGS", help="ppce500: the kernel command line (/chosen/bootargs)")
+    serve.add_argument("--initrd", metavar="FILE", help="ppce500: load FILE as the initial RAM disk")
     serve.add_argument("--profile", choices=sorted(PROFILES), default="e500mc", help="core debug profile")
-    serve.add_argument("--ram-mib", type=_int_in(1, MAX_RAM_MIB), default=DEFAULT_RAM_SIZE >> 20,
-                       help=f"guest RAM in MiB (default 64, at most {MAX_RAM_MIB})")
+    serve.add_argument("--ram-mib", type=_int_in(1, MAX_RAM_MIB),
+                       help=f"guest RAM in MiB (bare: default 64, at most {MAX_RAM_MIB}; ppce500: "
+                       "default 128, 64..2048)")
     serve.add_argument("--busy-poll-us", type=float, default=default_busy_poll() * 1e6, metavar="N",
                        help="poll the connection without sleeping for up to N µs after a reply (default "
                             "%(default)g: on when there is more than one CPU; 0 = off)")

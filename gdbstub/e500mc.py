@@ -4,7 +4,8 @@ width (:data:`DESCRIPTION`, the :class:`~.target.Architecture` a thread of the m
 The numbering follows gdb's ``org.gnu.gdb.power.core`` and ``org.gnu.gdb.power.fpu`` features
 (r0-r31 = 0-31, f0-f31 = 32-63, pc 64, msr 65, cr 66, lr 67, ctr 68, xer 69, fpscr 70),
 followed by a ``org.gnu.gdb.power.booke`` feature with the BookE SPRs a debugger wants.
-``g``/``G``/``p``/``P`` and ``target.xml`` are all derived from the one table below.
+``g``/``G``/``p``/``P`` and ``target.xml`` are all derived from one :class:`RegisterSet`: the bare
+machine's (:data:`CORE`), or the ppce500's (:data:`WITH_MMU`), which adds the MMU and timer SPRs.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from .target import Architecture
-from .vcpu import booke
+from .vcpu import booke, mmu
 
 CORE_FEATURE = "org.gnu.gdb.power.core"
 FPU_FEATURE = "org.gnu.gdb.power.fpu"
@@ -118,73 +119,96 @@ REGISTERS: tuple[Register, ...] = tuple(
        replace(_attribute("fpscr", "fpscr", FPU_FEATURE), group="float")]
     + [_booke_register(name, number) for name, number in BOOKE_SPRS]
 )
-BY_NAME = {reg.name: number for number, reg in enumerate(REGISTERS)}
-PC_REGNUM = BY_NAME["pc"]
+
+MMU_SPRS = (
+    [("mas0", mmu.SPR_MAS0), ("mas1", mmu.SPR_MAS1), ("mas2", mmu.SPR_MAS2), ("mas3", mmu.SPR_MAS3),
+     ("mas4", mmu.SPR_MAS4), ("mas6", mmu.SPR_MAS6), ("mas7", mmu.SPR_MAS7), ("pid", mmu.SPR_PID)]
+    + [("tcr", booke.SPR_TCR), ("tsr", booke.SPR_TSR), ("hid0", booke.SPR_HID0),
+       ("l1csr0", booke.SPR_L1CSR0)]
+)
+"""What a machine with the BookE MMU and timers adds (ppce500; the e500mc has no MAS5)."""
 
 
-def read_register(cpu, regno: int) -> bytes:
-    """The big-endian bytes of register ``regno`` (IndexError when there is no such register)."""
-    reg = REGISTERS[regno]
-    return reg.read(cpu).to_bytes(reg.size, "big")
+class RegisterSet:
+    """One machine's gdb registers: a register's number is its index in ``registers``."""
+
+    def __init__(self, registers: tuple[Register, ...]):
+        self.registers = registers
+        self.by_name = {reg.name: number for number, reg in enumerate(registers)}
+        self.pc_regnum = self.by_name["pc"]
+        self.description = Architecture(GDB_ARCHITECTURE, address_bits=ADDRESS_BITS,
+                                        pc_regnum=self.pc_regnum, target_xml=self.target_xml())
+
+    def read_register(self, cpu, regno: int) -> bytes:
+        """The big-endian bytes of register ``regno`` (IndexError when there is no such register)."""
+        reg = self.registers[regno]
+        return reg.read(cpu).to_bytes(reg.size, "big")
+
+    def write_register(self, cpu, regno: int, data: bytes) -> None:
+        """Set register ``regno`` from its big-endian bytes (ValueError on a size mismatch or a
+        read-only register such as PVR)."""
+        reg = self.registers[regno]
+        if len(data) != reg.size:
+            raise ValueError(f"{reg.name} is {reg.size} bytes, got {len(data)}")
+        if reg.read_only:
+            raise ValueError(f"{reg.name} is read-only")
+        reg.write(cpu, int.from_bytes(data, "big"))
+
+    def read_all(self, cpu) -> bytes:
+        """The ``g`` block: every register in order."""
+        return b"".join(self.read_register(cpu, n) for n in range(len(self.registers)))
+
+    def write_all(self, cpu, data: bytes) -> None:
+        """Apply a ``G`` block; a short block sets the leading registers (as gdb may send).
+
+        Only registers whose value changes are written, and only once the whole block has been
+        checked: writing back what ``g`` returned changes nothing (PVR is accepted unchanged, IVORs
+        are not marked as installed), and a bad block changes nothing either.
+        """
+        changes = []
+        offset = 0
+        for regno, reg in enumerate(self.registers):
+            if offset == len(data):
+                break
+            value = data[offset:offset + reg.size]
+            if len(value) != reg.size:
+                raise ValueError("G block ends inside a register")
+            if value != self.read_register(cpu, regno):
+                if reg.read_only:
+                    raise ValueError(f"G block changes read-only {reg.name}")
+                changes.append((regno, value))
+            offset += reg.size
+        if offset != len(data):
+            raise ValueError("G block is longer than the register file")
+        for regno, value in changes:
+            self.write_register(cpu, regno, value)
+
+    def target_xml(self) -> str:
+        """The target description served through ``qXfer:features:read:target.xml``."""
+        lines = ['<?xml version="1.0"?>', '<!DOCTYPE target SYSTEM "gdb-target.dtd">',
+                 "<target>", f"  <architecture>{GDB_ARCHITECTURE}</architecture>"]
+        for feature in dict.fromkeys(reg.feature for reg in self.registers):
+            lines.append(f'  <feature name="{feature}">')
+            for regno, reg in enumerate(self.registers):
+                if reg.feature == feature:
+                    group = f' group="{reg.group}"' if reg.group else ""
+                    lines.append(f'    <reg name="{reg.name}" bitsize="{reg.bits}" regnum="{regno}" '
+                                 f'type="{reg.type}"{group}/>')
+            lines.append("  </feature>")
+        lines.append("</target>")
+        return "\n".join(lines) + "\n"
 
 
-def write_register(cpu, regno: int, data: bytes) -> None:
-    """Set register ``regno`` from its big-endian bytes (ValueError on a size mismatch or a
-    read-only register such as PVR)."""
-    reg = REGISTERS[regno]
-    if len(data) != reg.size:
-        raise ValueError(f"{reg.name} is {reg.size} bytes, got {len(data)}")
-    if reg.read_only:
-        raise ValueError(f"{reg.name} is read-only")
-    reg.write(cpu, int.from_bytes(data, "big"))
+CORE = RegisterSet(REGISTERS)
+"""The bare machine's registers."""
+WITH_MMU = RegisterSet(REGISTERS + tuple(_spr(name, number) for name, number in MMU_SPRS))
+"""The ppce500's: the core's and the MMU and timer SPRs after them."""
 
-
-def read_all(cpu) -> bytes:
-    """The ``g`` block: every register in order."""
-    return b"".join(read_register(cpu, n) for n in range(len(REGISTERS)))
-
-
-def write_all(cpu, data: bytes) -> None:
-    """Apply a ``G`` block; a short block sets the leading registers (as gdb may send).
-
-    Only registers whose value changes are written, and only once the whole block has been
-    checked: writing back what ``g`` returned changes nothing (PVR is accepted unchanged, IVORs
-    are not marked as installed), and a bad block changes nothing either.
-    """
-    changes = []
-    offset = 0
-    for regno, reg in enumerate(REGISTERS):
-        if offset == len(data):
-            break
-        value = data[offset:offset + reg.size]
-        if len(value) != reg.size:
-            raise ValueError("G block ends inside a register")
-        if value != read_register(cpu, regno):
-            if reg.read_only:
-                raise ValueError(f"G block changes read-only {reg.name}")
-            changes.append((regno, value))
-        offset += reg.size
-    if offset != len(data):
-        raise ValueError("G block is longer than the register file")
-    for regno, value in changes:
-        write_register(cpu, regno, value)
-
-
-def target_xml() -> str:
-    """The target description served through ``qXfer:features:read:target.xml``."""
-    lines = ['<?xml version="1.0"?>', '<!DOCTYPE target SYSTEM "gdb-target.dtd">',
-             "<target>", f"  <architecture>{GDB_ARCHITECTURE}</architecture>"]
-    for feature in dict.fromkeys(reg.feature for reg in REGISTERS):
-        lines.append(f'  <feature name="{feature}">')
-        for regno, reg in enumerate(REGISTERS):
-            if reg.feature == feature:
-                group = f' group="{reg.group}"' if reg.group else ""
-                lines.append(f'    <reg name="{reg.name}" bitsize="{reg.bits}" regnum="{regno}" '
-                             f'type="{reg.type}"{group}/>')
-        lines.append("  </feature>")
-    lines.append("</target>")
-    return "\n".join(lines) + "\n"
-
-
-DESCRIPTION = Architecture(GDB_ARCHITECTURE, address_bits=ADDRESS_BITS, pc_regnum=PC_REGNUM,
-                           target_xml=target_xml())
+BY_NAME = CORE.by_name
+PC_REGNUM = CORE.pc_regnum
+read_register = CORE.read_register
+write_register = CORE.write_register
+read_all = CORE.read_all
+write_all = CORE.write_all
+target_xml = CORE.target_xml
+DESCRIPTION = CORE.description

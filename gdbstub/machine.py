@@ -7,18 +7,19 @@ thread :data:`THREAD`.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from pathlib import Path
 from typing import Callable
 
-from . import e500mc
 from .boards import bare
 from .hwdebug.abi import DebugExit
 from .hwdebug.profiles import E500MC, CoreProfile
 from .stub_debug import StubDebug
 from .target import (Capabilities, GuestExited, MemoryFault, MonitorError, PointKind, ResetFailed,
                      SignalStop, StopEvent)
-from .vcpu.elf import load_elf
+from .vcpu import booke, mmu
 from .vcpu.stops import Fault, Halted
 from .vcpu.memory import DEFAULT_RAM_SIZE, BusError
 
@@ -27,28 +28,39 @@ log = logging.getLogger("gdbstub.machine")
 THREAD = 1                  # the thread id of the single vCPU
 
 
-class Machine:
-    """A guest ELF loaded into a fresh e500mc vCPU, with KVM-style debugging attached."""
+BoardBuilder = Callable[..., object]
+"""``builder(uart_output=..., iac_slots=...)``: a fresh board (:mod:`.boards.bare`,
+:mod:`.boards.ppce500`) with ``memory``, ``cpu``, ``registers`` (an :class:`~.e500mc.RegisterSet`),
+``console`` (the UART typed input goes to, or None) and ``boot(image)``."""
 
-    architecture = e500mc.DESCRIPTION
+
+class Machine:
+    """A guest image booted on a fresh board (the bare one unless ``board`` says otherwise),
+    with KVM-style debugging attached."""
+
 
     def __init__(self, elf_path: str | Path, *, profile: CoreProfile = E500MC,
-                 ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], None] = lambda data: None):
-        """Raises :class:`~.vcpu.elf.ElfLoadError` if the guest cannot be loaded."""
+                 ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], None] = lambda data: None,
+                 board: BoardBuilder | None = None):
+        """Raises :class:`~.vcpu.elf.ElfLoadError` if the guest cannot be loaded; ``ram_size``
+        is the bare board's (a ``board`` builder brings its own)."""
         self.elf_path = Path(elf_path)
         self.profile = profile
         self.capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind),
                                          watchpoint_slots=profile.dac_slots)
-        self.ram_size = ram_size
         self.uart_output = uart_output
+        self.build_board = board or functools.partial(bare.build, ram_size=ram_size)
         self._reset_listeners: list[Callable[[], None]] = []
+        self._typed = bytearray()          # console input not yet given to the UART
+        self._typed_lock = threading.Lock()
         self._load()
+        self.architecture = self.board.registers.description
 
     def _load(self) -> None:
-        board = bare.build(ram_size=self.ram_size, uart_output=self.uart_output, iac_slots=self.profile.iac_slots)
+        board = self.build_board(uart_output=self.uart_output, iac_slots=self.profile.iac_slots)
         memory, cpu = board.memory, board.cpu
         try:
-            elf = load_elf(self.elf_path, cpu)
+            elf = board.boot(self.elf_path)
         except BaseException:
             memory.release()
             raise
@@ -57,7 +69,8 @@ class Machine:
             # only the cycle collector would free them, and it counts objects, not bytes
             # (every ``monitor reset`` or ``k`` kept another guest RAM alive for a while).
             self.memory.release()
-        self.memory, self.cpu, self.elf = memory, cpu, elf
+        self.board, self.memory, self.cpu, self.elf = board, memory, cpu, elf
+        self.registers = board.registers
         self.debug = StubDebug(cpu, self.profile, THREAD)
         self._vcpus = {THREAD: cpu}
         self.guest_exit: GuestExited | None = None
@@ -80,22 +93,36 @@ class Machine:
 
     # --- registers -----------------------------------------------------------------
     def read_registers(self, thread: int) -> bytes:
-        return e500mc.read_all(self._vcpus[thread])
+        return self.registers.read_all(self._vcpus[thread])
 
     def write_registers(self, thread: int, data: bytes) -> None:
-        e500mc.write_all(self._vcpus[thread], data)
+        self.registers.write_all(self._vcpus[thread], data)
         self.debug.pc_written()
 
     def read_register(self, thread: int, regno: int) -> bytes:
-        return e500mc.read_register(self._vcpus[thread], regno)
+        return self.registers.read_register(self._vcpus[thread], regno)
 
     def write_register(self, thread: int, regno: int, data: bytes) -> None:
-        e500mc.write_register(self._vcpus[thread], regno, data)
-        if regno == e500mc.PC_REGNUM:
+        self.registers.write_register(self._vcpus[thread], regno, data)
+        if regno == self.architecture.pc_regnum:
             self.debug.pc_written()
 
+    # --- the console ---------------------------------------------------------------------
+    def type_into_console(self, data: bytes) -> None:
+        """Console input from any thread; the UART receives it at the next run slice (a guest
+        stopped under gdb finds it waiting when it resumes). Ignored by a board without one."""
+        with self._typed_lock:
+            self._typed += data
+
+    def _deliver_typed(self) -> None:
+        console = self.board.console
+        with self._typed_lock:
+            if console is None:
+                self._typed.clear()
+            else:
+                del self._typed[:console.feed(bytes(self._typed))]
+
     # --- memory at the thread's effective addresses (software breakpoints hidden) -------
-    # No MMU yet: an effective address is a physical one, the same for every thread.
     def read_memory(self, thread: int, addr: int, length: int) -> bytes:
         try:
             return self.debug.read_memory(addr, length)
@@ -140,6 +167,8 @@ class Machine:
         """Run up to ``max_steps`` instructions; a stop, or None if still running."""
         if self.guest_exit:
             return self.guest_exit
+        if self._typed:
+            self._deliver_typed()
         result = self.cpu.run(max_steps)
         if result is None:
             return None
@@ -166,6 +195,8 @@ class Machine:
             return MONITOR_HELP
         if words[0] == "debug":
             return self.debug.describe()
+        if words[0] in ("tlb", "mmu"):
+            return self._monitor_mmu(words)
         if words[0] == "reset":
             try:
                 self.reset()
@@ -174,9 +205,30 @@ class Machine:
             return "guest reset: registers, memory and debug state reloaded\n"
         raise MonitorError(f"unknown monitor command {words[0]!r}; try 'monitor help'")
 
+    def _monitor_mmu(self, words: list[str]) -> str:
+        tlb = getattr(self.cpu, "tlb", None)
+        if tlb is None:
+            raise MonitorError(f"'monitor {words[0]}': this machine has no MMU "
+                               "(effective addresses are physical); try --machine ppce500")
+        if words[0] == "tlb":
+            return tlb.describe() + "\n"
+        if len(words) != 2:
+            raise MonitorError("usage: monitor mmu EA (an effective address, e.g. 0xe0004505)")
+        try:
+            ea = int(words[1], 0)
+        except ValueError:
+            raise MonitorError(f"'monitor mmu': {words[1]!r} is not an address") from None
+        if not 0 <= ea <= 0xFFFFFFFF:
+            raise MonitorError(f"'monitor mmu': {words[1]} is not a 32-bit effective address")
+        msr = self.cpu.msr
+        return tlb.describe_address(ea, int(bool(msr & booke.MSR_DS)), int(bool(msr & booke.MSR_IS)),
+                                    self.cpu.read_spr(mmu.SPR_PID), not msr & booke.MSR_PR) + "\n"
+
 
 MONITOR_HELP = """\
 monitor debug   show DBCR0/1/2, DBSR, the IAC/DAC slots and which gdb point owns each
+monitor tlb     show the valid TLB entries (ppce500)
+monitor mmu EA  what effective address EA maps to, and why not (ppce500)
 monitor reset   reload the guest: registers, memory and debug state start over
 monitor help    this text
 """

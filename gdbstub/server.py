@@ -36,7 +36,8 @@ class Server:
     """Serves ``machine`` to one client at a time."""
 
     def __init__(self, machine: Machine, *, once: bool = False, log_packets: bool = False,
-                 busy_poll: float = 0.0):
+                 busy_poll: float = 0.0, run_at_start: bool = False):
+        """``run_at_start``: the guest runs before any gdb attaches (``--run``), as after a detach."""
         self.machine = machine
         self.run_control = RunControl(machine)
         self.busy_poll = busy_poll  # seconds; see :mod:`.channel`
@@ -46,6 +47,7 @@ class Server:
         self._idle.set()
         self._free_run: _FreeRun | None = None
         self._done = trio.Event()
+        self.run_at_start = run_at_start
 
     async def serve_tcp(self, host: str = "127.0.0.1", port: int = 1234, *,
                         task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -56,6 +58,8 @@ class Server:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             nursery.start_soon(self._cancel_when_done, nursery.cancel_scope)
+            if self.run_at_start:
+                self._start_free_run()
             await nursery.start(trio.serve_listeners, self._handle_client, listeners)
             task_status.started(bound[1])
 
@@ -63,6 +67,8 @@ class Server:
         """Serve exactly one session over stdin/stdout (``target remote | gdbstub serve --stdio``)."""
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
+            if self.run_at_start:
+                self._start_free_run()
             await self._serve_session(Channel(0, 1, busy_poll=self.busy_poll))
             nursery.cancel_scope.cancel()
 
@@ -104,9 +110,12 @@ class Server:
             self.machine.remove_all_points()  # the next gdb knows nothing of this one's points
             self.run_control.forget_stop_reason()
         if how is SessionEnding.DETACH and not self.once:
-            # It exists before the task starts, so a client that attaches at once stops it.
-            self._free_run = _FreeRun()
-            self._nursery.start_soon(self._run_free, self._free_run)
+            self._start_free_run()
+
+    def _start_free_run(self) -> None:
+        # It exists before the task starts, so a client that attaches at once stops it.
+        self._free_run = _FreeRun()
+        self._nursery.start_soon(self._run_free, self._free_run)
 
     async def _refuse(self, stream: trio.SocketStream) -> None:
         """Answer the intruder's first packet with an error message, then hang up."""

@@ -348,6 +348,52 @@ def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, r
     return rows
 
 
+UBOOT = Path("/usr/lib/u-boot/qemu-ppce500/uboot.elf")
+UBOOT_PROMPT = b"\n=> "
+UBOOT_TIMEOUT = 600.0
+
+
+def uboot_ours() -> tuple[float, int] | None:
+    """Wall seconds and instructions from reset to U-Boot's prompt on our ppce500 (in-process,
+    nothing typed: the boot delay and the failing autoboot included, as on QEMU)."""
+    from gdbstub.boards import ppce500
+    out = bytearray()
+    machine = Machine(UBOOT, board=ppce500.build, uart_output=out.extend)
+    start = time.perf_counter()
+    while UBOOT_PROMPT not in out:
+        if machine.run(100_000) is not None or time.perf_counter() - start > UBOOT_TIMEOUT:
+            return None
+    return time.perf_counter() - start, machine.cpu.icount
+
+
+def uboot_qemu() -> float | None:
+    """Wall seconds from QEMU's start to U-Boot's prompt (``-M ppce500 -cpu e500mc -kernel``)."""
+    start = time.perf_counter()
+    qemu = subprocess.Popen(["qemu-system-ppc", "-M", "ppce500", "-cpu", "e500mc", "-kernel", str(UBOOT),
+                             "-nographic", "-monitor", "none", "-serial", "stdio"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    seen = b""
+    try:
+        while UBOOT_PROMPT not in seen:
+            data = qemu.stdout.read1(4096)
+            if not data or time.perf_counter() - start > UBOOT_TIMEOUT:
+                return None
+            seen += data
+        return time.perf_counter() - start
+    finally:
+        qemu.kill()
+        qemu.wait()
+
+
+def uboot_row(use_qemu: bool) -> Row:
+    ours = uboot_ours()
+    name = "U-Boot 2023.01 on ppce500: reset to the => prompt"
+    if ours is not None:
+        name += f" ({ours[1]:,} instructions here)"
+    return Row(name, "s", ours and ours[0], uboot_qemu() if use_qemu else None,
+               higher_is_better=False, target="≤ 5 s")
+
+
 def cpu_idle() -> str:
     """How this machine idles its CPUs (Linux cpuidle driver/governor): in a VM it decides what
     waking a sleeping thread costs, which moves every round-trip figure of both stubs."""
@@ -377,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
                         help="pass OPTION to our `gdbstub serve` (repeatable), e.g. --serve-option=--busy-poll-us=0")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is shown (default 3)")
+    parser.add_argument("--no-uboot", action="store_true", help="skip the U-Boot boot row (about a minute)")
     args = parser.parse_args(argv)
     elf = build_guest([GUEST_SOURCE], name="bench")
     kinds: dict[str, Callable] = {"gdbstub": functools.partial(OurServer, options=tuple(args.serve_option))}
@@ -384,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         kinds["QEMU"] = Qemu
     use_gdb = not args.no_gdb and shutil.which("gdb-multiarch") is not None
     rows = measure(kinds, elf, args.rounds, use_gdb, args.repeat)
+    if not args.no_uboot and UBOOT.exists():
+        rows.append(uboot_row("QEMU" in kinds))
     impl = f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}"
     print_table(rows, f"# {elf.name}, {args.rounds} rounds, best of {args.repeat}; {impl}; {os.cpu_count()} CPUs; "
                       f"cpuidle {cpu_idle()}; "

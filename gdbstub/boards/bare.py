@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .. import e500mc
 from ..devices.guts import GUTS_SIZE, Guts
 from ..devices.uart import UART_SIZE, Uart16550
 from ..vcpu.cpu import Cpu, SavedCpu
+from ..vcpu.elf import LoadedElf, load_elf
 from ..vcpu.memory import DEFAULT_RAM_SIZE, Memory
 
 UART_BASE = 0xE0004500
@@ -29,6 +31,14 @@ class BareBoard:
     cpu: Cpu
     uart: Uart16550
     guts: Guts
+
+    console = None
+    """No UART here takes input."""
+    registers = e500mc.CORE
+
+    def boot(self, image) -> LoadedElf:
+        """Load the crt0 guest ``image``; it starts at its entry with every register 0."""
+        return load_elf(image, self.cpu)
 
     def save(self) -> SavedBoard:
         return SavedBoard(self.cpu.save(), self.memory.save())

@@ -21,6 +21,10 @@ class Guts(ByteRegisterDevice):
         self.on_reset_request = on_reset_request
         self.regs = bytearray(GUTS_SIZE)
 
+    def peek(self, offset: int, size: int) -> int:
+        """Reads have no side effects: a debugger sees what the guest would."""
+        return self.read(offset, size)
+
     def save(self) -> bytes:
         return bytes(self.regs)
 

@@ -69,3 +69,36 @@ def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
         server.wait()
     assert server.returncode == 130
     assert stderr.startswith("serving ") and len(stderr.splitlines()) == 1, stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dtb", "x.dtb"], "--dtb needs --machine ppce500"),
+    (["--append", "console=ttyS0"], "--append needs --machine ppce500"),
+    (["--initrd", "x.img"], "--initrd needs --machine ppce500"),
+    (["--serial", "tcp:nowhere"], "--serial 'tcp:nowhere': expected stdio, tcp:HOST:PORT, file:PATH or none"),
+    (["--serial", "file:"], "--serial 'file:': expected stdio, tcp:HOST:PORT, file:PATH or none"),
+    (["--serial", "none", "--uart-log", "x.log"], "give --serial or --uart-log, not both"),
+])
+def test_bad_board_and_console_options_are_one_line(demo_elf, args, message):
+    run = _serve(demo_elf, "--port", 0, *args)
+    assert run.returncode == 1
+    assert _one_error_line(run.stderr) == f"gdbstub serve: {message}"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ram-mib", "32"], "--ram-mib 32: the ppce500 machine takes 64..2048 MiB"),
+    (["--ram-mib", "3000"], "--ram-mib 3000: the ppce500 machine takes 64..2048 MiB"),
+    (["--dtb", "/nonexistent/x.dtb"], "--dtb /nonexistent/x.dtb: No such file or directory"),
+    (["--demo"], "--demo is a bare-machine guest; give --machine ppce500 an IMAGE"),
+])
+def test_bad_ppce500_options_are_one_line(demo_elf, args, message):
+    image = [] if "--demo" in args else [demo_elf]
+    run = _serve(*image, "--machine", "ppce500", "--port", 0, *args)
+    assert run.returncode == 1
+    assert _one_error_line(run.stderr) == f"gdbstub serve: {message}"
+
+
+def test_an_unknown_machine_is_a_usage_error(demo_elf):
+    run = _serve(demo_elf, "--machine", "pc")
+    assert run.returncode == 2
+    assert "argument --machine: invalid choice: 'pc'" in _one_error_line(run.stderr)
