@@ -9,7 +9,7 @@ from typing import Callable
 
 from .. import e500mc
 from ..devices.guts import GUTS_SIZE, Guts
-from ..devices.uart import UART_SIZE, Uart16550
+from ..devices.ns16550 import Ns16550
 from ..vcpu.cpu import Cpu, SavedCpu
 from ..vcpu.elf import LoadedElf, load_elf
 from ..vcpu.memory import DEFAULT_RAM_SIZE, Memory
@@ -29,11 +29,13 @@ class SavedBoard:
 class BareBoard:
     memory: Memory
     cpu: Cpu
-    uart: Uart16550
+    uart: Ns16550
     guts: Guts
 
-    console = None
-    """No UART here takes input."""
+    @property
+    def console(self) -> Ns16550:
+        """The UART typed input goes to."""
+        return self.uart
     registers = e500mc.CORE
 
     def boot(self, image) -> LoadedElf:
@@ -54,8 +56,8 @@ def build(*, ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], No
     """A fresh bare board; the UART's output bytes go to ``uart_output``."""
     memory = Memory(ram_size)
     cpu = Cpu(memory, iac_slots=iac_slots)
-    uart = Uart16550(uart_output or (lambda data: None))
+    uart = Ns16550(uart_output or (lambda data: None))
     guts = Guts(on_reset_request=cpu.request_halt)
-    memory.map_device(UART_BASE, UART_SIZE, uart)
+    memory.map_device(UART_BASE, uart.size, uart)
     memory.map_device(GUTS_BASE, GUTS_SIZE, guts)
     return BareBoard(memory, cpu, uart, guts)
