@@ -70,7 +70,7 @@ def forgetful():
 
 
 def test_fuzz_reports_the_minimal_sequence_that_shows_the_bug(forgetful, capsys):
-    status = main(["fuzz", "--target", f"127.0.0.1:{forgetful.port}", "--examples", "200", "--seed", "3",
+    status = main(["fuzz", "--target", f"127.0.0.1:{forgetful.port}", "--examples", "1000", "--seed", "3",
                    "--steps", "8", "--memory", "0x2000:0x10", "--run-time", "0.01"])
     out = capsys.readouterr().out
     assert status == 1
