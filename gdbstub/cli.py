@@ -57,6 +57,10 @@ def _serve(args: argparse.Namespace) -> int:
         sys.exit(f"gdbstub serve: {exc}")
     except KeyboardInterrupt:
         return 130
+    except BaseExceptionGroup as group:   # trio >= 0.25 raises Ctrl-C in a task as a group of one
+        if group.split(KeyboardInterrupt)[1] is not None:
+            raise
+        return 130
     finally:
         if console is not None:
             console.close()
