@@ -72,8 +72,8 @@ def test_asm_guests_match_the_interpreter(program, monkeypatch):
     (with 61, found in review, these short guests never ran a translated block)."""
     translated_blocks = []
 
-    def counted(*args):
-        block = translate(*args)
+    def counted(*args, **options):
+        block = translate(*args, **options)
         translated_blocks.extend([block] if block.run is not None else [])
         return block
     monkeypatch.setattr(cpu_module, "translate", counted)
