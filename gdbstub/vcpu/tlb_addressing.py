@@ -64,8 +64,11 @@ class TlbAddressing(Addressing):
         self.page_cache, self.ram_cache = caches
 
     def code_address(self, ea: int) -> int | None:
-        self.sync()
-        return super().code_address(ea)
+        cpu = self._cpu     # sync() inline: this runs once per translated block executed
+        if cpu.msr & _CONTEXT_BITS != self._msr or cpu.sprs[booke.SPR_PID] != self._pid:
+            self.sync()
+        base = self.ram_cache[Access.FETCH].get(ea >> PAGE_SHIFT)
+        return None if base is None else base | ea & PAGE_MASK
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
         self.sync()

@@ -65,6 +65,10 @@ INTERPRET = Block(None, 0, -1, -1)
 """Entry for an address the interpreter must execute (armed IAC, not RAM, not aligned)."""
 
 
+def _indented(lines) -> list[str]:
+    return ["    " + line for line in lines]
+
+
 def _sign_extended(expr: str, size: int) -> str:
     sign = 1 << (8 * size - 1)
     return f"((({expr}) ^ {sign:#x}) - {sign:#x}) & 0xFFFFFFFF"
@@ -135,32 +139,32 @@ class _Emitter:
         if addresses:
             near = " or ".join(f"{a - size} < ea <= {a}" for a in addresses)
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
+        leave = _indented(self.exit_lines(self.index, f"{self.pc + 4:#x}"))
+        if store:
+            def fast(at: str) -> list[str]:
+                write = (f"ram[{at}] = {data} & 0xFF" if size == 1 else
+                         f"pack{size}(ram, {at}, {data}{' & 0xFFFF' if size == 2 else ''})")
+                return [write, *then, f"if code_lines[{at} >> 6] and cpu.forget_code({at}, {size}):", *leave]
+            slow = [f"cpu.store(ea, {size}, {data})", *then,
+                    "if cpu.code_or_debug_changed:", "    cpu.code_or_debug_changed = False", *leave]
+        else:
+            def fast(at: str) -> list[str]:
+                read = f"ram[{at}]" if size == 1 else f"unpack{size}(ram, {at})[0]"
+                return [f"{data} = {_sign_extended(read, size) if signed else read}", *then]
+            read = f"cpu.load(ea, {size})"
+            slow = [f"{data} = {_sign_extended(read, size) if signed else read}", *then]
         if self.paged:
+            # the RAM page cache raises KeyError for a page it does not hold, as does an access
+            # that would cross into the next page (which may be mapped anywhere)
             cache = "wp" if store else "rp"
             self.page_caches.add(cache)
-            within = "" if size == 1 else f" and ea & 0xFFF <= {0x1000 - size}"
-            lines += [f"pa = {cache}.get(ea >> 12)", f"if pa is not None{within}:", "    pa |= ea & 0xFFF"]
-            at = "pa"
+            lines.append("try:")
+            if size > 1:
+                lines += [f"    if ea & 0xFFF > {0x1000 - size}:", "        raise KeyError"]
+            lines += [f"    pa = {cache}[ea >> 12] | ea & 0xFFF", "except KeyError:", *_indented(slow),
+                      "else:", *_indented(fast("pa"))]
         else:
-            lines.append(f"if ea <= ram_last_{size}:")
-            at = "ea"
-        if store:
-            if size == 1:
-                body = [f"ram[{at}] = {data} & 0xFF"]
-            else:
-                body = [f"pack{size}(ram, {at}, {data}{' & 0xFFFF' if size == 2 else ''})"]
-            leave = self.exit_lines(self.index, f"{self.pc + 4:#x}")
-            body += [*then, f"if code_lines[{at} >> 6] and cpu.forget_code({at}, {size}):"]
-            body += ["    " + line for line in leave]
-            lines += ["    " + line for line in body]
-            lines += ["else:", f"    cpu.store(ea, {size}, {data})"] + ["    " + line for line in then]
-            lines += ["    if cpu.code_or_debug_changed:", "        cpu.code_or_debug_changed = False"]
-            lines += ["        " + line for line in leave]
-        else:
-            fast, slow = f"ram[{at}]" if size == 1 else f"unpack{size}(ram, {at})[0]", f"cpu.load(ea, {size})"
-            if signed:
-                fast, slow = _sign_extended(fast, size), _sign_extended(slow, size)
-            lines += [f"    {data} = {fast}", "else:", f"    {data} = {slow}", *then]
+            lines += [f"if ea <= ram_last_{size}:", *_indented(fast("ea")), "else:", *_indented(slow)]
         self.may_raise(self.index)
         self.emit(lines)
 
