@@ -8,8 +8,8 @@ miss goes into the MAS SPRs first).
 The per-page caches of :class:`Addressing` depend on MSR[IS, DS, PR] and PID as well as on the
 TLBs: one set is kept per such context (a kernel and its processes switch back and forth on
 every interrupt and system call), the current one chosen on every use (``sync``: so any way of
-changing them, a debugger's register write included, is seen). A TLB change empties them all
-and ends a running block (``on_mapping_change``), whose locals hold the current set.
+changing them, a debugger's register write included, is seen). A TLB change drops the pages it
+affects from all of them and ends a running block (``on_mapping_change``).
 """
 from __future__ import annotations
 
@@ -45,9 +45,26 @@ class TlbAddressing(Addressing):
         self._ea = 0           # the address being translated (DEAR wants it, not its page)
 
         def changed(spans) -> None:
-            self.flush()
+            if spans is None:
+                self.flush()
+            else:
+                self._forget(spans)
             on_mapping_change()
         mmu.on_change = changed
+
+    def _forget(self, spans: list[tuple[int, int]]) -> None:
+        """Drop the cached translations of the pages in ``spans`` (``(first EA, bytes)``), in
+        every context: a TLB0 refill changes one page, and the rest stay cached."""
+        caches = [cache for sets in self._contexts.values() for cache in (*sets[0], *sets[1])]
+        for first, size in spans:
+            low, high = first >> PAGE_SHIFT, (first + size + PAGE_MASK) >> PAGE_SHIFT
+            for cache in caches:
+                if high - low <= len(cache):
+                    for page in range(low, high):
+                        cache.pop(page, None)
+                else:
+                    for page in [page for page in cache if low <= page < high]:
+                        del cache[page]
 
     def sync(self) -> None:
         """Make ``page_cache`` and ``ram_cache`` the set of the core's current context."""
