@@ -34,6 +34,7 @@ from .translate import INTERPRET, Block, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
+_MAX_DECODED = 1 << 19   # decoded instructions kept (~200 B each); past that all code caches start over
 _MAX_NOTED_SPRS = 256  # unmodelled-SPR accesses logged (one line per place); later ones are not
 _log = logging.getLogger(__name__)
 
@@ -453,6 +454,8 @@ class Cpu(ArchState):
             return _instruction_storage, ()
         word = self.memory.read(physical, 4)
         entry = (_debug_instruction_hit, ()) if word == self.debug.instruction else decode(word)
+        if len(self.code.decoded) >= _MAX_DECODED:   # a guest that has run through much of its RAM
+            self._forget_all_code()
         self.code.add_decoded(physical, entry)
         return entry
 
