@@ -137,11 +137,11 @@ def test_with_every_slot_taken_any_further_point_is_refused(loop_elf, profile):
     points = ([(PointKind.HARDWARE, symbol(m, "_start") + 4 * n) for n in range(profile.iac_slots)]
               + [(PointKind.WATCH_WRITE, base + 4 * n) for n in range(profile.dac_slots)])
     for kind, addr in points:
-        m.insert_point(kind, addr, 4)
+        m.insert_point(kind, addr, 4 if kind is PointKind.HARDWARE else 1)
     before = m.debug.describe()
     for kind in (PointKind.HARDWARE, PointKind.WATCH_WRITE, PointKind.WATCH_READ, PointKind.WATCH_ACCESS):
-        with pytest.raises(PointRefused):
-            m.insert_point(kind, base + 0x40, 4)
+        with pytest.raises(PointRefused):   # a third byte too far for a DAC range over all three
+            m.insert_point(kind, base + 0x1000, 1)
     assert m.debug.describe() == before
 
 
@@ -180,11 +180,11 @@ def test_watchpoints_report_the_dac_address_with_the_access_suppressed(loop_elf,
 def test_third_watchpoint_is_refused_and_nothing_changes(loop_elf):
     m = Machine(loop_elf)
     data = symbol(m, "data")
-    m.insert_point(PointKind.WATCH_WRITE, data, 4)
-    m.insert_point(PointKind.WATCH_READ, data + 4, 4)
+    m.insert_point(PointKind.WATCH_WRITE, data, 1)
+    m.insert_point(PointKind.WATCH_READ, data + 4, 1)
     before = m.debug.describe()
     with pytest.raises(PointRefused):
-        m.insert_point(PointKind.WATCH_ACCESS, data + 8, 4)
+        m.insert_point(PointKind.WATCH_ACCESS, data + 0x1000, 4)
     assert m.debug.describe() == before
     with pytest.raises(NoSuchPoint):
         m.remove_point(PointKind.WATCH_WRITE, data + 4, 4)
