@@ -4,7 +4,6 @@ from __future__ import annotations
 import errno
 
 from ..vcpu import booke
-from ..vcpu.debug import DAC_RANGE_LIMIT
 from ..vcpu.debugregs import DebugRegs
 from .abi import (KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP,
                   KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_NONE, KVMPPC_DEBUG_RANGE, KVMPPC_DEBUG_VALID_TYPES,
@@ -70,9 +69,8 @@ def _program_dac_range(regs: DebugRegs, kind: int, start: int, end: int, used: i
         raise GuestDebugError(f"the {profile.name} core has no DAC range mode")
     if used:
         raise GuestDebugError("a DAC range needs both DACs")
-    if not 0 < end - start <= DAC_RANGE_LIMIT or end > 0xFFFFFFFF:
-        raise GuestDebugError(f"a DAC range of {end - start} bytes at {start:#x} (at most {DAC_RANGE_LIMIT} "
-                              "bytes, below 0xffffffff)")
+    if not start < end <= 0xFFFFFFFF:
+        raise GuestDebugError(f"no DAC range from {start:#x} to {end:#x}")
     regs.dac[0], regs.dac[1] = start, end
     regs.dbcr0 |= booke.DBCR0_IDM
     if kind & KVMPPC_DEBUG_WATCH_READ:

@@ -6,9 +6,9 @@ code is specialised for the armed comparator addresses (``translation_key``).
 
 DAC1 and DAC2 compare exact addresses, or together the range DAC1 <= address < DAC2 when
 DBCR2[DAC12M] selects the inclusive range mode (DAC1's enables, DAC1's events). Translated code
-lists every address it checks, so the range mode is modelled up to ``DAC_RANGE_LIMIT`` bytes;
-a longer range (only a guest can program one: the KVM model refuses it) compares as two exact
-addresses. The other DAC12M modes (address mask, exclusive range) are not modelled.
+checks only the addresses its key lists, so it sees a range of up to ``DAC_RANGE_LIMIT`` bytes;
+whoever arms a longer one runs the vCPU without translation (``cpu.translate_after = None``),
+as the stub does. The other DAC12M modes (address mask, exclusive range) are not modelled.
 """
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from .translate import NO_DEBUG, DebugKey
 
 _IAC_ENABLES = booke.DBCR0_IAC1 | booke.DBCR0_IAC2 | booke.DBCR0_IAC3 | booke.DBCR0_IAC4
 _DAC_ENABLES = booke.DBCR0_DAC1R | booke.DBCR0_DAC1W | booke.DBCR0_DAC2R | booke.DBCR0_DAC2W
-DAC_RANGE_LIMIT = 64   # bytes: the longest DAC range compared as a range
+DAC_RANGE_LIMIT = 64   # bytes: the longest DAC range translated code checks
 
 
 def dac_range(regs: DebugRegs) -> tuple[int, int] | None:
-    """``(DAC1, DAC2)`` if the DACs compare the inclusive range [DAC1, DAC2) as modelled."""
-    if regs.dbcr2 & booke.DBCR2_DAC12MODE == booke.DBCR2_DAC12M and 0 < regs.dac[1] - regs.dac[0] <= DAC_RANGE_LIMIT:
+    """``(DAC1, DAC2)`` if the DACs compare the inclusive range [DAC1, DAC2)."""
+    if regs.dbcr2 & booke.DBCR2_DAC12MODE == booke.DBCR2_DAC12M:
         return regs.dac[0], regs.dac[1]
     return None
 
@@ -75,7 +75,10 @@ class DebugFacility:
         if not (self.iac_armed or self.dac_armed):
             return NO_DEBUG
         span = dac_range(regs)
-        watched = [tuple(range(*span))] if span else [(regs.dac[0],), (regs.dac[1],)]
+        if span:
+            watched = [tuple(range(*span)) if span[1] - span[0] <= DAC_RANGE_LIMIT else ()]
+        else:
+            watched = [(regs.dac[0],), (regs.dac[1],)]
         return DebugKey(frozenset(regs.iac[slot] & ~3 for slot in range(4) if control & booke.DBCR0_IAC[slot]),
                         tuple(a for slot, addresses in enumerate(watched) if control & booke.DBCR0_DACR[slot]
                               for a in addresses),

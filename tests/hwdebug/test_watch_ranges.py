@@ -9,12 +9,11 @@ import pytest
 from gdbstub.guests.build import build_asm
 from gdbstub.hwdebug.guest_debug import GuestDebugError, compute_debug_regs
 from gdbstub.hwdebug.abi import (KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_HW_BP, KVMPPC_DEBUG_RANGE,
-                                 KVMPPC_DEBUG_WATCH_WRITE, BreakpointSpec, GuestDebug)
-from gdbstub.hwdebug.profiles import E500MC, E500V2, CoreProfile
+                                 KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_WATCH_WRITE, BreakpointSpec, GuestDebug)
+from gdbstub.hwdebug.profiles import E500MC, CoreProfile
 from gdbstub.machine import THREAD, Machine
 from gdbstub.target import GuestExited, PointKind, PointRefused, WatchStop
 from gdbstub.vcpu import booke
-from gdbstub.vcpu.debug import DAC_RANGE_LIMIT
 
 NO_RANGE = CoreProfile("no-range", iac_slots=2, dac_slots=2, hv=True, dac_range=False)
 
@@ -111,17 +110,18 @@ def test_removing_points_of_a_range_shrinks_it_back_to_exact_dacs(machine):
     assert not m.cpu.active_debug.dbcr2 & booke.DBCR2_DAC12MODE
 
 
-@pytest.mark.parametrize("profile", [E500MC, E500V2], ids=["e500mc", "e500v2"])
-def test_a_range_longer_than_the_model_compares_is_refused_and_nothing_changes(make, profile):
-    m = make(profile)
-    data = m.data
-    m.insert_point(PointKind.WATCH_WRITE, data, 4)
-    before = m.debug.describe()
-    for kind, addr, length in ((PointKind.WATCH_READ, data + DAC_RANGE_LIMIT, 1),
-                               (PointKind.WATCH_WRITE, data + 4, DAC_RANGE_LIMIT)):
-        with pytest.raises(PointRefused, match="DAC range"):
-            m.insert_point(kind, addr, length)
-    assert m.debug.describe() == before
+def test_a_range_too_long_for_translated_code_runs_interpreted_and_still_catches():
+    """Two local variables in frames of a recursion are further apart than translated code
+    checks (gdb.base/recurse.exp)."""
+    m = Machine(build_asm(WALK_ASM, name="watch-walk"))
+    buf = m.elf.symbols["buf"]
+    m.insert_point(PointKind.WATCH_WRITE, buf + 42, 1)
+    m.insert_point(PointKind.WATCH_WRITE, buf + 0x1000, 4)
+    assert m.cpu.translate_after is None
+    assert run(m) == WatchStop(THREAD, PointKind.WATCH_WRITE, buf + 42)
+    assert m.cpu.gpr[3] == 15
+    m.remove_point(PointKind.WATCH_WRITE, buf + 0x1000, 4)
+    assert m.cpu.translate_after is not None
 
 
 def test_without_the_range_mode_only_single_bytes_are_watched(make):
@@ -148,6 +148,7 @@ def test_the_kvm_model_programs_a_range_only_where_it_fits():
     for entries, profile in (
             (ranged, NO_RANGE),
             (((0x2000, KVMPPC_DEBUG_WATCH_WRITE),) + ranged, E500MC),      # DAC1 is taken
-            (((0x1000, KVMPPC_DEBUG_WATCH_WRITE | KVMPPC_DEBUG_RANGE), (0x0ff0, 0)), E500MC)):  # backwards
+            (((0x1000, KVMPPC_DEBUG_WATCH_WRITE | KVMPPC_DEBUG_RANGE), (0x0ff0, 0)), E500MC),  # backwards
+            (((0x1000, KVMPPC_DEBUG_BREAKPOINT | KVMPPC_DEBUG_RANGE), (0x1010, 0)), E500MC)):  # no IAC range
         with pytest.raises(GuestDebugError):
             compute_debug_regs(request(*entries), profile)

@@ -76,15 +76,17 @@ def test_hardware_breakpoints_use_the_two_iac_slots_and_a_third_is_refused(loop)
     assert pc_of(client) == third
 
 
-def test_a_third_watchpoint_is_refused_and_changes_nothing(loop):
+def test_a_third_watchpoint_joins_the_two_dacs_in_one_range(loop):
     client, symbols = loop
     data = symbols["data"]
-    assert client.request(f"Z2,{data:x},1") == b"OK"
+    assert client.request(f"Z3,{data + 0x1000:x},1") == b"OK"
     assert client.request(f"Z3,{data + 4:x},1") == b"OK"
-    before = monitor(client, "debug")    # no DAC range over all three: they span 4 KiB
-    assert client.request(f"Z4,{data + 0x1000:x},2") == b"E22"
-    assert monitor(client, "debug") == before
+    assert "DAC2  " in monitor(client, "debug")
+    assert client.request(f"Z2,{data:x},1") == b"OK"
+    assert "DAC1-DAC2  range" in monitor(client, "debug")
     assert client.request("c") == f"T05thread:1;watch:{data:x};".encode()
+    assert client.request(f"z2,{data:x},1") == b"OK"
+    assert client.request("c") == f"T05thread:1;rwatch:{data + 4:x};".encode()
 
 
 def test_a_watchpoint_longer_than_a_byte_stops_on_its_later_bytes(loop):
