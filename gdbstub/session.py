@@ -11,7 +11,8 @@ packet in the same write as its ack. While the guest runs, the run control execu
 and between them the session looks at the connection without waiting (``poll``), so a
 Ctrl-C (even one in the same read as the ``c``) interrupts the guest and a disconnect stops
 it cleanly. Packets that arrive while the guest runs wait for the stop (at most
-``MAX_DEFERRED`` of them: memory stays bounded whatever a client sends).
+``MAX_DEFERRED`` of them: memory stays bounded whatever a client sends); any beyond those are
+answered at once with ``E16`` (EBUSY), never acked and left unanswered.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, b
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
 E_NO_SUCH = b"E02"          # ENOENT: removing a point that is not there
 E_INTERNAL = b"E05"         # EIO: the stub failed (a bug, logged with its traceback)
+E_BUSY = b"E16"             # EBUSY: a packet beyond MAX_DEFERRED while the target runs
 
 
 @dataclass(frozen=True)
@@ -368,7 +370,9 @@ class Session:
             if len(self._deferred) < MAX_DEFERRED:
                 self._deferred.append(event)
             else:  # keep draining, so that a Ctrl-C behind a flood still stops the guest
-                log.warning("dropped a packet sent while the target runs: more than %d are waiting", MAX_DEFERRED)
+                log.warning("refused a packet sent while the target runs: %d are waiting", MAX_DEFERRED)
+                self.link.send(self._error(E_BUSY, f"the target is running and {MAX_DEFERRED} packets "
+                                                   "already wait for it to stop"))
         return None
 
     def _stop_reply(self, stop: StopEvent) -> bytes:

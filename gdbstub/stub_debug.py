@@ -271,8 +271,10 @@ class StubDebug:
         return bytes(data)
 
     def write_memory(self, addr: int, data: bytes) -> None:
-        """Write guest memory; under a software breakpoint the saved word takes the new bytes
-        and the breakpoint stays in place."""
+        """Write guest memory, all or nothing (a range that is partly unmapped raises BusError
+        before a byte is written); under a software breakpoint the saved word takes the new
+        bytes and the breakpoint stays in place."""
+        self.cpu.read_memory(addr, len(data))   # side-effect free, and raises where unmapped
         data = bytearray(data)
         for bp, original in self._overlapping(addr, len(data)):
             saved = bytearray(original)
