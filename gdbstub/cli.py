@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import ipaddress
 import logging
 import sys
 from pathlib import Path
@@ -48,7 +49,8 @@ def _serve(args: argparse.Namespace) -> int:
         if machine.board.console is not None:
             console.start(machine.type_into_console)
         server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets,
-                        busy_poll=args.busy_poll_us * 1e-6, run_at_start=args.run)
+                        busy_poll=args.busy_poll_us * 1e-6, run_at_start=args.run,
+                        idle_timeout=args.idle_timeout or None)
         if args.stdio:
             trio.run(server.serve_stdio)
         elif failure := trio.run(_serve_tcp, server, guest, args):
@@ -122,12 +124,26 @@ async def _serve_tcp(server: Server, guest: Path, args: argparse.Namespace) -> s
             port = await nursery.start(server.serve_tcp, args.host, args.port)
         except OSError as exc:   # returned, not raised: newer trio wraps what leaves a nursery in a group
             return f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        if not _is_loopback(args.host):
+            print(f"gdbstub serve: warning: listening on {args.host}: whoever reaches port {port} controls the "
+                  "guest (memory, registers, execution); --host 127.0.0.1 keeps it to this machine",
+                  file=sys.stderr, flush=True)
         print(f"serving {guest} on {args.host}:{port} (gdb: target remote {args.host}:{port})",
               file=sys.stderr, flush=True)
         if args.port_file:
             tmp = Path(f"{args.port_file}.tmp")
             tmp.write_text(f"{port}\n")
             tmp.replace(args.port_file)
+
+
+def _is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (a name other than localhost may be anything)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -187,12 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bare: flat RAM, no MMU, for crt0 guests (default); ppce500: QEMU's ppce500 "
                        "board with an e500mc core, MMU, timers, MPIC, booted as QEMU's -kernel")
     serve.add_argument("--demo", action="store_true", help="serve the bundled demo guest (built on demand)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other "
+                       "lets whoever reaches the port control the guest, and says so)")
     serve.add_argument("--port", type=_int_in(0, 0xffff), default=1234,
                        help="TCP port (default 1234, 0 = any free port)")
     serve.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE once listening")
     serve.add_argument("--stdio", action="store_true", help="speak RSP on stdin/stdout: target remote | gdbstub serve --stdio X.elf")
     serve.add_argument("--once", action="store_true", help="exit after the first session ends")
+    serve.add_argument("--idle-timeout", type=float, default=0.0, metavar="SECONDS",
+                       help="disconnect a client that sends nothing for SECONDS while the guest is stopped "
+                       "(default 0: never, for gdb at a prompt; a client silent 30 s after connecting "
+                       "always is)")
     serve.add_argument("--log-packets", action="store_true", help="log every packet in both directions")
     serve.add_argument("--uart-log", metavar="FILE", help="append the guest's UART output to FILE "
                        "(as --serial file:FILE)")

@@ -53,9 +53,10 @@ def test_a_busy_port(demo_elf):
     assert len(run.stderr.splitlines()) == 1, run.stderr
 
 
-def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
+def _serve_until_ctrl_c(demo_elf, tmp_path, *args) -> tuple[int, str]:
+    """Start a server, Ctrl-C it once it listens; its status and stderr."""
     port_file = tmp_path / "port"
-    server = subprocess.Popen([*SERVE, str(demo_elf), "--port", "0", "--port-file", str(port_file)],
+    server = subprocess.Popen([*SERVE, str(demo_elf), "--port", "0", "--port-file", str(port_file), *args],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -67,8 +68,21 @@ def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
     finally:
         server.kill()
         server.wait()
-    assert server.returncode == 130
+    return server.returncode, stderr
+
+
+def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
+    status, stderr = _serve_until_ctrl_c(demo_elf, tmp_path)
+    assert status == 130
     assert stderr.startswith("serving ") and len(stderr.splitlines()) == 1, stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_listening_beyond_loopback_warns_in_one_line(demo_elf, tmp_path, host):
+    status, stderr = _serve_until_ctrl_c(demo_elf, tmp_path, "--host", host)
+    warning, serving = stderr.splitlines()
+    assert warning.startswith(f"gdbstub serve: warning: listening on {host}: whoever reaches port "), stderr
+    assert "controls the guest" in warning and serving.startswith("serving ")
 
 
 @pytest.mark.parametrize("args, message", [
