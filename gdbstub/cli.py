@@ -7,6 +7,7 @@ import functools
 import ipaddress
 import logging
 import sys
+import time
 from pathlib import Path
 
 import trio
@@ -268,8 +269,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RepeatLimit(logging.Filter):
+    """At most ``burst`` lines of one kind (logger and message template) per ``window``
+    seconds: a client sending garbage, or a flood of Ctrl-C, makes the same line again and
+    again. The first line of a kind after a window in which some were held back says how many."""
+
+    MAX_KINDS = 1000   # kinds remembered at most (templates are few; this bounds the memory anyway)
+
+    def __init__(self, burst: int = 5, window: float = 10.0, clock=time.monotonic):
+        super().__init__()
+        self.burst, self.window, self.clock = burst, window, clock
+        self._kinds: dict[tuple, list] = {}   # kind -> [window start, lines in it]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        kind = (record.name, str(record.msg))
+        seen = self._kinds.get(kind)
+        if seen is None or now - seen[0] >= self.window:
+            if len(self._kinds) >= self.MAX_KINDS:
+                self._kinds.clear()
+            if seen is not None and seen[1] > self.burst:
+                record.msg = f"{record.msg} (and {seen[1] - self.burst} more such lines held back before)"
+            self._kinds[kind] = [now, 1]
+            return True
+        seen[1] += 1
+        return seen[1] <= self.burst
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.INFO if (args.verbose or args.log_packets) else logging.WARNING
     logging.basicConfig(level=level, stream=sys.stderr, format="gdbstub: %(name)s: %(message)s")
+    if not args.log_packets:   # --log-packets asks for every line
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RepeatLimit())
     return args.func(args)

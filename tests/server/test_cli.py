@@ -1,6 +1,8 @@
 """``gdbstub serve`` as users run it: bad input and Ctrl-C end with one line, not a traceback."""
 from __future__ import annotations
 
+import logging
+import re
 import signal
 import socket
 import subprocess
@@ -116,3 +118,44 @@ def test_an_unknown_machine_is_a_usage_error(demo_elf):
     run = _serve(demo_elf, "--machine", "pc")
     assert run.returncode == 2
     assert "argument --machine: invalid choice: 'pc'" in _one_error_line(run.stderr)
+
+
+def test_repeated_log_lines_are_held_back_and_counted():
+    from gdbstub.cli import RepeatLimit
+    now = [0.0]
+    limit = RepeatLimit(burst=2, window=10.0, clock=lambda: now[0])
+
+    def record(msg, name="gdbstub.rsp"):
+        return logging.LogRecord(name, logging.WARNING, __file__, 0, msg, ("x",), None)
+    assert [limit.filter(record("dropped bad frame: %s")) for _ in range(5)] == [True, True, False, False, False]
+    assert limit.filter(record("another line %s"))            # another kind has its own count
+    now[0] = 10.0
+    first = record("dropped bad frame: %s")
+    assert limit.filter(first) and first.getMessage() == "dropped bad frame: x (and 3 more such lines held back before)"
+
+
+def test_a_flood_of_garbage_and_ctrl_c_makes_a_few_log_lines(demo_elf, tmp_path):
+    """Issue 19 item 10: 16 bytes of log a byte of garbage; with -v a MiB of Ctrl-C stalled the
+    server for seconds, a line each."""
+    port_file = tmp_path / "port"
+    server = subprocess.Popen([*SERVE, str(demo_elf), "-v", "--port", "0", "--port-file", str(port_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.05)
+        with socket.create_connection(("127.0.0.1", int(port_file.read_text())), timeout=30) as sock:
+            for _ in range(64):
+                sock.sendall(b"$junk#00" * 256 + b"\x03" * 16384)
+            sock.sendall(b"$?#3f")
+            reply = b""
+            while not re.search(rb"\$[^#]*#..", reply):
+                reply += sock.recv(1 << 20)
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        server.kill()
+        server.wait()
+    assert b"$S05" in reply or b"$T05" in reply
+    assert len(stderr.splitlines()) < 30, stderr
