@@ -40,8 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     console = None
     try:
         if args.demo:
-            from .guests.build import demo_guest
-            guest = demo_guest()
+            guest = _demo_guest()
         else:
             guest = Path(args.guest)
         console = open_console(_serial_spec(args), stdout_carries_rsp=args.stdio)
@@ -68,6 +67,15 @@ def _serve(args: argparse.Namespace) -> int:
         if console is not None:
             console.close()
     return 0
+
+
+def _demo_guest() -> Path:
+    """The demo guest, built on first use; without a cross compiler, one line saying so."""
+    from .guests.build import GuestBuildError, demo_guest
+    try:
+        return demo_guest()
+    except GuestBuildError as exc:
+        sys.exit(f"gdbstub serve: --demo is built on first use, and could not be: {exc}")
 
 
 def _option_conflict(args: argparse.Namespace) -> str | None:

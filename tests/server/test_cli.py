@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,12 @@ def test_a_flood_of_garbage_and_ctrl_c_makes_a_few_log_lines(demo_elf, tmp_path)
         server.wait()
     assert b"$S05" in reply or b"$T05" in reply
     assert len(stderr.splitlines()) < 30, stderr
+
+
+def test_demo_without_the_cross_compiler_is_one_line(tmp_path):
+    """Issue 19 item 16: a traceback of GuestBuildError, where the demo is not built yet."""
+    env = {"PATH": str(Path(sys.executable).parent), "BOOKE_GDBSTUB_CACHE": str(tmp_path), "HOME": str(tmp_path)}
+    run = subprocess.run([*SERVE, "--demo", "--port", "0"], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 1
+    assert run.stderr == ("gdbstub serve: --demo is built on first use, and could not be: no PowerPC cross "
+                          "compiler found (install gcc-powerpc-linux-gnu)\n"), run.stderr
