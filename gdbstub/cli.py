@@ -307,8 +307,9 @@ class RepeatLimit(logging.Filter):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.INFO if (args.verbose or args.log_packets) else logging.WARNING
-    logging.basicConfig(level=level, stream=sys.stderr, format="gdbstub: %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gdbstub: %(name)s: %(message)s"))
     if not args.log_packets:   # --log-packets asks for every line
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(RepeatLimit())
+        handler.addFilter(RepeatLimit())
+    logging.basicConfig(level=level, handlers=[handler])   # (nothing, if logging is set up already)
     return args.func(args)
