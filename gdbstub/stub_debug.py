@@ -310,7 +310,7 @@ class StubDebug:
                 who = f"gdb {GDB_COMMANDS[point.kind]}" if point else "guest"
                 lines.append(f"{name}{slot + 1}  {values[slot]:#010x}  {who}")
         if span:
-            owners = ", ".join(f"{GDB_COMMANDS[p.kind]} {p.addr:#x} ({p.length} bytes)" for p in dac_points) if ours \
+            owners = ", ".join(f"{GDB_COMMANDS[p.kind]} {p.addr:#x}-{p.end:#x}" for p in dac_points) if ours \
                 else "the guest"
             lines.append(f"DAC1-DAC2  range {span[0]:#010x}-{span[1]:#010x} (DBCR2 DAC12M) for {owners}")
         for addr in sorted(self.software):
