@@ -7,9 +7,9 @@ insert changes nothing. A watchpoint must never miss an access, and an exact DAC
 accesses that include its address: single-byte watchpoints get a DAC each while two suffice;
 otherwise both DACs hold one range over every watchpoint (DBCR2[DAC12M]), where the core has
 the range mode, and the accesses it catches that touch no watchpoint (or not in the watched
-direction) run on unreported. While that range is longer than translated code checks
-(``DAC_RANGE_LIMIT``: watchpoints on the stack and on globals), the vCPU only interprets. A watch stop reports the first watched byte the access touched. A software breakpoint is the profile's debug instruction written over
-the guest's word, which is saved and shown to the client instead. The one the guest last stopped on is lifted for a
+direction) run on unreported. A watch stop reports the first watched byte the access touched.
+A software breakpoint is the profile's debug instruction written over the guest's word, which
+is saved and shown to the client instead. The one the guest last stopped on is lifted for a
 single internal step when the guest resumes from it; one the guest reached otherwise (a
 step, a jump, a PC the client wrote) stops it at once, as on QEMU. The debug exits KVM hands back
 (:class:`~.hwdebug.controller.Userspace`) are named as the target's stop events.
@@ -29,7 +29,7 @@ from .hwdebug.profiles import CoreProfile
 from .target import (BreakpointStop, NoSuchPoint, PointKind, PointRefused, SignalStop, StopEvent,
                      WatchStop)
 from .vcpu import booke
-from .vcpu.debug import DAC_RANGE_LIMIT, dac_range
+from .vcpu.debug import dac_range
 from .vcpu.isa.bits import MASK32
 
 KVM_POINT_TYPES = {
@@ -78,7 +78,6 @@ class StubDebug:
         self._stopped_on: int | None = None    # the software breakpoint of the last stop, if any
         self._watch_hit: WatchStop | None = None   # the stop of the last watch exit
         self._requests: dict[int, GuestDebug] = {}   # by control word, for the hardware points now
-        self._translate_after = cpu.translate_after
 
     # --- inserting and removing ---------------------------------------------------------------
     # Like QEMU's kvm_insert_breakpoint/kvm_remove_breakpoint, every change is applied at once
@@ -181,9 +180,6 @@ class StubDebug:
         if request is None:
             request = self._requests[control] = self._guest_debug(self.hardware, control=control)
         self.kvm.set_guest_debug(request)
-        span = dac_range(self.cpu.active_debug)
-        wide = span is not None and span[1] - span[0] > DAC_RANGE_LIMIT
-        self.cpu.translate_after = None if wide else self._translate_after   # see vcpu/debug.py
 
     # --- resuming -----------------------------------------------------------------------------
     def resume(self, step: bool) -> None:

@@ -5,10 +5,9 @@ The run loop (``executor.py``) asks it what is armed and reports events to ``hos
 code is specialised for the armed comparator addresses (``translation_key``).
 
 DAC1 and DAC2 compare exact addresses, or together the range DAC1 <= address < DAC2 when
-DBCR2[DAC12M] selects the inclusive range mode (DAC1's enables, DAC1's events). Translated code
-checks only the addresses its key lists, so it sees a range of up to ``DAC_RANGE_LIMIT`` bytes;
-whoever arms a longer one runs the vCPU without translation (``cpu.translate_after = None``),
-as the stub does. The other DAC12M modes (address mask, exclusive range) are not modelled.
+DBCR2[DAC12M] selects the inclusive range mode (DAC1's enables, DAC1's events); translated code
+checks the byte ranges its key lists. The other DAC12M modes (address mask, exclusive range)
+are not modelled.
 """
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from .translate import NO_DEBUG, DebugKey
 
 _IAC_ENABLES = booke.DBCR0_IAC1 | booke.DBCR0_IAC2 | booke.DBCR0_IAC3 | booke.DBCR0_IAC4
 _DAC_ENABLES = booke.DBCR0_DAC1R | booke.DBCR0_DAC1W | booke.DBCR0_DAC2R | booke.DBCR0_DAC2W
-DAC_RANGE_LIMIT = 64   # bytes: the longest DAC range translated code checks
 
 
 def dac_range(regs: DebugRegs) -> tuple[int, int] | None:
@@ -75,15 +73,10 @@ class DebugFacility:
         if not (self.iac_armed or self.dac_armed):
             return NO_DEBUG
         span = dac_range(regs)
-        if span:
-            watched = [tuple(range(*span)) if span[1] - span[0] <= DAC_RANGE_LIMIT else ()]
-        else:
-            watched = [(regs.dac[0],), (regs.dac[1],)]
+        watched = [span] if span else [(regs.dac[0], regs.dac[0] + 1), (regs.dac[1], regs.dac[1] + 1)]
         return DebugKey(frozenset(regs.iac[slot] & ~3 for slot in range(4) if control & booke.DBCR0_IAC[slot]),
-                        tuple(a for slot, addresses in enumerate(watched) if control & booke.DBCR0_DACR[slot]
-                              for a in addresses),
-                        tuple(a for slot, addresses in enumerate(watched) if control & booke.DBCR0_DACW[slot]
-                              for a in addresses))
+                        tuple(bytes_ for slot, bytes_ in enumerate(watched) if control & booke.DBCR0_DACR[slot]),
+                        tuple(bytes_ for slot, bytes_ in enumerate(watched) if control & booke.DBCR0_DACW[slot]))
 
     def dac_hits(self, ea: int, size: int, write: bool, msr: int) -> int:
         """DBSR bits of the armed DACs that an access of ``size`` bytes at ``ea`` matches (a DAC

@@ -19,8 +19,8 @@ The block keeps the interpreter's contract exactly:
   (interrupt entry with SRR0, halt, host exit, DebugEvent with the access undone).
 * Debug decisions are taken here, from ``debug`` (a ``DebugKey``): no block contains an
   armed IAC address (the run loop interprets that instruction with the comparators), and
-  inline loads/stores call ``cpu.check_dac`` when the access may overlap an armed DAC
-  address. IC single-stepping never runs blocks.
+  inline loads/stores call ``cpu.check_dac`` when the access may overlap a byte an armed DAC
+  watches. IC single-stepping never runs blocks.
 * A store to a line holding translated code drops the affected blocks (``cpu.forget_code``)
   and ends the block after the store; after a called instruction, ``cpu.code_or_debug_changed``
   (set by icbi, stores to code, debug register writes) ends it too.
@@ -42,7 +42,8 @@ _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
 
 
 class DebugKey(NamedTuple):
-    """What translated code depends on: armed IAC addresses and DAC read/write addresses."""
+    """What translated code depends on: armed IAC addresses, and the byte ranges
+    ``(first, end)`` the armed DACs watch for reads and for writes."""
     iac: frozenset = frozenset()
     dac_read: tuple = ()
     dac_write: tuple = ()
@@ -135,9 +136,9 @@ class _Emitter:
         current translation when ``paged``), anything else and the DAC comparators through
         ``cpu``; a store that reaches translated code ends the block."""
         lines = [f"ea = {ea}"]
-        addresses = self.debug.dac_write if store else self.debug.dac_read
-        if addresses:
-            near = " or ".join(f"{a - size} < ea <= {a}" for a in addresses)
+        watched = self.debug.dac_write if store else self.debug.dac_read
+        if watched:
+            near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
         leave = _indented(self.exit_lines(self.index, f"{self.pc + 4:#x}"))
         if store:
