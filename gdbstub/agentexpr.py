@@ -107,7 +107,7 @@ class Condition:
         """True when the expression is nonzero, or when evaluating it fails."""
         try:
             return self.value(access) != 0
-        except (EvaluationError, IndexError, ArithmeticError, LookupError, OSError, ValueError):
+        except Exception:     # ours (EvaluationError, a stack index) or the access's: stop
             return True
 
     def value(self, access: Access) -> int:
@@ -191,23 +191,3 @@ def _check(code: bytes) -> None:
         if target not in starts:
             raise Unsupported(f"a jump to {target}, which is not an opcode")
 
-
-def parse_conditions(text: bytes) -> list[bytes]:
-    """The bytecodes of a Z packet's condition list (``X len,hex`` items, each after a ``;`` or
-    concatenated): ValueError if malformed."""
-    items, rest = [], text
-    while rest:
-        if rest[:1] == b";":
-            rest = rest[1:]
-            continue
-        if rest[:1] != b"X":
-            raise ValueError(f"expected X len,bytes, got {rest[:16]!r}")
-        length_text, comma, rest = rest[1:].partition(b",")
-        if not comma or not length_text or len(length_text) > 4:
-            raise ValueError("a condition without its length")
-        length = int(length_text, 16)
-        hex_bytes, rest = rest[:2 * length], rest[2 * length:]
-        if len(hex_bytes) != 2 * length:
-            raise ValueError("a condition shorter than its length")
-        items.append(bytes.fromhex(hex_bytes.decode("ascii")))
-    return items

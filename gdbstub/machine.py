@@ -11,14 +11,15 @@ import functools
 import logging
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
+from .agentexpr import Access, Condition, Unsupported
 from .boards import bare
 from .hwdebug.abi import DebugExit
 from .hwdebug.profiles import E500MC, CoreProfile
 from .stub_debug import StubDebug
-from .target import (Capabilities, GuestExited, MemoryFault, MonitorError, PointKind, ResetFailed,
-                     SignalStop, StopEvent)
+from .target import (BreakpointStop, Capabilities, GuestExited, MemoryFault, MonitorError, PointKind,
+                     ResetFailed, SignalStop, StopEvent)
 from .vcpu import booke, mmu
 from .vcpu.stops import Fault, Halted
 from .vcpu.memory import DEFAULT_RAM_SIZE, BusError
@@ -47,7 +48,7 @@ class Machine:
         self.elf_path = Path(elf_path)
         self.profile = profile
         self.capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind),
-                                         watchpoint_slots=profile.dac_slots)
+                                         watchpoint_slots=profile.dac_slots, conditional_breakpoints=True)
         self.uart_output = uart_output
         self.build_board = board or functools.partial(bare.build, ram_size=ram_size)
         self._reset_listeners: list[Callable[[], None]] = []
@@ -74,6 +75,10 @@ class Machine:
         self.debug = StubDebug(cpu, self.profile, THREAD)
         self._vcpus = {THREAD: cpu}
         self.guest_exit: GuestExited | None = None
+        self._conditions: dict[tuple[PointKind, int], tuple[int, list[Condition]]] = {}   # length, conditions
+        self._condition_access = Access(self._register_value, self._memory_value)
+        self._stepping = False
+        self.conditions_evaluated = self.conditions_false = 0
 
     def reset(self) -> None:
         """Reload the guest into a fresh vCPU: registers, memory and debug state start over.
@@ -136,24 +141,42 @@ class Machine:
             raise MemoryFault(str(exc)) from None
 
     # --- breakpoints and watchpoints -----------------------------------------------------
-    def insert_point(self, kind: PointKind, addr: int, length: int) -> None:
+    def insert_point(self, kind: PointKind, addr: int, length: int, conditions: Sequence[bytes] = ()) -> None:
         try:
             self.debug.insert(kind, addr, length)
         except BusError as exc:
             raise MemoryFault(str(exc)) from None
+        if kind in (PointKind.SOFTWARE, PointKind.HARDWARE):
+            self._set_conditions(kind, addr, length, conditions)
+
+    def _set_conditions(self, kind: PointKind, addr: int, length: int, conditions: Sequence[bytes]) -> None:
+        """Keep the breakpoint's conditions; one the stub cannot evaluate leaves it unconditional
+        (gdb evaluates its conditions again at every stop it is told of)."""
+        try:
+            compiled = [Condition(code) for code in conditions]
+        except Unsupported as exc:
+            log.info("breakpoint at %#010x: its condition is left to gdb: %s", addr, exc)
+            compiled = []
+        if compiled:
+            self._conditions[kind, addr] = (length, compiled)
+        else:
+            self._conditions.pop((kind, addr), None)
 
     def remove_point(self, kind: PointKind, addr: int, length: int) -> None:
         try:
             self.debug.remove(kind, addr, length)
         except BusError as exc:
             raise MemoryFault(str(exc)) from None
+        self._conditions.pop((kind, addr), None)
 
     def remove_all_points(self) -> None:
         self.debug.clear()
+        self._conditions.clear()
 
     # --- execution (for the run control) ---------------------------------------------------
     def resume(self, thread: int, *, step: bool) -> None:
         """Arm the debug facility for one resume (``step``: stop after one instruction)."""
+        self._stepping = step
         self.debug.resume(step)
 
     def foreseen_stop(self, thread: int) -> StopEvent | None:
@@ -169,13 +192,58 @@ class Machine:
             return self.guest_exit
         if self._typed:
             self._deliver_typed()
-        result = self.cpu.run(max_steps)
-        if result is None:
-            return None
-        stop = self._stop_event(result)
+        end = self.cpu.icount + max_steps
+        while True:
+            result = self.cpu.run(max_steps)
+            if result is None:
+                return None
+            stop = self._stop_event(result)
+            if not self._condition_false_at(stop):
+                break
+            stop = self._step_past(stop)
+            if stop is not None:
+                break
+            max_steps = end - self.cpu.icount
+            if max_steps <= 0:
+                return None
         if isinstance(stop, GuestExited):
             self.guest_exit = stop
         return stop
+
+    def _step_past(self, hit: BreakpointStop) -> StopEvent | None:
+        """Go on from a breakpoint hit nobody is told of, as gdb would: step the instruction
+        with the point removed, put it back and continue; a stop that step met (a watchpoint,
+        the guest's exit) is the answer, else None."""
+        key = hit.kind, hit.address
+        length, conditions = self._conditions[key]
+        self.debug.remove(*key, length)
+        self.debug.resume(step=True)
+        result = self.cpu.run(1)
+        self.debug.insert(*key, length)
+        self._conditions[key] = (length, conditions)
+        self.debug.resume(step=False)
+        stop = None if result is None else self._stop_event(result)
+        return None if stop == self.debug.plain_step else stop
+
+    def _condition_false_at(self, stop: StopEvent) -> bool:
+        """True if ``stop`` is a hit of a conditional breakpoint, while continuing, and none of
+        its conditions holds: then nobody is told, and the guest runs on."""
+        if self._stepping or not isinstance(stop, BreakpointStop):
+            return False
+        length, conditions = self._conditions.get((stop.kind, stop.address), (0, ()))
+        if not conditions:
+            return False
+        self.conditions_evaluated += 1
+        if any(condition.holds(self._condition_access) for condition in conditions):
+            return False
+        self.conditions_false += 1
+        return True
+
+    def _register_value(self, regno: int) -> int:
+        return int.from_bytes(self.registers.read_register(self.cpu, regno), "big")
+
+    def _memory_value(self, addr: int, size: int) -> int:
+        return int.from_bytes(self.debug.read_memory(addr, size), "big")
 
     def _stop_event(self, result) -> StopEvent:
         """The stop event for what the vCPU's run returned."""
@@ -194,7 +262,7 @@ class Machine:
         if not words or words[0] == "help":
             return MONITOR_HELP
         if words[0] == "debug":
-            return self.debug.describe()
+            return self.debug.describe() + self._describe_conditions()
         if words[0] in ("tlb", "mmu"):
             return self._monitor_mmu(words)
         if words[0] == "reset":
@@ -204,6 +272,10 @@ class Machine:
                 raise MonitorError(f"reset failed, the guest is unchanged: {exc}") from None
             return "guest reset: registers, memory and debug state reloaded\n"
         raise MonitorError(f"unknown monitor command {words[0]!r}; try 'monitor help'")
+
+    def _describe_conditions(self) -> str:
+        return (f"conditions on {len(self._conditions)} breakpoint(s), evaluated here "
+                f"{self.conditions_evaluated} times, {self.conditions_false} false (the guest ran on unreported)\n")
 
     def _monitor_mmu(self, words: list[str]) -> str:
         tlb = getattr(self.cpu, "tlb", None)

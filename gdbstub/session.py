@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import enum
+import functools
 import logging
 import signal
 from dataclasses import dataclass
@@ -205,6 +206,8 @@ class Session:
         if self.architecture.target_xml:
             features.append("qXfer:features:read+")
         features += ["QStartNoAckMode+", "vContSupported+"]
+        if self.capabilities.conditional_breakpoints:
+            features.append("ConditionalBreakpoints+")
         offered = {name: kind in self.capabilities.point_kinds for name, kind in NEGOTIATED_REASONS.items()}
         offered["error-message"] = True
         features += [f"{name}+" for name, ours in offered.items() if ours and self.client_features.get(name)]
@@ -303,7 +306,8 @@ class Session:
 
     # --- breakpoints ------------------------------------------------------------------------
     def _insert_point(self, packet: pk.InsertPoint) -> bytes:
-        return self._point_result(self.target.insert_point, packet)
+        conditions = packet.conditions if self.capabilities.conditional_breakpoints else ()
+        return self._point_result(functools.partial(self.target.insert_point, conditions=conditions), packet)
 
     def _remove_point(self, packet: pk.RemovePoint) -> bytes:
         return self._point_result(self.target.remove_point, packet)

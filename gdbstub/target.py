@@ -41,6 +41,7 @@ class Capabilities:
     single_step: bool
     point_kinds: frozenset[PointKind]
     watchpoint_slots: int = 0      # how many watchpoints fit at once (LLDB asks)
+    conditional_breakpoints: bool = False   # breakpoints take conditions (agent expressions)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,9 @@ class Target(Protocol):
     def write_memory(self, thread: int, addr: int, data: bytes) -> None: ...
 
     # points (shared by all threads, as hardware comparators are programmed on each vCPU)
-    def insert_point(self, kind: PointKind, addr: int, length: int) -> None: ...
+    def insert_point(self, kind: PointKind, addr: int, length: int, conditions: Sequence[bytes] = ()) -> None:
+        """Insert (or, inserted already, give new ``conditions`` to) a point; a breakpoint with
+        conditions (agent expression bytecode) stops only where one of them holds."""
     def remove_point(self, kind: PointKind, addr: int, length: int) -> None: ...
     def remove_all_points(self) -> None: ...
 

@@ -177,6 +177,31 @@ def continue_to_stop(client: RspClient, symbols: dict[str, int], rounds: int,
     return time.perf_counter() - start
 
 
+NEVER_TRUE = b";X3,220027"   # the agent expression "0": const8 0, end
+
+
+def conditional_hits(client: RspClient, symbols: dict[str, int], rounds: int, *, in_stub: bool) -> float:
+    """Seconds to ``_exit`` with a conditional Z1 on ``checkpoint`` (hit every round) whose
+    condition never holds: evaluated by the stub, or by the client as gdb does without
+    ``ConditionalBreakpoints+`` (at each hit: read the register the condition needs, step off
+    the breakpoint with it removed, put it back, continue)."""
+    client.write_memory(symbols["rounds"], rounds.to_bytes(4, "big"))
+    condition = NEVER_TRUE if in_stub else b""
+    breakpoint = b"1,%x,4" % symbols["checkpoint"]
+    _expect(client.request(b"Z" + breakpoint + condition), b"OK", "Z1 checkpoint")
+    _expect(client.request(b"Z0,%x,4" % symbols["_exit"]), b"OK", "Z0 _exit")
+    exit_pc = b"%08x" % symbols["_exit"]
+    start = time.perf_counter()
+    while True:
+        _expect(client.request(b"vCont;c:1"), b"T", "continue")
+        if client.request(b"p%x" % PC_REGNUM) == exit_pc:
+            return time.perf_counter() - start
+        client.request(b"p3")
+        _expect(client.request(b"z" + breakpoint), b"OK", "z1 checkpoint")
+        _expect(client.request(b"vCont;s:1"), b"T", "step")
+        _expect(client.request(b"Z" + breakpoint), b"OK", "Z1 checkpoint")
+
+
 class RawClient:
     """The fewest Python operations a packet, so that the client is not what is measured:
     request frames are built once, the ack of a reply goes out with the next request, and a
@@ -314,6 +339,11 @@ def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, r
             lambda t: continue_to_stop(t.client, symbols, rounds, [*ARMED, (0, "_exit")]), lowest=True)
         res["first"] = 1e3 * best(lambda t: continue_to_stop(t.client, symbols, rounds, [(1, "checkpoint")]),
                                   lowest=True)
+        res["conditional"] = 1e3 * best(
+            lambda t: conditional_hits(t.client, symbols, rounds, in_stub=False), lowest=True)
+        if label == "gdbstub":
+            res["conditional_in_stub"] = 1e3 * best(
+                lambda t: conditional_hits(t.client, symbols, rounds, in_stub=True), lowest=True)
         res["trips"] = best(lambda t: round_trips(t.client))
         res["reads"] = best(lambda t: memory_reads(t.client))
         if use_gdb:
@@ -337,6 +367,10 @@ def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, r
         Row("MIPS through the stub, 2 Z1 + 2 Z2 armed", "MIPS", ours["armed"], qemu.get("armed")),
         Row(f"time to a Z1 breakpoint after {first_count:,} instructions", "ms", ours["first"], qemu.get("first"),
             higher_is_better=False),
+        Row(f"to _exit past {rounds} hits of a Z1 whose condition is false, evaluated by the client", "ms",
+            ours["conditional"], qemu.get("conditional"), higher_is_better=False),
+        Row("... with the condition sent along and evaluated in the stub (QEMU: by the client)", "ms",
+            ours["conditional_in_stub"], qemu.get("conditional"), higher_is_better=False),
         Row("round trips vCont;s + p", "per s", ours["trips"], qemu.get("trips"), target="≥ 2× QEMU"),
         Row("m reads, 1 KiB packets", "KiB/s", ours["reads"], qemu.get("reads"), target="≥ QEMU"),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gdbstub.agentexpr import Access, Condition, Unsupported, parse_conditions
+from gdbstub.agentexpr import Access, Condition, Unsupported
 
 MEMORY = {0x1000: bytes.fromhex("80 01 02 03 04 05 06 07")}
 REGISTERS = {1: 0x1000, 3: 0xFFFFFFFF, 64: 0x1234}
@@ -69,10 +69,3 @@ def test_what_cannot_be_evaluated_here_is_refused(code, reason):
     with pytest.raises(Unsupported, match=reason):
         Condition(bytes.fromhex(code))
 
-
-def test_a_z_packets_condition_list():
-    assert parse_conditions(b";X3,220127;X2,2227") == [bytes.fromhex("220127"), bytes.fromhex("2227")]
-    assert parse_conditions(b"X2,2227X1,27") == [bytes.fromhex("2227"), b"\x27"]
-    for bad in (b";Y2,2227", b";X,27", b";X4,2227", b";X2,zz27"):
-        with pytest.raises(ValueError):
-            parse_conditions(bad)

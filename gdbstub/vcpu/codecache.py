@@ -11,6 +11,7 @@ from __future__ import annotations
 from .translate import NO_DEBUG, Block
 
 LINE_SHIFT = 6   # bookkeeping granule: the 64-byte cache line
+KEPT_KEYS = 2    # block sets of other debug keys kept (at most ~27 MB each)
 
 
 class CodeCache:
@@ -26,30 +27,33 @@ class CodeCache:
         self._block_lines: dict[int, list[int]] = {}
         self.heat: dict[int, int] = {}
         self.debug_key = NO_DEBUG
+        self._kept: dict[object, tuple[dict, dict]] = {}   # debug key -> its blocks, put aside
 
     def forget(self, addr: int, length: int) -> bool:
-        """Drop decoded instructions and translated blocks overlapping the physical
-        ``[addr, addr + length)``; True if there were any (a store into data that shares a line with code drops nothing)."""
+        """Drop decoded instructions and translated blocks (of every debug key kept) overlapping
+        the physical ``[addr, addr + length)``; True if there were any (a store into data that
+        shares a line with code drops nothing)."""
         first, last = addr >> LINE_SHIFT, (addr + length - 1) >> LINE_SHIFT
         if not any(self.code_lines[first:last + 1]):
             return False
-        decoded, blocks, end = self.decoded, self.blocks, addr + length
+        decoded, end = self.decoded, addr + length
         dropped = False
         for word in range(addr & ~3, end, 4):
             dropped |= decoded.pop(word, None) is not None
-        for line in range(first, last + 1):
-            starts = self._block_lines.get(line)
-            if not starts:
-                continue
-            kept = []
-            for start in starts:
-                block = blocks.get(start)     # None: already dropped through another line
-                if block is not None and block.physical < end and addr < block.end:
-                    del blocks[start]
-                    dropped = True
-                elif block is not None:
-                    kept.append(start)
-            self._block_lines[line] = kept
+        for blocks, block_lines in ((self.blocks, self._block_lines), *self._kept.values()):
+            for line in range(first, last + 1):
+                starts = block_lines.get(line)
+                if not starts:
+                    continue
+                kept = []
+                for start in starts:
+                    block = blocks.get(start)     # None: already dropped through another line
+                    if block is not None and block.physical < end and addr < block.end:
+                        del blocks[start]
+                        dropped = True
+                    elif block is not None:
+                        kept.append(start)
+                block_lines[line] = kept
         return dropped
 
     def clear(self) -> None:
@@ -62,6 +66,7 @@ class CodeCache:
     def drop_blocks(self) -> None:
         self.blocks.clear()
         self._block_lines.clear()
+        self._kept.clear()
 
     def mark(self, first: int, last: int) -> None:
         """Flag lines ``first..last`` (and the line before) as holding code."""
@@ -80,7 +85,16 @@ class CodeCache:
                 self._block_lines.setdefault(line, []).append(ea)
 
     def set_debug_key(self, key) -> None:
-        """Blocks built for other comparator addresses go."""
-        if key != self.debug_key:
-            self.debug_key = key
-            self.drop_blocks()
+        """Blocks are built for one set of comparator addresses: on a change the current ones
+        are put aside (the last ``KEPT_KEYS`` sets) and those of ``key`` come back, if kept.
+        gdb removes its points at every stop and inserts them again to resume, so the same
+        keys come back again and again. ``blocks`` stays the same dict (the run loop holds it)."""
+        if key == self.debug_key:
+            return
+        self._kept[self.debug_key] = (dict(self.blocks), self._block_lines)
+        blocks, self._block_lines = self._kept.pop(key, ({}, {}))
+        while len(self._kept) > KEPT_KEYS:
+            del self._kept[next(iter(self._kept))]
+        self.blocks.clear()
+        self.blocks.update(blocks)
+        self.debug_key = key
