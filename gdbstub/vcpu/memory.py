@@ -63,12 +63,19 @@ class Memory:
 
     def save(self) -> tuple[bytes, tuple]:
         """RAM and every device's state."""
-        return bytes(self.ram), tuple(device.save() for _, _, device in self._windows)
+        return bytes(self.ram), self.save_devices()
 
     def restore(self, saved: tuple[bytes, tuple]) -> None:
         ram, devices = saved
         self.ram[:] = ram
-        for (_, _, device), state in zip(self._windows, devices, strict=True):
+        self.restore_devices(devices)
+
+    def save_devices(self) -> tuple:
+        """Every device's state, without RAM (the execution history keeps RAM as pages)."""
+        return tuple(device.save() for _, _, device in self._windows)
+
+    def restore_devices(self, saved: tuple) -> None:
+        for (_, _, device), state in zip(self._windows, saved, strict=True):
             device.restore(state)
 
     def is_ram(self, addr: int, size: int) -> bool:
