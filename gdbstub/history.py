@@ -68,7 +68,7 @@ class History:
     def __init__(self, ram, *, budget: int):
         self.ram = ram
         self.budget = budget
-        self.shadow = mmap.mmap(-1, len(ram))
+        self.shadow = mmap.mmap(-1, len(ram), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         for start in range(0, len(ram), CHUNK):
             chunk = ram[start:start + CHUNK]
             if chunk != _ZERO_CHUNK[:len(chunk)]:

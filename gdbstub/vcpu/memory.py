@@ -39,12 +39,13 @@ class Memory:
     """RAM of ``size`` bytes at physical address 0 and the MMIO windows mapped above it (a board,
     such as :mod:`gdbstub.boards.bare`, maps the devices).
 
-    RAM is an anonymous mapping: creating it costs nothing, and only the pages a guest (or
-    gdb) touches take host memory.
+    RAM is a private anonymous mapping: creating it costs nothing, and only the pages a guest
+    (or gdb) writes take host memory (reading a page never written maps the kernel's zero page,
+    where a shared mapping would allocate it: the execution history reads all of RAM).
     """
 
     def __init__(self, size: int = DEFAULT_RAM_SIZE):
-        self.ram = mmap.mmap(-1, size)
+        self.ram = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.ram_size = size
         self._windows: list[tuple[int, int, Device]] = []
 
