@@ -11,6 +11,9 @@ and may interrupt. The state machine:
 
     STOPPED --resume(step)--> STEPPING --stop--> STOPPED (or EXITED)
     STOPPED --resume-------> RUNNING  --stop, interrupt--> STOPPED (or EXITED)
+
+(the same with ``reverse``: the target goes back through its recorded history, in the same
+slices, so that a Ctrl-C stops a long reverse continue too)
     STOPPED --run_detached-> RUNNING  --stop, stop request--> STOPPED (or EXITED)
     EXITED  --target reset--> STOPPED
 
