@@ -69,10 +69,12 @@ class History:
         self.ram = ram
         self.budget = budget
         self.shadow = mmap.mmap(-1, len(ram), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self._shadow_written = bytearray(len(ram) // PAGE)   # 1: that page of the shadow is resident
         for start in range(0, len(ram), CHUNK):
             chunk = ram[start:start + CHUNK]
             if chunk != _ZERO_CHUNK[:len(chunk)]:
                 self.shadow[start:start + len(chunk)] = chunk
+                self._shadow_written[start // PAGE:(start + len(chunk)) // PAGE] = b"\1" * (len(chunk) // PAGE)
         self.snapshots: list[Snapshot] = []
         self.inputs: list[tuple[int, bytes]] = []   # (icount fed at, bytes), in order
         self.end = 0                 # the furthest instruction count run live
@@ -81,6 +83,11 @@ class History:
 
     def close(self) -> None:
         self.shadow.close()
+
+    @property
+    def shadow_bytes(self) -> int:
+        """Host memory the shadow copy takes: the pages of it ever written."""
+        return PAGE * self._shadow_written.count(1)
 
     @property
     def start(self) -> int:
@@ -103,6 +110,7 @@ class History:
                 previous.undo[page] = self.shadow[page:page + PAGE]
                 self.used += PAGE
             self.shadow[page:page + PAGE] = self.ram[page:page + PAGE]
+            self._shadow_written[page // PAGE] = 1
         size = len(pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
         self.snapshots.append(Snapshot(icount, state, size))
         self.used += size
@@ -169,7 +177,8 @@ class History:
                  f"{len(self.snapshots)} snapshots ({self.dropped} dropped for the budget), "
                  f"{undo} undo pages of {PAGE} bytes, {len(self.inputs)} console inputs",
                  f"cost {self.used / 2**20:.1f} MiB of a {self.budget / 2**20:.0f} MiB budget "
-                 f"(--history-mib), plus a shadow copy of the RAM the guest has touched"]
+                 f"(--history-mib), and {self.shadow_bytes / 2**20:.1f} MiB for a shadow copy of the "
+                 "RAM the guest has written"]
         return "\n".join(lines) + "\n"
 
 
@@ -248,13 +257,18 @@ class Recorder:
         self.history.end = max(self.history.end, machine.cpu.icount)
         return result
 
+    def input_due(self) -> bool:
+        """Recorded input is to be fed before the next instruction (replaying history)."""
+        inputs = self.history.inputs
+        return self._next_input < len(inputs) and inputs[self._next_input][0] <= self.machine.cpu.icount
+
     def _execute(self, max_steps: int):
         """``cpu.run`` inside history: the input recorded at this count is fed first, and the
         run stops at the next input's count and at the end of history."""
         machine, history = self.machine, self.history
         cpu = machine.cpu
         inputs = history.inputs
-        while self._next_input < len(inputs) and inputs[self._next_input][0] <= cpu.icount:
+        while self.input_due():
             machine.board.console.feed(inputs[self._next_input][1])
             self._next_input += 1
         limit = history.end

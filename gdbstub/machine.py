@@ -212,7 +212,10 @@ class Machine:
 
     def foreseen_stop(self, thread: int) -> StopEvent | None:
         """The stop that the armed single step will end in, when that is certain before it runs
-        (an instruction that touches only registers, no point in the way); else None."""
+        (an instruction that touches only registers, no point in the way, no console input to
+        give the UART first); else None."""
+        if self._typed or (self.recorder is not None and self.recorder.input_due()):
+            return None
         if self.guest_exit is None and self.debug.next_ic_is_a_step() and self.cpu.next_step_is_quiet():
             return self.debug.plain_step
         return None

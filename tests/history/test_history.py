@@ -60,6 +60,16 @@ def test_every_snapshot_restores_its_ram_in_any_order_and_a_cut_keeps_the_past()
     assert store.restore(5) == "the new 450" and hashlib.sha256(ram).digest() == branch
 
 
+def test_the_shadow_costs_only_the_ram_written():
+    ram = bytearray(1 << 20)
+    ram[5 * PAGE] = 1
+    store = History(ram, budget=1 << 30)
+    assert store.shadow_bytes == hist.CHUNK                # the piece holding that page
+    ram[200 * PAGE] = 1
+    store.take(0, None)
+    assert store.shadow_bytes == hist.CHUNK + PAGE
+
+
 def test_a_snapshot_at_the_same_count_replaces_the_newest_and_keeps_the_older_ones_exact():
     ram = bytearray(64 * PAGE)
     store = History(ram, budget=1 << 30)
