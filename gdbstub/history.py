@@ -306,21 +306,40 @@ class Recorder:
         return HistoryBegin(self.machine.threads()[0])
 
     def _seek(self, icount: int):
-        """Put the machine at ``icount`` of history (no point stops it on the way)."""
-        history, cpu = self.history, self.machine.cpu
-        self._restore(history.index_at_or_before(icount), armed=False)
+        """Put the machine at ``icount`` of history, or on the last instruction boundary before
+        it if a ``wait`` skipped time over it (no point stops it on the way)."""
+        cpu = self.machine.cpu
+        index = self.history.index_at_or_before(icount)
         try:
-            while cpu.icount < icount:
-                outcome = self._execute(min(self.slice_steps, icount - cpu.icount))
-                if outcome is not None:
-                    log.error("replaying history to %d stopped at %d: %r", icount, cpu.icount, outcome)
-                    return
-                if cpu.icount > icount:
-                    log.error("replaying history to %d went on to %d (a wait skipped it)", icount, cpu.icount)
-                    return
-                yield
+            self._restore(index, armed=False)
+            passed_from = yield from self._run_to(icount)
+            if passed_from is not None:
+                steps = 0       # single steps from there: how many stay at ``icount`` or before
+                self._restore(index, armed=False)
+                yield from self._run_to(passed_from)
+                while self._execute(1) is None and cpu.icount <= icount:
+                    steps += 1
+                self._restore(index, armed=False)
+                yield from self._run_to(passed_from)
+                for _ in range(steps):
+                    self._execute(1)
         finally:
             self.machine.debug.reload()
+
+    def _run_to(self, icount: int):
+        """Run towards ``icount`` with no point armed: None, or the count that the run which
+        went past it (a ``wait`` skipping time) started at."""
+        cpu = self.machine.cpu
+        while cpu.icount < icount:
+            before = cpu.icount
+            outcome = self._execute(min(self.slice_steps, icount - cpu.icount))
+            if outcome is not None:
+                log.error("replaying history to %d stopped at %d: %r", icount, cpu.icount, outcome)
+                return None
+            if cpu.icount > icount:
+                return before
+            yield
+        return None
 
     def _hits(self, index: int, upper: int):
         """Re-run snapshot ``index`` up to ``upper`` with gdb's points armed: the hits on the way,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gdbstub import history as hist
-from gdbstub.guests.build import build_guest, demo_guest
+from gdbstub.guests.build import build_asm, build_guest, demo_guest
 from gdbstub.history import PAGE, History, differing_pages
 from gdbstub.machine import THREAD, Machine
 from gdbstub.target import BreakpointStop, GuestExited, HistoryBegin, PointKind, SignalStop, WatchStop
@@ -266,3 +266,53 @@ def test_monitor_history_shows_span_and_cost_and_starts_anew():
     assert _go(machine, reverse=True, step=True) == HistoryBegin(THREAD)
     machine.monitor("history stop")
     assert "history is off" in machine.monitor("history")
+
+
+WAIT_GUEST = """
+    .globl _start
+_start:
+    lis     3, _start@h
+    mtspr   63, 3                   # IVPR
+    li      3, decrementer@l
+    mtspr   410, 3                  # IVOR10
+    lis     3, 0x0400
+    mtspr   340, 3                  # TCR[DIE]
+    li      3, 1000
+    mtspr   22, 3                   # DEC
+    li      20, 0
+    li      21, 0
+    wrteei  1
+idle:
+    wait                            # time skips to the decrementer
+    addi    21, 21, 1
+    cmpwi   20, 5
+    blt     idle
+    .globl done
+done:
+    b       done
+    .align 4
+decrementer:
+    lis     3, 0x0800
+    mtspr   336, 3                  # TSR[DIS] cleared
+    addi    20, 20, 1
+    li      3, 1000
+    mtspr   22, 3
+    rfi
+"""
+
+
+def test_going_back_over_a_wait_lands_on_the_step_before_it():
+    """``wait`` makes the instruction count jump to the timer event: one step back from after
+    it is the wait itself, however far the count jumped."""
+    machine = Machine(build_asm(WAIT_GUEST, name="history-wait"), ram_size=RAM)
+    machine.start_history()
+    trail = []
+    for _ in range(40):
+        trail.append(_state(machine))
+        _go(machine, step=True)
+    assert machine.cpu.gpr[20] >= 2
+    jumps = [i for i in range(1, len(trail)) if trail[i][0] - trail[i - 1][0] > 1]
+    assert jumps, "no wait skipped time"
+    for expected in reversed(trail):
+        assert _go(machine, reverse=True, step=True) == SignalStop(THREAD, 5)
+        assert _state(machine) == expected
