@@ -124,9 +124,8 @@ def malformed_packets(target: Target) -> st.SearchStrategy[bytes]:
 
 
 _HARMFUL = (pk.Continue, pk.ContinueSignal, pk.Step, pk.StepSignal, pk.VCont, pk.ReverseStep, pk.ReverseContinue,
-            pk.Detach, pk.Kill,
-            pk.StartNoAckMode, pk.WriteRegisters, pk.WriteRegister, pk.InsertPoint, pk.RemovePoint,
-            pk.WriteMemory, pk.WriteMemoryBinary)
+            pk.Detach, pk.Kill, pk.StartNoAckMode, pk.WriteRegisters, pk.WriteRegister, pk.InsertPoint,
+            pk.RemovePoint, pk.WriteMemory, pk.WriteMemoryBinary)
 
 
 def _harmless(payload: bytes) -> bool:
