@@ -36,6 +36,8 @@ log = logging.getLogger("gdbstub.history")
 PAGE = 4096
 CHUNK = 1 << 16              # compared in one piece; its pages only when it differs
 SNAPSHOT_OVERHEAD = 0.05     # a snapshot every time the guest has run 1/0.05 times its cost
+SCRATCH_AFTER = 20_000       # a seek that runs further keeps a scratch snapshot ...
+SCRATCH_BEHIND = 4_096       # ... this many instructions before where it goes
 DEFAULT_HISTORY_MIB = 64
 _ZERO_CHUNK = bytes(CHUNK)
 
@@ -52,13 +54,23 @@ def differing_pages(a, b) -> list[int]:
     return pages
 
 
-@dataclass
+@dataclass(eq=False)         # one snapshot is equal only to itself
 class Snapshot:
     icount: int
     state: object                 # the machine's state but RAM (the vCPU, the devices)
     state_bytes: int              # what ``state`` costs, roughly (its pickled size)
     undo: dict[int, bytes] = field(default_factory=dict)
     """Page offset -> contents at this snapshot, for the pages changed before the next one."""
+
+
+@dataclass
+class Scratch:
+    """A snapshot between two of the chain, for the reverse steps that follow a long seek: the
+    pages that differ from its ``base`` snapshot's RAM."""
+    base: Snapshot
+    icount: int
+    state: object
+    pages: dict[int, bytes]
 
 
 class History:
@@ -80,6 +92,7 @@ class History:
         self.end = 0                 # the furthest instruction count run live
         self.used = 0                # bytes of undo pages, saved states and input
         self.dropped = 0             # snapshots dropped for the budget
+        self.scratch: Scratch | None = None
 
     def close(self) -> None:
         self.shadow.close()
@@ -104,6 +117,8 @@ class History:
         if self.snapshots and self.snapshots[-1].icount == icount:
             replaced = self.snapshots.pop()
             self.used -= replaced.state_bytes
+            if self.scratch is not None and self.scratch.base is replaced:
+                self._forget_scratch()
         previous = self.snapshots[-1] if self.snapshots else None
         for page in differing_pages(self.ram, self.shadow):
             if previous is not None and page not in previous.undo:
@@ -119,6 +134,7 @@ class History:
             self._drop_oldest()
 
     def _drop_oldest(self) -> None:
+        self._forget_scratch()
         oldest = self.snapshots.pop(0)
         self.used -= oldest.state_bytes + PAGE * len(oldest.undo)
         self.dropped += 1
@@ -142,9 +158,46 @@ class History:
             self.ram[page:page + PAGE] = data
         return self.snapshots[index].state
 
+    # --- the scratch snapshot ----------------------------------------------------------------
+    def keep_scratch(self, index: int, icount: int, state: object) -> None:
+        """RAM now and ``state`` as the scratch snapshot at ``icount``, reached from snapshot
+        ``index`` (replacing the one there was)."""
+        self._forget_scratch()
+        at_base = self._pages_at(index)
+        pages = {}
+        for page in set(differing_pages(self.ram, self.shadow)) | at_base.keys():
+            data = self.ram[page:page + PAGE]
+            if data != at_base.get(page, self.shadow[page:page + PAGE]):
+                pages[page] = data
+        self.scratch = Scratch(self.snapshots[index], icount, state, pages)
+        self.used += PAGE * len(pages)
+
+    def scratch_for(self, icount: int) -> Scratch | None:
+        """The scratch snapshot, if it is the nearest one at or before ``icount``."""
+        scratch = self.scratch
+        if scratch is None or not scratch.icount <= icount:
+            return None
+        index = self.index_at_or_before(icount)
+        return scratch if self.snapshots[index] is scratch.base else None
+
+    def restore_scratch(self) -> object:
+        """Put RAM back as it was at the scratch snapshot; its saved state."""
+        scratch = self.scratch
+        self.restore(self.snapshots.index(scratch.base))
+        for page, data in scratch.pages.items():
+            self.ram[page:page + PAGE] = data
+        return scratch.state
+
+    def _forget_scratch(self) -> None:
+        if self.scratch is not None:
+            self.used -= PAGE * len(self.scratch.pages)
+            self.scratch = None
+
     def truncate(self, icount: int) -> None:
         """Forget history after ``icount`` (gdb changed the past: what followed did not happen);
         the input taken at ``icount`` and later goes too."""
+        if self.scratch is not None and self.scratch.icount > icount:
+            self._forget_scratch()
         index = self.index_at_or_before(icount)
         for page, data in self._pages_at(index).items():
             self.shadow[page:page + PAGE] = data
@@ -208,16 +261,24 @@ class Recorder:
         machine = self.machine
         begun = time.perf_counter()
         with machine.debug.software_hidden():
-            self.history.take(machine.cpu.icount, (machine.memory.save_devices(), machine.cpu.save()))
+            self.history.take(machine.cpu.icount, self._state())
         self._snapshot_cost = time.perf_counter() - begun
         self._run_time = 0.0
         self._snapshot_due = False
         self._next_input = len(self.history.inputs)
 
-    def _restore(self, index: int, *, armed: bool) -> None:
-        """The machine as at snapshot ``index``, gdb's points armed (or none, for a seek)."""
-        machine = self.machine
-        devices, cpu = self.history.restore(index)
+    def _state(self) -> tuple:
+        """The machine's state but RAM."""
+        return self.machine.memory.save_devices(), self.machine.cpu.save()
+
+    def _restore(self, index: int | None, *, armed: bool) -> None:
+        """The machine as at snapshot ``index`` (None: the scratch snapshot), gdb's points
+        armed (or none, for a seek)."""
+        machine, history = self.machine, self.history
+        if index is None:
+            devices, cpu = history.restore_scratch()
+        else:
+            devices, cpu = history.restore(index)
         machine.memory.restore_devices(devices)
         machine.cpu.restore(cpu)
         machine.guest_exit = None
@@ -225,7 +286,7 @@ class Recorder:
             machine.debug.reload()
         else:
             machine.debug.disarm()
-        self._next_input = self.history.first_input_from(self.history.snapshots[index].icount)
+        self._next_input = history.first_input_from(machine.cpu.icount)
 
     def gdb_wrote(self) -> None:
         """gdb changed memory or registers: inside history the rest of it did not happen now
@@ -308,10 +369,17 @@ class Recorder:
     def _seek(self, icount: int):
         """Put the machine at ``icount`` of history, or on the last instruction boundary before
         it if a ``wait`` skipped time over it (no point stops it on the way)."""
-        cpu = self.machine.cpu
-        index = self.history.index_at_or_before(icount)
+        history, cpu = self.history, self.machine.cpu
+        index = None if history.scratch_for(icount) else history.index_at_or_before(icount)
         try:
             self._restore(index, armed=False)
+            if index is not None and icount - cpu.icount > SCRATCH_AFTER:
+                # the reverse steps that follow will not have to run all this way again
+                if (yield from self._run_to(icount - SCRATCH_BEHIND)) is None:
+                    history.keep_scratch(index, cpu.icount, self._state())
+                    index = None
+                else:           # a wait skipped time over that count: no scratch this time
+                    self._restore(index, armed=False)
             passed_from = yield from self._run_to(icount)
             if passed_from is not None:
                 steps = 0       # single steps from there: how many stay at ``icount`` or before

@@ -316,3 +316,32 @@ def test_going_back_over_a_wait_lands_on_the_step_before_it():
     for expected in reversed(trail):
         assert _go(machine, reverse=True, step=True) == SignalStop(THREAD, 5)
         assert _state(machine) == expected
+
+
+def test_a_scratch_snapshot_serves_the_reverse_steps_after_a_long_seek_and_is_exact(monkeypatch):
+    monkeypatch.setattr(hist, "SNAPSHOT_OVERHEAD", 0)  # none but the first
+    machine = _bench_machine()
+    machine.resume(THREAD, step=False)
+    for _ in range(30):                                 # 150,000 instructions
+        assert machine.run(5000) is None
+    end = _state(machine)
+    history = machine.recorder.history
+    assert len(history.snapshots) == 1
+    _go(machine, reverse=True, step=True)
+    scratch = history.scratch
+    assert scratch is not None and scratch.icount == end[0] - 1 - hist.SCRATCH_BEHIND
+    seeks = []
+    monkeypatch.setattr(History, "restore_scratch", lambda self, real=History.restore_scratch: seeks.append(1) or real(self))
+    for back in range(2, 5):
+        _go(machine, reverse=True, step=True)
+        assert machine.cpu.icount == end[0] - back
+    assert len(seeks) == 3 and history.scratch is scratch
+    assert _state(machine) == _reference(end[0] - 4)
+    for _ in range(4):
+        _go(machine, step=True)
+    assert _state(machine) == end
+    _go(machine, reverse=True, step=True)
+    machine.write_register(THREAD, 3, b"\0\0\0\1")      # the future goes, the scratch stays
+    assert history.scratch is scratch and history.end == end[0] - 1
+    history.truncate(scratch.icount - 1)                # a cut before it: it goes too
+    assert history.scratch is None
