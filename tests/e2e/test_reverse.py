@@ -88,3 +88,14 @@ def test_at_the_start_of_history_gdb_stops_there_and_forward_runs_on(gdb):
         assert "now at 0," in gdb.console("monitor history")
     assert gdb.run("-exec-continue")["reason"] == "exited-normally"
     assert gdb.uart.count(b"sum of squares") == 3          # said once, not again when replayed
+
+
+def test_reverse_step_enters_the_function_just_returned_from(gdb):
+    gdb.cmd("-break-insert demo.c:30")                 # sum += squares[i], after square(i)
+    gdb.run("-exec-continue")
+    gdb.run("-exec-continue")
+    gdb.cmd("-break-delete")
+    stop = gdb.run("-exec-step --reverse")              # back into square(1), at its end
+    assert stop["frame"]["func"] == "square" and _argument(stop) == "1", stop
+    stop = gdb.run("-exec-finish --reverse")
+    assert stop["frame"]["func"] == "fill_squares" and gdb.evaluate("i") == "1"
