@@ -61,14 +61,16 @@ class Channel:
         within ``timeout`` seconds (None: wait as long as it takes, polling busily first).
         Raises :class:`ChannelWoken` if :meth:`wake` was called."""
         start = time.perf_counter()
-        if timeout is None and (data := self._busy_read(start)) is not None:
+        waits = timeout is None or timeout > 0
+        if waits and (data := self._busy_read(start)) is not None:
             return data     # the window was long enough: it stays as it is
         while True:
-            if not self._readable.poll(None if timeout is None else timeout * 1000):
+            left = None if timeout is None else max(0.0, start + timeout - time.perf_counter())
+            if not self._readable.poll(None if left is None else left * 1000):
                 return None
             self._raise_if_woken()
             if (data := self._read_now()) is not None:    # None: a spurious wake-up
-                if timeout is None:
+                if waits:
                     self._size_window(start)
                 return data
 

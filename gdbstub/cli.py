@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import ipaddress
 import logging
 import sys
+import time
 from pathlib import Path
 
 import trio
@@ -39,8 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
     console = None
     try:
         if args.demo:
-            from .guests.build import demo_guest
-            guest = demo_guest()
+            guest = _demo_guest()
         else:
             guest = Path(args.guest)
         console = open_console(_serial_spec(args), stdout_carries_rsp=args.stdio)
@@ -49,7 +50,8 @@ def _serve(args: argparse.Namespace) -> int:
         if machine.board.console is not None:
             console.start(machine.type_into_console)
         server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets,
-                        busy_poll=args.busy_poll_us * 1e-6, run_at_start=args.run)
+                        busy_poll=args.busy_poll_us * 1e-6, run_at_start=args.run,
+                        idle_timeout=args.idle_timeout or None)
         if args.stdio:
             trio.run(server.serve_stdio)
         elif failure := trio.run(_serve_tcp, server, guest, args):
@@ -66,6 +68,15 @@ def _serve(args: argparse.Namespace) -> int:
         if console is not None:
             console.close()
     return 0
+
+
+def _demo_guest() -> Path:
+    """The demo guest, built on first use; without a cross compiler, one line saying so."""
+    from .guests.build import GuestBuildError, demo_guest
+    try:
+        return demo_guest()
+    except GuestBuildError as exc:
+        sys.exit(f"gdbstub serve: --demo is built on first use, and could not be: {exc}")
 
 
 def _option_conflict(args: argparse.Namespace) -> str | None:
@@ -123,12 +134,26 @@ async def _serve_tcp(server: Server, guest: Path, args: argparse.Namespace) -> s
             port = await nursery.start(server.serve_tcp, args.host, args.port)
         except OSError as exc:   # returned, not raised: newer trio wraps what leaves a nursery in a group
             return f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        if not _is_loopback(args.host):
+            print(f"gdbstub serve: warning: listening on {args.host}: whoever reaches port {port} controls the "
+                  "guest (memory, registers, execution); --host 127.0.0.1 keeps it to this machine",
+                  file=sys.stderr, flush=True)
         print(f"serving {guest} on {args.host}:{port} (gdb: target remote {args.host}:{port})",
               file=sys.stderr, flush=True)
         if args.port_file:
             tmp = Path(f"{args.port_file}.tmp")
             tmp.write_text(f"{port}\n")
             tmp.replace(args.port_file)
+
+
+def _is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (a name other than localhost may be anything)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -188,12 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bare: flat RAM, no MMU, for crt0 guests (default); ppce500: QEMU's ppce500 "
                        "board with an e500mc core, MMU, timers, MPIC, booted as QEMU's -kernel")
     serve.add_argument("--demo", action="store_true", help="serve the bundled demo guest (built on demand)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other "
+                       "lets whoever reaches the port control the guest, and says so)")
     serve.add_argument("--port", type=_int_in(0, 0xffff), default=1234,
                        help="TCP port (default 1234, 0 = any free port)")
     serve.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE once listening")
     serve.add_argument("--stdio", action="store_true", help="speak RSP on stdin/stdout: target remote | gdbstub serve --stdio X.elf")
     serve.add_argument("--once", action="store_true", help="exit after the first session ends")
+    serve.add_argument("--idle-timeout", type=float, default=0.0, metavar="SECONDS",
+                       help="disconnect a client that sends nothing for SECONDS while the guest is stopped "
+                       "(default 0: never, for gdb at a prompt; a client silent 30 s after connecting "
+                       "always is)")
     serve.add_argument("--log-packets", action="store_true", help="log every packet in both directions")
     serve.add_argument("--uart-log", metavar="FILE", help="append the guest's UART output to FILE "
                        "(as --serial file:FILE)")
@@ -251,8 +281,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RepeatLimit(logging.Filter):
+    """At most ``burst`` lines of one kind (logger and message template) per ``window``
+    seconds: a client sending garbage, or a flood of Ctrl-C, makes the same line again and
+    again. The first line of a kind after a window in which some were held back says how many."""
+
+    MAX_KINDS = 1000   # kinds remembered at most (templates are few; this bounds the memory anyway)
+
+    def __init__(self, burst: int = 5, window: float = 10.0, clock=time.monotonic):
+        super().__init__()
+        self.burst, self.window, self.clock = burst, window, clock
+        self._kinds: dict[tuple, list] = {}   # kind -> [window start, lines in it]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        kind = (record.name, str(record.msg))
+        seen = self._kinds.get(kind)
+        if seen is None or now - seen[0] >= self.window:
+            if len(self._kinds) >= self.MAX_KINDS:
+                self._kinds.clear()
+            if seen is not None and seen[1] > self.burst:
+                record.msg = f"{record.msg} (and {seen[1] - self.burst} more such lines held back before)"
+            self._kinds[kind] = [now, 1]
+            return True
+        seen[1] += 1
+        return seen[1] <= self.burst
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.INFO if (args.verbose or args.log_packets) else logging.WARNING
-    logging.basicConfig(level=level, stream=sys.stderr, format="gdbstub: %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("gdbstub: %(name)s: %(message)s"))
+    if not args.log_packets:   # --log-packets asks for every line
+        handler.addFilter(RepeatLimit())
+    logging.basicConfig(level=level, handlers=[handler])   # (nothing, if logging is set up already)
     return args.func(args)

@@ -18,6 +18,8 @@ from .vcpu import booke, mmu
 CORE_FEATURE = "org.gnu.gdb.power.core"
 FPU_FEATURE = "org.gnu.gdb.power.fpu"
 BOOKE_FEATURE = "org.gnu.gdb.power.booke"
+# gdb 13 has no powerpc:e500mc (its rs6000 variants stop at the FPU-less e500v2, powerpc:e500):
+# users get e500mc disassembly with "set disassembler-options e500mc" (docs/user-guide.md).
 GDB_ARCHITECTURE = "powerpc:common"
 ADDRESS_BITS = 32
 

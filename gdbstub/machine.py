@@ -311,7 +311,8 @@ class Machine:
 
 
 MONITOR_HELP = """\
-monitor debug   show DBCR0/1/2, DBSR, the IAC/DAC slots and which gdb point owns each
+monitor debug   show DBCR0/1/2, DBSR, the IAC/DAC slots and which gdb point owns each: the
+                stub's debug registers (info registers dbcr0, iac1, dac1... show the guest's own)
 monitor tlb     show the valid TLB entries (ppce500)
 monitor mmu EA  what effective address EA maps to, and why not (ppce500)
 monitor reset   reload the guest: registers, memory and debug state start over

@@ -11,6 +11,7 @@ watchpoints left behind.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from dataclasses import dataclass, field
 
@@ -36,8 +37,10 @@ class Server:
     """Serves ``machine`` to one client at a time."""
 
     def __init__(self, machine: Machine, *, once: bool = False, log_packets: bool = False,
-                 busy_poll: float = 0.0, run_at_start: bool = False):
-        """``run_at_start``: the guest runs before any gdb attaches (``--run``), as after a detach."""
+                 busy_poll: float = 0.0, run_at_start: bool = False, idle_timeout: float | None = None):
+        """``run_at_start``: the guest runs before any gdb attaches (``--run``), as after a detach;
+        ``idle_timeout``: seconds a stopped session's client may stay silent (see :mod:`.session`)."""
+        self.idle_timeout = idle_timeout
         self.machine = machine
         self.run_control = RunControl(machine)
         self.busy_poll = busy_poll  # seconds; see :mod:`.channel`
@@ -84,6 +87,7 @@ class Server:
             await self._refuse(stream)
             return
         self._idle = trio.Event()
+        _keep_alive(stream.socket)
         try:
             await self._serve_session(Channel(stream.socket.fileno(), busy_poll=self.busy_poll))
         finally:
@@ -100,7 +104,7 @@ class Server:
             except ResetFailed as exc:  # the client finds the guest exited, as it was
                 log.error("could not reload the guest: %s", exc)
         log.info("client attached")
-        session = Session(channel, self.run_control, log_packets=self.log_packets)
+        session = Session(channel, self.run_control, log_packets=self.log_packets, idle_timeout=self.idle_timeout)
         try:
             how = await _run_in_thread(session.run, on_cancel=channel.wake)
         finally:
@@ -149,6 +153,15 @@ class Server:
             await self._free_run.done.wait()
             self._free_run = None
             self.run_control.forget_stop_reason()  # the guest ran on after the stop gdb saw
+
+
+def _keep_alive(sock) -> None:
+    """TCP keepalive: a client whose host or network went away is noticed within minutes
+    (Linux would wait two hours), and its session ends as a disconnect."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 6)):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
 @dataclass

@@ -11,7 +11,13 @@ packet in the same write as its ack. While the guest runs, the run control execu
 and between them the session looks at the connection without waiting (``poll``), so a
 Ctrl-C (even one in the same read as the ``c``) interrupts the guest and a disconnect stops
 it cleanly. Packets that arrive while the guest runs wait for the stop (at most
-``MAX_DEFERRED`` of them: memory stays bounded whatever a client sends).
+``MAX_DEFERRED`` of them: memory stays bounded whatever a client sends); any beyond those are
+answered at once with ``E16`` (EBUSY), never acked and left unanswered.
+
+A client that holds the session without speaking is let go: one that has sent nothing
+``FIRST_PACKET_TIMEOUT`` seconds after connecting is no gdb, and with ``idle_timeout`` one that
+sends nothing for that long while the guest is stopped (never while it runs: gdb waits
+silently for the stop) is disconnected.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ PACKET_SIZE = 0x4000        # what we advertise and accept
 MAX_MEMORY_READ = (PACKET_SIZE - 8) // 2  # an m reply is hex, so two characters a byte
 MAX_BINARY_CHUNK = (PACKET_SIZE - 8) // 2  # qXfer data may double when escaped
 MAX_DEFERRED = 64           # packets kept for after the stop; gdb sends none while the guest runs
+FIRST_PACKET_TIMEOUT = 30.0  # seconds: gdb sends qSupported as soon as it connects
 
 Z_POINT_KINDS = {0: PointKind.SOFTWARE, 1: PointKind.HARDWARE, 2: PointKind.WATCH_WRITE,
                  3: PointKind.WATCH_READ, 4: PointKind.WATCH_ACCESS}
@@ -50,6 +57,7 @@ E_INVALID = b"E22"          # as QEMU: a breakpoint that cannot be programmed, b
 E_MEMORY = b"E14"           # EFAULT: memory that cannot be accessed
 E_NO_SUCH = b"E02"          # ENOENT: removing a point that is not there
 E_INTERNAL = b"E05"         # EIO: the stub failed (a bug, logged with its traceback)
+E_BUSY = b"E16"             # EBUSY: a packet beyond MAX_DEFERRED while the target runs
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,12 @@ class Session:
     """Serves one client over ``channel`` against the target of ``run_control``; :meth:`run`
     blocks."""
 
-    def __init__(self, channel: Channel, run_control: RunControl, *, log_packets: bool = False):
+    def __init__(self, channel: Channel, run_control: RunControl, *, log_packets: bool = False,
+                 idle_timeout: float | None = None):
         self.channel = channel
+        self.idle_timeout = idle_timeout   # seconds of silence while stopped (None: no limit)
+        self._heard = False                # the client has sent something
+        self._first_timeout = min(FIRST_PACKET_TIMEOUT, idle_timeout or FIRST_PACKET_TIMEOUT)
         self.run_control = run_control
         self.target = run_control.target
         self.architecture = self.target.architecture
@@ -107,13 +119,14 @@ class Session:
             return end.how
 
     # --- I/O -------------------------------------------------------------------------------
-    def _receive(self, timeout: float | None = None) -> None:
+    def _receive(self, timeout: float | None = None) -> bool:
         """Read once from the client (waiting at most ``timeout`` seconds) and queue what it
-        carried (``_Closed`` at the end). Acks for packets go out with their replies; NAKs and
-        resends go out at once."""
+        carried (``_Closed`` at the end); False if nothing came. Acks for packets go out with
+        their replies; NAKs and resends go out at once."""
         data = self.channel.receive(timeout)
         if data is None:
-            return
+            return False
+        self._heard = True
         if not data:
             self._pending.append(_Closed())
             return
@@ -121,6 +134,7 @@ class Session:
         self._pending.extend(events)
         if Frame not in map(type, events):
             self._flush()
+        return True
 
     def _flush(self) -> None:
         out = self.link.data_to_send()
@@ -134,7 +148,10 @@ class Session:
         if self._deferred:
             return self._deferred.popleft()
         while not self._pending:
-            self._receive()
+            timeout = self.idle_timeout if self._heard else self._first_timeout
+            if not self._receive(timeout) and timeout is not None:
+                log.warning("the client sent nothing for %g s: closing the connection", timeout)
+                raise SessionEnd(SessionEnding.DISCONNECT)
         return self._pending.popleft()
 
     # --- dispatch --------------------------------------------------------------------------
@@ -379,7 +396,9 @@ class Session:
             if len(self._deferred) < MAX_DEFERRED:
                 self._deferred.append(event)
             else:  # keep draining, so that a Ctrl-C behind a flood still stops the guest
-                log.warning("dropped a packet sent while the target runs: more than %d are waiting", MAX_DEFERRED)
+                log.warning("refused a packet sent while the target runs: %d are waiting", MAX_DEFERRED)
+                self.link.send(self._error(E_BUSY, f"the target is running and {MAX_DEFERRED} packets "
+                                                   "already wait for it to stop"))
         return None
 
     def _stop_reply(self, stop: StopEvent) -> bytes:

@@ -3,8 +3,13 @@
 gdb's points become ``kvm_guest_debug_arch.bp[]`` entries as QEMU maps them (a hardware
 breakpoint is BREAKPOINT, a write/read/access watchpoint WATCH_WRITE/WATCH_READ/both); each
 insert first checks that the whole set still programs (``compute_debug_regs``), so a refused
-insert changes nothing. A software breakpoint is the profile's debug instruction written over
-the guest's word, which is saved and shown to the client instead. The one the guest last stopped on is lifted for a
+insert changes nothing. A watchpoint must never miss an access, and an exact DAC matches only
+accesses that include its address: single-byte watchpoints get a DAC each while two suffice;
+otherwise both DACs hold one range over every watchpoint (DBCR2[DAC12M]), where the core has
+the range mode, and the accesses it catches that touch no watchpoint (or not in the watched
+direction) run on unreported. A watch stop reports the first watched byte the access touched.
+A software breakpoint is the profile's debug instruction written over the guest's word, which
+is saved and shown to the client instead. The one the guest last stopped on is lifted for a
 single internal step when the guest resumes from it; one the guest reached otherwise (a
 step, a jump, a PC the client wrote) stops it at once, as on QEMU. The debug exits KVM hands back
 (:class:`~.hwdebug.controller.Userspace`) are named as the target's stop events.
@@ -15,8 +20,8 @@ import contextlib
 import signal
 from dataclasses import dataclass
 
-from .hwdebug.abi import (KVM_GUESTDBG_BP_COUNT, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP,
-                          KVM_GUESTDBG_USE_HW_BP, KVM_GUESTDBG_USE_SW_BP, KVMPPC_DEBUG_BREAKPOINT,
+from .hwdebug.abi import (KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP,
+                          KVM_GUESTDBG_USE_SW_BP, KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_RANGE,
                           KVMPPC_DEBUG_WATCH_READ, KVMPPC_DEBUG_WATCH_WRITE, BreakpointSpec, DebugExit,
                           GuestDebug)
 from .hwdebug.controller import DebugController
@@ -25,6 +30,7 @@ from .hwdebug.profiles import CoreProfile
 from .target import (BreakpointStop, NoSuchPoint, PointKind, PointRefused, SignalStop, StopEvent,
                      WatchStop)
 from .vcpu import booke
+from .vcpu.debug import dac_range
 from .vcpu.isa.bits import MASK32
 
 KVM_POINT_TYPES = {
@@ -33,8 +39,6 @@ KVM_POINT_TYPES = {
     PointKind.WATCH_READ: KVMPPC_DEBUG_WATCH_READ,
     PointKind.WATCH_ACCESS: KVMPPC_DEBUG_WATCH_READ | KVMPPC_DEBUG_WATCH_WRITE,
 }
-# A watch exit that matches no inserted point (a safety net: the stub's DACs hold its points)
-FALLBACK_WATCH_KINDS = {KVMPPC_DEBUG_WATCH_WRITE: PointKind.WATCH_WRITE, KVMPPC_DEBUG_WATCH_READ: PointKind.WATCH_READ}
 GDB_COMMANDS = {PointKind.HARDWARE: "hbreak (Z1)", PointKind.WATCH_WRITE: "watch (Z2)",
                 PointKind.WATCH_READ: "rwatch (Z3)", PointKind.WATCH_ACCESS: "awatch (Z4)"}
 WORD = 4
@@ -50,6 +54,10 @@ class HardwarePoint:
     @property
     def kvm_type(self) -> int:
         return KVM_POINT_TYPES[self.kind]
+
+    @property
+    def end(self) -> int:
+        return self.addr + max(self.length, 1)
 
 
 class StubDebug:
@@ -69,6 +77,7 @@ class StubDebug:
         self._user_step = False
         self._software_hit = False             # the last status-0 exit was a software breakpoint
         self._stopped_on: int | None = None    # the software breakpoint of the last stop, if any
+        self._watch_hit: WatchStop | None = None   # the stop of the last watch exit
         self._requests: dict[int, GuestDebug] = {}   # by control word, for the hardware points now
 
     # --- inserting and removing ---------------------------------------------------------------
@@ -109,10 +118,6 @@ class StubDebug:
     def _insert_hardware(self, point: HardwarePoint) -> None:
         if self._find_hardware(point.kind, point.addr):
             return
-        if len(self.hardware) >= self.profile.iac_slots + self.profile.dac_slots:
-            # set_guest_debug reads only that many bp[] entries; QEMU refuses the rest (ENOBUFS)
-            raise PointRefused(f"cannot insert a {point.kind.value} at {point.addr:#x}: "
-                               f"all {len(self.hardware)} hardware slots are in use")
         try:
             compute_debug_regs(self._guest_debug(self.hardware + [point], control=HW_CONTROL), self.profile)
         except GuestDebugError as exc:
@@ -138,12 +143,28 @@ class StubDebug:
 
     # --- what KVM is asked to do --------------------------------------------------------------
     def _guest_debug(self, hardware: list[HardwarePoint], *, control: int) -> GuestDebug:
-        """A ``GuestDebug`` with ``control`` and the hardware points in insertion order."""
-        if len(hardware) > KVM_GUESTDBG_BP_COUNT:
-            raise GuestDebugError("more points than kvm_guest_debug_arch.bp[] holds")
+        """A ``GuestDebug`` with ``control`` and the hardware points: the breakpoints in
+        insertion order, then the watchpoints, a DAC each or one range over them all."""
+        profile = self.profile
+        entries = [BreakpointSpec(p.addr, p.kvm_type) for p in hardware if p.kind is PointKind.HARDWARE]
+        watches = [p for p in hardware if p.kind.is_watch]
+        if (all(p.length <= 1 for p in watches) and len(watches) <= profile.dac_slots) or not profile.dac_range:
+            wide = next((p for p in watches if p.length > 1), None)
+            if wide is not None:
+                raise GuestDebugError(f"{wide.length} bytes: a DAC watches one byte and the {profile.name} "
+                                      "core has no DAC range mode")
+            entries += [BreakpointSpec(p.addr, p.kvm_type) for p in watches]
+        elif watches:
+            kinds = 0
+            for p in watches:
+                kinds |= p.kvm_type
+            entries += [BreakpointSpec(min(p.addr for p in watches), kinds | KVMPPC_DEBUG_RANGE),
+                        BreakpointSpec(max(p.end for p in watches), kinds)]
+        if len(entries) > profile.iac_slots + profile.dac_slots:
+            # set_guest_debug reads only that many bp[] entries; QEMU refuses the rest (ENOBUFS)
+            raise GuestDebugError(f"all {profile.iac_slots + profile.dac_slots} hardware slots are in use")
         dbg = GuestDebug(control=control)
-        for slot, point in enumerate(hardware):
-            dbg.bp[slot] = BreakpointSpec(point.addr, point.kvm_type)
+        dbg.bp[:len(entries)] = entries
         return dbg
 
     def _arm(self, *, step: bool) -> None:
@@ -196,6 +217,10 @@ class StubDebug:
 
     def handle_debug_exit(self, debug_exit: DebugExit) -> DebugExit | None:
         self._software_hit = False
+        if debug_exit.status & (KVMPPC_DEBUG_WATCH_READ | KVMPPC_DEBUG_WATCH_WRITE):
+            self._watch_hit = self._watched_by(debug_exit.status)
+            if self._watch_hit is None:   # bytes of the DAC range that no watchpoint asked for
+                return None
         if self._step_over is not None and debug_exit.status == 0:
             self._restore_lifted()
             if not self._user_step:   # the internal step over a lifted breakpoint: run on
@@ -203,16 +228,21 @@ class StubDebug:
                 return None
         return debug_exit
 
+    def _watched_by(self, status: int) -> WatchStop | None:
+        """The stop for the access the DACs just caught (``cpu.debug.dac_access``): the first
+        watchpoint it touches in its direction, at the first byte of that point it touches."""
+        ea, size = self.cpu.debug.dac_access
+        for point in self.hardware:
+            if point.kind.is_watch and point.kvm_type & status and ea < point.end and point.addr < ea + size:
+                return WatchStop(self.thread, point.kind, max(ea, point.addr))
+        return None
+
     def stop_event(self, debug_exit: DebugExit) -> StopEvent:
         """The client's name for a debug exit; a watch stop names how its point was inserted."""
         if debug_exit.status & KVMPPC_DEBUG_BREAKPOINT:
             return BreakpointStop(self.thread, PointKind.HARDWARE, debug_exit.address)
         if debug_exit.status:
-            for point in self.hardware:
-                if (point.addr == debug_exit.address and point.kind.is_watch
-                        and point.kvm_type & debug_exit.status):
-                    return WatchStop(self.thread, point.kind, debug_exit.address)
-            return WatchStop(self.thread, FALLBACK_WATCH_KINDS[debug_exit.status], debug_exit.address)
+            return self._watch_hit
         if self._software_hit:
             self._stopped_on = debug_exit.address
             return BreakpointStop(self.thread, PointKind.SOFTWARE, debug_exit.address)
@@ -275,8 +305,10 @@ class StubDebug:
         return bytes(data)
 
     def write_memory(self, addr: int, data: bytes) -> None:
-        """Write guest memory; under a software breakpoint the saved word takes the new bytes
-        and the breakpoint stays in place."""
+        """Write guest memory, all or nothing (a range that is partly unmapped raises BusError
+        before a byte is written); under a software breakpoint the saved word takes the new
+        bytes and the breakpoint stays in place."""
+        self.cpu.read_memory(addr, len(data))   # side-effect free, and raises where unmapped
         data = bytearray(data)
         for bp, original in self._overlapping(addr, len(data)):
             saved = bytearray(original)
@@ -298,10 +330,12 @@ class StubDebug:
                  f"DBSR {regs.dbsr:#010x}"]
         iac_points = [p for p in self.hardware if p.kind is PointKind.HARDWARE]
         dac_points = [p for p in self.hardware if p.kind is not PointKind.HARDWARE]
-        for name, count, enables, values, owners in (
-                ("IAC", self.profile.iac_slots, [booke.DBCR0_IAC[n] for n in range(4)], regs.iac, iac_points),
-                ("DAC", self.profile.dac_slots,
-                 [booke.DBCR0_DACR[n] | booke.DBCR0_DACW[n] for n in range(2)], regs.dac, dac_points)):
+        families = [("IAC", self.profile.iac_slots, [booke.DBCR0_IAC[n] for n in range(4)], regs.iac, iac_points)]
+        span = dac_range(regs)
+        if not span:
+            families.append(("DAC", self.profile.dac_slots,
+                             [booke.DBCR0_DACR[n] | booke.DBCR0_DACW[n] for n in range(2)], regs.dac, dac_points))
+        for name, count, enables, values, owners in families:
             for slot in range(count):
                 if not regs.dbcr0 & enables[slot]:
                     lines.append(f"{name}{slot + 1}  free")
@@ -309,6 +343,10 @@ class StubDebug:
                 point = owners[slot] if ours and slot < len(owners) else None
                 who = f"gdb {GDB_COMMANDS[point.kind]}" if point else "guest"
                 lines.append(f"{name}{slot + 1}  {values[slot]:#010x}  {who}")
+        if span:
+            owners = ", ".join(f"{GDB_COMMANDS[p.kind]} {p.addr:#x}-{p.end:#x}" for p in dac_points) if ours \
+                else "the guest"
+            lines.append(f"DAC1-DAC2  range {span[0]:#010x}-{span[1]:#010x} (DBCR2 DAC12M) for {owners}")
         for addr in sorted(self.software):
             lines.append(f"software breakpoint {addr:#010x} (saved word {self.software[addr].hex()})")
         return "\n".join(lines) + "\n"

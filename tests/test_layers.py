@@ -18,6 +18,7 @@ ALLOWED = {
     "gdbstub.fuzz": {"gdbstub.rsp"},
     "gdbstub.target": set(),                               # the contract
     "gdbstub.channel": set(),
+    "gdbstub.agentexpr": set(),                            # gdb's condition bytecode, on any target
     "gdbstub.runcontrol": {"gdbstub.target"},
     "gdbstub.session": {"gdbstub.rsp", "gdbstub.target", "gdbstub.runcontrol", "gdbstub.channel"},
     "gdbstub.hwdebug": {"gdbstub.vcpu"},                   # the KVM model sits on the vCPU only

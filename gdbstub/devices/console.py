@@ -10,6 +10,10 @@ its own (:meth:`~gdbstub.machine.Machine.type_into_console` queues it for the UA
 waits for a client; one client at a time; bytes flow both ways. Unlike QEMU, output produced
 while no client is connected is kept (the last :data:`BACKLOG_LIMIT` bytes) and sent when one
 connects, so the banner a guest prints before anyone connects is not lost.
+
+``file:PATH`` (and ``--uart-log PATH``) appends, but a guest spinning on its UART must not fill
+the disk: once the file holds :data:`FILE_LIMIT` bytes it becomes ``PATH.old`` (replacing the
+previous one) and ``PATH`` starts again, so at most twice that is kept, the newest output last.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import threading
 from typing import BinaryIO, Callable
 
 BACKLOG_LIMIT = 1 << 16
+FILE_LIMIT = 64 << 20
 
 
 class SerialSpecError(ValueError):
@@ -58,6 +63,26 @@ class StreamConsole(NullConsole):
     def _read_input(self, type_into: Callable[[bytes], None]) -> None:
         while data := os.read(self.input_fd, 4096):
             type_into(data)
+
+
+class FileConsole(StreamConsole):
+    """``file:PATH``: output appended to PATH, kept below ``limit`` bytes a file (see above)."""
+
+    def __init__(self, path: str, limit: int = FILE_LIMIT):
+        super().__init__(open(path, "ab", buffering=0))
+        self.path, self.limit = path, limit
+        self.size = os.fstat(self.stream.fileno()).st_size
+
+    def write(self, data: bytes) -> None:
+        if self.size and self.size + len(data) > self.limit:
+            self.stream.close()
+            os.replace(self.path, f"{self.path}.old")
+            self.stream, self.size = open(self.path, "ab", buffering=0), 0
+        self.stream.write(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 class TcpConsole(NullConsole):
@@ -126,7 +151,7 @@ def open_console(spec: str, *, stdout_carries_rsp: bool = False):
             return StreamConsole(sys.stderr.buffer)
         return StreamConsole(sys.stdout.buffer, input_fd=sys.stdin.fileno())
     if kind == "file" and rest:
-        return StreamConsole(open(rest, "ab", buffering=0))
+        return FileConsole(rest)
     if kind == "tcp":
         host, sep, port = rest.rpartition(":")
         if sep and port.isdigit() and int(port) <= 0xFFFF:

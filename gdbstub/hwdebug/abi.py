@@ -15,6 +15,10 @@ KVMPPC_DEBUG_BREAKPOINT = 1 << 1
 KVMPPC_DEBUG_WATCH_WRITE = 1 << 2
 KVMPPC_DEBUG_WATCH_READ = 1 << 3
 KVMPPC_DEBUG_VALID_TYPES = KVMPPC_DEBUG_BREAKPOINT | KVMPPC_DEBUG_WATCH_WRITE | KVMPPC_DEBUG_WATCH_READ
+# This model's extension (the merged ABI has no DAC ranges): a watch entry with this flag is
+# the start of a range that the next entry's address ends (exclusive), held by both DACs in
+# the DBCR2[DAC12M] range mode, as Linux's ptrace programs its ranged watchpoints.
+KVMPPC_DEBUG_RANGE = 1 << 4
 
 KVM_GUESTDBG_BP_COUNT = 16  # length of kvm_guest_debug_arch.bp[]
 

@@ -79,8 +79,8 @@ class DebugController:
                 shadow.iac[slot] = guest.iac[slot]
                 merged |= booke.DBCR0_IAC[slot]
                 self._guest_bits |= booke.DBSR_IAC[slot]
-        for slot in range(self.profile.dac_slots):
-            rw = booke.DBCR0_DACR[slot] | booke.DBCR0_DACW[slot]
+        for slot in range(0 if shadow.dbcr2 & booke.DBCR2_DAC12MODE else self.profile.dac_slots):
+            rw = booke.DBCR0_DACR[slot] | booke.DBCR0_DACW[slot]   # (a range of ours holds both)
             if guest.dbcr0 & rw and not shadow.dbcr0 & rw:
                 shadow.dac[slot] = guest.dac[slot]
                 merged |= guest.dbcr0 & rw

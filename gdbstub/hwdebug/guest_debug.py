@@ -6,8 +6,8 @@ import errno
 from ..vcpu import booke
 from ..vcpu.debugregs import DebugRegs
 from .abi import (KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP,
-                  KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_NONE, KVMPPC_DEBUG_VALID_TYPES,
-                  KVMPPC_DEBUG_WATCH_READ, KVMPPC_DEBUG_WATCH_WRITE, GuestDebug)
+                  KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_NONE, KVMPPC_DEBUG_RANGE, KVMPPC_DEBUG_VALID_TYPES,
+                  KVMPPC_DEBUG_WATCH_READ, KVMPPC_DEBUG_WATCH_WRITE, UNUSED_BREAKPOINT, GuestDebug)
 from .profiles import CoreProfile
 
 
@@ -20,7 +20,8 @@ class GuestDebugError(Exception):
 
 
 def compute_debug_regs(dbg: GuestDebug, profile: CoreProfile) -> DebugRegs:
-    """The registers ``dbg`` asks for, or GuestDebugError (slots exhausted, unknown type)."""
+    """The registers ``dbg`` asks for, or GuestDebugError (slots exhausted, unknown type, a
+    range the core cannot hold)."""
     regs = DebugRegs()
     if not dbg.control & KVM_GUESTDBG_ENABLE:
         return regs
@@ -32,12 +33,16 @@ def compute_debug_regs(dbg: GuestDebug, profile: CoreProfile) -> DebugRegs:
     if not dbg.control & KVM_GUESTDBG_USE_HW_BP:
         return regs
     iac = dac = 0
-    for bp in dbg.bp[:profile.iac_slots + profile.dac_slots]:
+    entries = iter(dbg.bp[:profile.iac_slots + profile.dac_slots])
+    for bp in entries:
         if bp.type == KVMPPC_DEBUG_NONE:
             continue
-        if bp.type & ~KVMPPC_DEBUG_VALID_TYPES:
+        if bp.type & ~(KVMPPC_DEBUG_VALID_TYPES | KVMPPC_DEBUG_RANGE):
             raise GuestDebugError(f"unknown breakpoint type {bp.type:#x}")
-        if bp.type & KVMPPC_DEBUG_BREAKPOINT:
+        if bp.type & KVMPPC_DEBUG_RANGE:
+            _program_dac_range(regs, bp.type, bp.addr, next(entries, UNUSED_BREAKPOINT).addr, dac, profile)
+            dac = profile.dac_slots
+        elif bp.type & KVMPPC_DEBUG_BREAKPOINT:
             if iac >= profile.iac_slots:
                 raise GuestDebugError(f"all {profile.iac_slots} IAC slots are in use")
             regs.iac[iac] = bp.addr & 0xFFFFFFFC
@@ -54,6 +59,25 @@ def compute_debug_regs(dbg: GuestDebug, profile: CoreProfile) -> DebugRegs:
                 regs.dbcr0 |= booke.DBCR0_DACW[dac]
             dac += 1
     return regs
+
+
+def _program_dac_range(regs: DebugRegs, kind: int, start: int, end: int, used: int, profile: CoreProfile) -> None:
+    """DAC1/DAC2 as the range [start, end) for the watch types in ``kind``."""
+    if kind & KVMPPC_DEBUG_BREAKPOINT or not kind & (KVMPPC_DEBUG_WATCH_READ | KVMPPC_DEBUG_WATCH_WRITE):
+        raise GuestDebugError(f"breakpoint type {kind:#x}: a range is for watchpoints only")
+    if not profile.dac_range:
+        raise GuestDebugError(f"the {profile.name} core has no DAC range mode")
+    if used:
+        raise GuestDebugError("a DAC range needs both DACs")
+    if not start < end <= 0xFFFFFFFF:
+        raise GuestDebugError(f"no DAC range from {start:#x} to {end:#x}")
+    regs.dac[0], regs.dac[1] = start, end
+    regs.dbcr0 |= booke.DBCR0_IDM
+    if kind & KVMPPC_DEBUG_WATCH_READ:
+        regs.dbcr0 |= booke.DBCR0_DAC1R
+    if kind & KVMPPC_DEBUG_WATCH_WRITE:
+        regs.dbcr0 |= booke.DBCR0_DAC1W
+    regs.dbcr2 |= booke.DBCR2_DAC12M
 
 
 def set_guest_debug(regs: DebugRegs, dbg: GuestDebug, profile: CoreProfile) -> None:

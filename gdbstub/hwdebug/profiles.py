@@ -9,12 +9,15 @@ from ..vcpu import booke
 @dataclass(frozen=True)
 class CoreProfile:
     """``hv``: e500mc-style BookE-HV KVM (DBCR1/2 left 0); otherwise PR KVM (e500v2), which
-    sets the user-only bits so the stub's points match only guest code."""
+    sets the user-only bits so the stub's points match only guest code. ``dac_range``: DBCR2
+    has the DAC12M range mode (DAC1 <= address < DAC2), the one way to watch more than a byte
+    (an exact DAC matches only accesses that include its address)."""
     name: str
     iac_slots: int
     dac_slots: int
     hv: bool
     debug_instruction: int = booke.EHPRIV_DEBUG
+    dac_range: bool = True
 
 
 E500MC = CoreProfile("e500mc", iac_slots=2, dac_slots=2, hv=True)

@@ -225,6 +225,7 @@ _CHECKSUM_DIGITS = {b"%c%c" % (high, low): int(b"%c%c" % (high, low), 16)
                     for high in b"0123456789abcdefABCDEF" for low in b"0123456789abcdefABCDEF"}
 _FRAME_END = re.compile(rb"[#$]")
 _ACK_AND_SHORT_FRAME = re.compile(rb"(\+?)\$([^#$]{0,64})#([^$]{2})")  # gdb's usual write
+_OUTSIDE_EVENT = re.compile(rb"\x03+|[+-]")   # a run of Ctrl-C bytes is one interrupt
 _IDLE, _PAYLOAD, _CHECKSUM = range(3)
 
 
@@ -232,7 +233,8 @@ class FrameDecoder:
     """Incremental decoder from a byte stream to :data:`FrameEvent` values.
 
     Reads may split or coalesce frames arbitrarily. Bytes outside a frame other
-    than ``$ + - 0x03`` are ignored; a ``$`` inside a frame abandons the partial
+    than ``$ + - 0x03`` are ignored, and adjacent 0x03 bytes are one :class:`Interrupt`
+    (a flood of them costs one event a read, not one a byte); a ``$`` inside a frame abandons the partial
     frame silently and starts a new one. At most ``max_packet`` wire bytes of a
     frame are stored: a longer frame is skipped and reported once, when it ends,
     as :class:`BadFrame`.
@@ -251,6 +253,7 @@ class FrameDecoder:
         self._wire = bytearray()
         self._overlong = False
         self._checksum_digits = bytearray()
+        self._ctrl_c_run = False   # the last byte outside a frame was 0x03
 
     @property
     def buffered(self) -> int:
@@ -263,6 +266,7 @@ class FrameDecoder:
         if self._state == _IDLE and (usual := _ACK_AND_SHORT_FRAME.fullmatch(data)):
             ack, wire, digits = usual.groups()
             if len(wire) <= self.max_packet:
+                self._ctrl_c_run = False
                 return [_ACK, self._check(wire, digits)] if ack else [self._check(wire, digits)]
         events: list[FrameEvent] = []
         i, n = 0, len(data)
@@ -282,13 +286,14 @@ class FrameDecoder:
         """Handle the bytes outside a frame from ``data[i:]`` up to the next ``$``, and that
         frame if it is all there (the usual case: no state to go through); return the new index."""
         start = data.find(b"$", i)
-        for b in data[i:start] if start >= 0 else data[i:]:
-            if b == 0x2B:
-                events.append(_ACK)
-            elif b == 0x2D:
-                events.append(_NAK)
-            elif b == 0x03:
+        stop = start if start >= 0 else len(data)
+        for m in _OUTSIDE_EVENT.finditer(data, i, stop):
+            b = data[m.start()]
+            if b != 0x03:
+                events.append(_ACK if b == 0x2B else _NAK)
+            elif not (m.start() == i and self._ctrl_c_run):   # not a run the last read began
                 events.append(_INTERRUPT)
+        self._ctrl_c_run = start < 0 and stop > i and data[stop - 1] == 0x03
         if start < 0:
             return len(data)
         start += 1

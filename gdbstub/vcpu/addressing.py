@@ -1,14 +1,16 @@
 """Address translation: the one place where an effective address becomes a physical one.
 
 Every guest access (instruction fetch, loads and stores of every form) and every debugger
-access goes through :meth:`Addressing.translate`. Today's machine has no MMU (a bare e500mc with
-translation off): the mapping is the identity. The e500mc TLBs (``mmu.py``) will answer :meth:`Addressing.lookup`.
+access goes through :meth:`Addressing.translate`. A bare e500mc with translation off maps
+every address to itself (``identity``); the e500mc TLBs (``tlb_addressing.py``) answer
+:meth:`Addressing.lookup` on the ppce500 board.
 
-Translations are remembered per 4 KiB page (the smallest BookE page) and per access kind, in
-``page_cache``; :meth:`Addressing.flush` forgets them and must be called whenever the mapping may
-change (a TLB write or invalidation, MSR[IS]/MSR[DS], PID). While ``identity`` holds, the vCPU's
-fast paths (and translated blocks) index RAM with the effective address directly: that is the
-page cache's identity form, and they re-check ``identity`` after every :meth:`flush`.
+Translations are remembered per 4 KiB page (the smallest BookE page) and per access kind:
+``page_cache`` holds every page translated, ``ram_cache`` the RAM pages among them as the
+physical byte address of the page, which is what translated blocks index RAM with.
+:meth:`Addressing.flush` empties both (in place: a running block holds them) and must be called
+whenever the mapping may change. While ``identity`` holds, the vCPU's fast paths and blocks
+index RAM with the effective address directly and use neither.
 """
 from __future__ import annotations
 
@@ -30,14 +32,17 @@ class Access(IntEnum):
 
 
 class Addressing:
-    """Effective to physical translation with a per-page cache (``page_cache[access][page]``
-    is the physical page number of effective page ``page``)."""
+    """Effective to physical translation with per-page caches: ``page_cache[access][page]``
+    is the physical page number of effective page ``page``, ``ram_cache[access][page]`` the
+    physical address of its first byte when that page is RAM (below ``ram_size``)."""
 
     identity = True
     """True while every effective address is its own physical address."""
 
-    def __init__(self):
+    def __init__(self, ram_size: int):
+        self._ram_pages = ram_size >> PAGE_SHIFT
         self.page_cache: tuple[dict[int, int], ...] = ({}, {}, {})
+        self.ram_cache: tuple[dict[int, int], ...] = ({}, {}, {})
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
         """The physical address of ``ea`` for ``access``. A guest access that is not permitted
@@ -52,7 +57,15 @@ class Addressing:
                 return None
             if not for_debugger:
                 cache[page] = physical_page
+                if physical_page < self._ram_pages:
+                    self.ram_cache[access][page] = physical_page << PAGE_SHIFT
         return physical_page << PAGE_SHIFT | ea & PAGE_MASK
+
+    def code_address(self, ea: int) -> int | None:
+        """The physical address a fetch at ``ea`` reads, if its page is cached and RAM (None:
+        not translated yet, or not RAM): where translated blocks look their code up."""
+        base = self.ram_cache[Access.FETCH].get(ea >> PAGE_SHIFT)
+        return None if base is None else base | ea & PAGE_MASK
 
     def lookup(self, page: int, access: Access, for_debugger: bool) -> int | None:
         """The physical page mapped at effective ``page`` (no MMU: the same page)."""
@@ -60,5 +73,5 @@ class Addressing:
 
     def flush(self) -> None:
         """Forget every cached translation (call on any change of the mapping)."""
-        for cache in self.page_cache:
+        for cache in (*self.page_cache, *self.ram_cache):
             cache.clear()

@@ -117,7 +117,8 @@ DBCR2_DAC1US = 0xC0000000
 DBCR2_DAC2US = 0x0C000000
 DBCR2_DAC1ER = 0x30000000
 DBCR2_DAC2ER = 0x03000000
-DBCR2_DAC12M = 0x00800000
+DBCR2_DAC12M = 0x00800000     # DAC12M mode field = 0b10: DAC1 <= address < DAC2 (inclusive range)
+DBCR2_DAC12MODE = 0x00C00000  # the whole DAC12M mode field
 DBCR2_DACUS = (DBCR2_DAC1US, DBCR2_DAC2US)
 
 # --- ESR bits used by Program / DSI interrupts ------------------------------------

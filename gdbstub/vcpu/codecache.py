@@ -1,5 +1,7 @@
-"""What the vCPU keeps about guest code: decoded instructions and translated blocks, both keyed
-by PHYSICAL address, and one flag per 64-byte line of RAM that may hold either.
+"""What the vCPU keeps about guest code: decoded instructions keyed by PHYSICAL address,
+translated blocks keyed by the EFFECTIVE address they start at (their code names it) and
+knowing the physical range they were built from, and one flag per 64-byte line of RAM that may
+hold either.
 
 None of it is state: dropping it all changes nothing but speed (a restored machine starts with
 it empty). A store into a flagged line drops what overlaps it (``forget``).
@@ -12,8 +14,8 @@ LINE_SHIFT = 6   # bookkeeping granule: the 64-byte cache line
 
 
 class CodeCache:
-    """``decoded[pa]``: ``(semantics, args)``; ``blocks[pa]``: a :class:`Block` (or INTERPRET);
-    ``heat[pa]``: branches seen to ``pa`` before it is translated; ``code_lines``: per RAM line
+    """``decoded[pa]``: ``(semantics, args)``; ``blocks[ea]``: a :class:`Block` (or INTERPRET);
+    ``heat[ea]``: branches seen to ``ea`` before it is translated; ``code_lines``: per RAM line
     (the flag is set on the line before, too, so that an access starting there and crossing into
     a code line is seen); ``debug_key``: the comparator addresses the blocks are built for."""
 
@@ -26,8 +28,8 @@ class CodeCache:
         self.debug_key = NO_DEBUG
 
     def forget(self, addr: int, length: int) -> bool:
-        """Drop decoded instructions and translated blocks overlapping ``[addr, addr + length)``;
-        True if there were any (a store into data that shares a line with code drops nothing)."""
+        """Drop decoded instructions and translated blocks overlapping the physical
+        ``[addr, addr + length)``; True if there were any (a store into data that shares a line with code drops nothing)."""
         first, last = addr >> LINE_SHIFT, (addr + length - 1) >> LINE_SHIFT
         if not any(self.code_lines[first:last + 1]):
             return False
@@ -42,7 +44,7 @@ class CodeCache:
             kept = []
             for start in starts:
                 block = blocks.get(start)     # None: already dropped through another line
-                if block is not None and start < end and addr < block.end:
+                if block is not None and block.physical < end and addr < block.end:
                     del blocks[start]
                     dropped = True
                 elif block is not None:
@@ -69,13 +71,13 @@ class CodeCache:
         self.decoded[pa] = entry
         self.mark(pa >> LINE_SHIFT, pa >> LINE_SHIFT)
 
-    def add_block(self, pa: int, block: Block) -> None:
-        self.blocks[pa] = block
+    def add_block(self, ea: int, block: Block) -> None:
+        self.blocks[ea] = block
         if block.run is not None:
-            first, last = pa >> LINE_SHIFT, (block.end - 1) >> LINE_SHIFT
+            first, last = block.physical >> LINE_SHIFT, (block.end - 1) >> LINE_SHIFT
             self.mark(first, last)
             for line in range(first, last + 1):
-                self._block_lines.setdefault(line, []).append(pa)
+                self._block_lines.setdefault(line, []).append(ea)
 
     def set_debug_key(self, key) -> None:
         """Blocks built for other comparator addresses go."""

@@ -34,6 +34,7 @@ from .translate import INTERPRET, Block, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
+_MAX_DECODED = 1 << 19   # decoded instructions kept (~200 B each); past that all code caches start over
 _MAX_NOTED_SPRS = 256  # unmodelled-SPR accesses logged (one line per place); later ones are not
 _log = logging.getLogger(__name__)
 
@@ -127,7 +128,9 @@ class Cpu(ArchState):
         super().__init__(ticks_per_instruction)
         self.memory = memory if memory is not None else Memory()
         self.tlb: Mmu | None = Mmu() if booke_mmu else None
-        self.addressing = Addressing() if self.tlb is None else TlbAddressing(self, self.tlb)
+        ram_size = self.memory.ram_size
+        self.addressing = (Addressing(ram_size) if self.tlb is None
+                           else TlbAddressing(self, self.tlb, ram_size, self.translation_context_changed))
         self.interrupt_acknowledge: Callable[[], int | None] | None = None
         """The interrupt controller's acknowledge (coreint): called on entering the external
         input interrupt; an int it returns is latched in EPR."""
@@ -135,7 +138,7 @@ class Cpu(ArchState):
         self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
         self.code = CodeCache(self._ram_size)
         self.code_or_debug_changed = False   # ends a running block after a called instruction
-        # the namespace of translated code: RAM indexed by effective address (identity mapping)
+        # the namespace of translated code (``addressing``: set by mapping_changed)
         self._block_scope = {"ram": self._ram, "code_lines": self.code.code_lines,
                              **{f"ram_last_{n}": self._ram_size - n for n in (1, 2, 4)}}
         self.iac_slots = iac_slots
@@ -218,6 +221,7 @@ class Cpu(ArchState):
         self._dac_armed = self.debug.trap_armed = False
 
     def _input_changed(self, level: bool) -> None:
+        self.code_or_debug_changed = True     # a store to a device raised it: the block ends
         self._executor.inputs_changed()
 
     # --- the board --------------------------------------------------------------------------
@@ -273,13 +277,21 @@ class Cpu(ArchState):
 
     # --- address translation ------------------------------------------------------------
     def mapping_changed(self) -> None:
-        """Forget cached translations; call whenever the effective-to-physical mapping may have
-        changed (TLB writes, MSR[IS]/MSR[DS], PID). Translated blocks and the direct RAM paths
-        assume the identity mapping: they are dropped, and bypassed while it does not hold."""
+        """Start translating afresh, with ``addressing`` as it now is (a new one, or a mapping
+        changed behind its back): cached translations and translated blocks go, and the direct
+        RAM paths hold only while the mapping is the identity. The TLB model's own changes take
+        the cheaper way (``translation_context_changed``)."""
         self.addressing.flush()
         self._direct_limit = self._ram_size if self.addressing.identity else 0
+        self._block_scope["addressing"] = self.addressing
         self.code.drop_blocks()
         self.code_or_debug_changed = self._executor.attention = True
+
+    def translation_context_changed(self) -> None:
+        """The TLBs, MSR[IS, DS, PR] or PID changed: a running block, whose locals hold the
+        page caches of the old context, ends after the current instruction. Blocks themselves
+        stay: each is checked against the current translation of its start on entry."""
+        self.code_or_debug_changed = True
 
     def _spans(self, ea: int, length: int, access: Access, for_debugger: bool = False):
         """``[(physical address, length), ...]`` covering ``length`` bytes at ``ea``, one per
@@ -432,6 +444,9 @@ class Cpu(ArchState):
             physical = self.addressing.translate(pc, Access.FETCH)
         except GuestInterrupt as interrupt:
             return _raise, (interrupt,)
+        return self._decode_physical(physical)
+
+    def _decode_physical(self, physical: int) -> tuple:
         entry = self.code.decoded.get(physical)
         if entry is not None:
             return entry
@@ -439,6 +454,8 @@ class Cpu(ArchState):
             return _instruction_storage, ()
         word = self.memory.read(physical, 4)
         entry = (_debug_instruction_hit, ()) if word == self.debug.instruction else decode(word)
+        if len(self.code.decoded) >= _MAX_DECODED:   # a guest that has run through much of its RAM
+            self._forget_all_code()
         self.code.add_decoded(physical, entry)
         return entry
 
@@ -447,26 +464,29 @@ class Cpu(ArchState):
         while the mapping is the identity, else none (each lookup goes through ``decode``)."""
         return self.code.decoded if self.addressing.identity else {}
 
-    def _fetch(self, pc: int) -> tuple | None:
-        """``(word, semantics, args)`` at ``pc`` for the translator, None if not fetchable RAM
-        (blocks are built only while the mapping is the identity)."""
-        if pc & 3 or not self.memory.is_ram(pc, 4):
+    def _fetch(self, physical: int) -> tuple | None:
+        """``(word, semantics, args)`` at ``physical`` for the translator, None if not RAM."""
+        if physical & 3 or not self.memory.is_ram(physical, 4):
             return None
-        semantics, args = self.decode(pc)
-        return self.memory.read(pc, 4), semantics, args
+        semantics, args = self._decode_physical(physical)
+        return self.memory.read(physical, 4), semantics, args
 
     def hot_block(self, pc: int) -> Block:
-        """The block at ``pc``, translated once the interpreter has been there often enough."""
-        if not self.addressing.identity:
-            return INTERPRET
+        """The block at ``pc``, translated once the interpreter has been there often enough
+        (and, with an MMU, has fetched from its page in the current context)."""
         heat = self.code.heat.get(pc, 0)
         if heat < self.translate_after:
             self.code.heat[pc] = heat + 1
             return INTERPRET
+        addressing = self.addressing
+        physical = pc if addressing.identity else addressing.code_address(pc)
+        if physical is None:
+            return INTERPRET
         if len(self.code.blocks) >= _MAX_BLOCKS:
             self.code.drop_blocks()
             self.code.heat.clear()
-        block = translate(self._fetch, pc, self.code.debug_key, self._block_scope)
+        block = translate(self._fetch, pc, physical, self.code.debug_key, self._block_scope,
+                          paged=not addressing.identity)
         self.code.add_block(pc, block)
         return block
 

@@ -3,6 +3,11 @@ the comparators' decisions (what is armed, which IAC/DAC matches an address).
 
 The run loop (``executor.py``) asks it what is armed and reports events to ``host``; translated
 code is specialised for the armed comparator addresses (``translation_key``).
+
+DAC1 and DAC2 compare exact addresses, or together the range DAC1 <= address < DAC2 when
+DBCR2[DAC12M] selects the inclusive range mode (DAC1's enables, DAC1's events); translated code
+checks the byte ranges its key lists. The other DAC12M modes (address mask, exclusive range)
+are not modelled.
 """
 from __future__ import annotations
 
@@ -14,6 +19,13 @@ from .translate import NO_DEBUG, DebugKey
 
 _IAC_ENABLES = booke.DBCR0_IAC1 | booke.DBCR0_IAC2 | booke.DBCR0_IAC3 | booke.DBCR0_IAC4
 _DAC_ENABLES = booke.DBCR0_DAC1R | booke.DBCR0_DAC1W | booke.DBCR0_DAC2R | booke.DBCR0_DAC2W
+
+
+def dac_range(regs: DebugRegs) -> tuple[int, int] | None:
+    """``(DAC1, DAC2)`` if the DACs compare the inclusive range [DAC1, DAC2)."""
+    if regs.dbcr2 & booke.DBCR2_DAC12MODE == booke.DBCR2_DAC12M:
+        return regs.dac[0], regs.dac[1]
+    return None
 
 
 def _privilege_allows(regs: DebugRegs, msr: int, control: int, us_mask: int) -> bool:
@@ -46,6 +58,7 @@ class DebugFacility:
         self.host: DebugHost | None = None
         self.instruction = booke.EHPRIV_DEBUG
         self.skip_checks_at: int | None = None
+        self.dac_access: tuple[int, int] = (0, 0)   # (address, size) of the access a DAC last matched
         self.rearm()
 
     def rearm(self) -> DebugKey:
@@ -59,20 +72,28 @@ class DebugFacility:
         self.armed = self.iac_armed or self.dac_armed or self.trap_armed or self.ic_armed
         if not (self.iac_armed or self.dac_armed):
             return NO_DEBUG
+        span = dac_range(regs)
+        watched = [span] if span else [(regs.dac[0], regs.dac[0] + 1), (regs.dac[1], regs.dac[1] + 1)]
         return DebugKey(frozenset(regs.iac[slot] & ~3 for slot in range(4) if control & booke.DBCR0_IAC[slot]),
-                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACR[slot]),
-                        tuple(regs.dac[slot] for slot in range(2) if control & booke.DBCR0_DACW[slot]))
+                        tuple(bytes_ for slot, bytes_ in enumerate(watched) if control & booke.DBCR0_DACR[slot]),
+                        tuple(bytes_ for slot, bytes_ in enumerate(watched) if control & booke.DBCR0_DACW[slot]))
 
     def dac_hits(self, ea: int, size: int, write: bool, msr: int) -> int:
-        """DBSR bits of the armed DACs that an access of ``size`` bytes at ``ea`` matches."""
+        """DBSR bits of the armed DACs that an access of ``size`` bytes at ``ea`` matches (a DAC
+        address among the bytes accessed, or in range mode any byte in the range); the access
+        is kept in ``dac_access``, which a debugger would learn by decoding the instruction."""
         regs = self.active
         enables, events = ((booke.DBCR0_DACW, booke.DBSR_DACW) if write
                            else (booke.DBCR0_DACR, booke.DBSR_DACR))
+        span = dac_range(regs)
         bits = 0
-        for slot in range(2):
-            if (regs.dbcr0 & enables[slot] and ea <= regs.dac[slot] < ea + size
+        for slot in range(1 if span else 2):
+            low, high = span or (regs.dac[slot], regs.dac[slot] + 1)
+            if (regs.dbcr0 & enables[slot] and ea < high and low < ea + size
                     and _privilege_allows(regs, msr, regs.dbcr2, booke.DBCR2_DACUS[slot])):
                 bits |= events[slot]
+        if bits:
+            self.dac_access = (ea, size)
         return bits
 
     def iac_hits(self, pc: int, msr: int) -> int:

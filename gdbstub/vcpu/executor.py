@@ -205,6 +205,8 @@ class Executor:
         cpu.debug_registers_changed()
         remaining = max_steps
         blocks = cpu.code.blocks
+        addressing = cpu.addressing
+        paged = not addressing.identity   # a block is then checked against its start's translation
         # Arriving by falling through (at a slice start, or after one interpreted instruction
         # of cold code) does not make an address hot: blocks start where control branches to.
         fell_through = cpu.icount
@@ -220,8 +222,11 @@ class Executor:
                 limit = start + remaining
                 try:
                     while not self.interpret_only:
-                        run, length, _ = blocks.get(cpu.pc) or (
-                            INTERPRET if cpu.icount == fell_through else cpu.hot_block(cpu.pc))
+                        pc = cpu.pc
+                        block = blocks.get(pc)
+                        if block is None or paged and block.run and block.physical != addressing.code_address(pc):
+                            block = INTERPRET if cpu.icount == fell_through else cpu.hot_block(pc)
+                        run, length, _, _ = block
                         end = min(limit, self.timer_deadline)
                         if run is None or cpu.icount + length > end:
                             break

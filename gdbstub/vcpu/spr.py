@@ -41,6 +41,9 @@ class SprContext(Protocol):
     def timers_changed(self) -> None:
         """A timer register changed: interrupt levels and the next timer event may differ."""
 
+    def translation_context_changed(self) -> None:
+        """PID changed: translations made under the old one no longer apply."""
+
 
 class UnknownSpr(KeyError):
     """The debugger named an SPR the vCPU does not model (in that direction)."""
@@ -73,7 +76,6 @@ _STORED = {
                            booke.SPR_DEAR, booke.SPR_ESR, booke.SPR_PIR, booke.SPR_USPRG0,
                            booke.SPR_HID1, booke.SPR_L1CSR2, booke.SPR_BUCSR, booke.SPR_MCAR)},
     **{booke.SPR_SPRG0 + n: MASK32 for n in range(8)},
-    booke.SPR_PID: 0xFF,
     booke.SPR_IVPR: 0xFFFF0000,
 }
 _WRITE_ONLY: set[int] = set()
@@ -159,6 +161,11 @@ def _write_hid0(cpu: SprContext, value: int) -> None:
     cpu.timers_changed()
 
 
+def _write_pid(cpu: SprContext, value: int) -> None:
+    cpu.sprs[booke.SPR_PID] = value & 0xFF
+    cpu.translation_context_changed()
+
+
 def _write_mmucsr0(cpu: SprContext, value: int) -> None:
     cpu.tlb.write_mmucsr0(value)
 
@@ -179,6 +186,7 @@ def spr_table(iac_slots: int, booke_mmu: bool = False) -> dict[int, Spr]:
     table.update({number: Spr(lambda cpu, n=number: cpu.sprs[n], None) for number in _READ_ONLY_STORED})
     table[booke.SPR_MCSR] = _write_one_to_clear(booke.SPR_MCSR)
     table[booke.SPR_HID0] = Spr(lambda cpu: cpu.sprs[booke.SPR_HID0], _write_hid0)
+    table[booke.SPR_PID] = Spr(lambda cpu: cpu.sprs[booke.SPR_PID], _write_pid)
     table.update({number: _timer(number) for number in booke_timers.READABLE_SPRS | booke_timers.WRITABLE_SPRS})
     if booke_mmu:
         table.update(_mmu_sprs())
@@ -205,5 +213,5 @@ def initial_storage() -> dict[int, int]:
     """Reset values of the stored SPRs: zero but HID0, whose TBEN is set (the time base runs
     from reset, as on QEMU, which does not gate it; clearing TBEN stops it)."""
     return {**{number: 0 for number in (*_STORED, *_SELF_CLEARING, *_READ_ONLY_STORED, *_MMU_STORED,
-                                        booke.SPR_MCSR)},
+                                        booke.SPR_MCSR, booke.SPR_PID)},
             **{ivor_spr(ivor): 0 for ivor in IVORS}, booke.SPR_HID0: booke_timers.HID0_TBEN}

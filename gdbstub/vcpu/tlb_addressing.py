@@ -3,14 +3,17 @@
 The TLB model is pure; this is where its answers meet the core: a fetch translates in the
 address space MSR[IS] names and a data access in MSR[DS]'s, both with PID and the privilege
 MSR[PR] gives, and a ``TlbFault`` becomes the architected interrupt (the MAS auto-fill of a TLB
-miss goes into the MAS SPRs first). The per-page caches of :class:`Addressing` stay valid while
-MSR[IS, DS, PR] and PID keep the values they were filled under (checked on every cache use, so
-any way of changing them, a debugger's register write included, is seen) and the TLB model
-reports no change.
+miss goes into the MAS SPRs first).
+
+The per-page caches of :class:`Addressing` depend on MSR[IS, DS, PR] and PID as well as on the
+TLBs: one set is kept per such context (a kernel and its processes switch back and forth on
+every interrupt and system call), the current one chosen on every use (``sync``: so any way of
+changing them, a debugger's register write included, is seen). A TLB change drops the pages it
+affects from all of them and ends a running block (``on_mapping_change``).
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 from . import booke
 from .addressing import EFFECTIVE_MASK, PAGE_MASK, PAGE_SHIFT, Access, Addressing
@@ -18,6 +21,7 @@ from .interrupts import GuestInterrupt
 from .mmu import HID0_EN_MAS7_UPDATE, SPR_MAS4, Mmu, TlbFault
 
 _CONTEXT_BITS = booke.MSR_IS | booke.MSR_DS | booke.MSR_PR
+_MAX_CONTEXTS = 64    # cache sets kept; more (many PIDs) start over
 
 
 class TranslationContext(Protocol):
@@ -31,20 +35,60 @@ class TlbAddressing(Addressing):
 
     identity = False
 
-    def __init__(self, cpu: TranslationContext, mmu: Mmu):
-        super().__init__()
+    def __init__(self, cpu: TranslationContext, mmu: Mmu, ram_size: int,
+                 on_mapping_change: Callable[[], None] = lambda: None):
+        super().__init__(ram_size)
         self._cpu = cpu
         self.mmu = mmu
-        self._msr = self._pid = None   # MSR[IS, DS, PR] and PID the page caches were filled under
+        self._msr = self._pid = None   # the context of the current cache set
+        self._contexts: dict[tuple[int, int], tuple] = {}
         self._ea = 0           # the address being translated (DEAR wants it, not its page)
-        mmu.on_change = lambda spans: self.flush()
 
-    def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
+        def changed(spans) -> None:
+            if spans is None:
+                self.flush()
+            else:
+                self._forget(spans)
+            on_mapping_change()
+        mmu.on_change = changed
+
+    def _forget(self, spans: list[tuple[int, int]]) -> None:
+        """Drop the cached translations of the pages in ``spans`` (``(first EA, bytes)``), in
+        every context: a TLB0 refill changes one page, and the rest stay cached."""
+        caches = [cache for sets in self._contexts.values() for cache in (*sets[0], *sets[1])]
+        for first, size in spans:
+            low, high = first >> PAGE_SHIFT, (first + size + PAGE_MASK) >> PAGE_SHIFT
+            for cache in caches:
+                if high - low <= len(cache):
+                    for page in range(low, high):
+                        cache.pop(page, None)
+                else:
+                    for page in [page for page in cache if low <= page < high]:
+                        del cache[page]
+
+    def sync(self) -> None:
+        """Make ``page_cache`` and ``ram_cache`` the set of the core's current context."""
         cpu = self._cpu
         msr, pid = cpu.msr & _CONTEXT_BITS, cpu.sprs[booke.SPR_PID]
-        if msr != self._msr or pid != self._pid:
-            self.flush()
-            self._msr, self._pid = msr, pid
+        if msr == self._msr and pid == self._pid:
+            return
+        self._msr, self._pid = msr, pid
+        caches = self._contexts.get((msr, pid))
+        if caches is None:
+            if len(self._contexts) >= _MAX_CONTEXTS:
+                self._contexts.clear()
+            caches = self._contexts[msr, pid] = (({}, {}, {}), ({}, {}, {}))
+        self.page_cache, self.ram_cache = caches
+
+    def code_address(self, ea: int) -> int | None:
+        cpu = self._cpu     # sync() inline: this runs once per translated block executed
+        if cpu.msr & _CONTEXT_BITS != self._msr or cpu.sprs[booke.SPR_PID] != self._pid:
+            self.sync()
+        base = self.ram_cache[Access.FETCH].get(ea >> PAGE_SHIFT)
+        return None if base is None else base | ea & PAGE_MASK
+
+    def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
+        self.sync()
         physical_page = self.page_cache[access].get((ea & EFFECTIVE_MASK) >> PAGE_SHIFT)
         if physical_page is not None:
             return physical_page << PAGE_SHIFT | ea & PAGE_MASK
@@ -71,7 +115,9 @@ class TlbAddressing(Addressing):
         return found.real >> PAGE_SHIFT
 
     def flush(self) -> None:
+        for page_cache, ram_cache in self._contexts.values():
+            for cache in (*page_cache, *ram_cache):
+                cache.clear()
         super().flush()
-        self._msr = self._pid = None
 
 

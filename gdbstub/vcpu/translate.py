@@ -19,8 +19,8 @@ The block keeps the interpreter's contract exactly:
   (interrupt entry with SRR0, halt, host exit, DebugEvent with the access undone).
 * Debug decisions are taken here, from ``debug`` (a ``DebugKey``): no block contains an
   armed IAC address (the run loop interprets that instruction with the comparators), and
-  inline loads/stores call ``cpu.check_dac`` when the access may overlap an armed DAC
-  address. IC single-stepping never runs blocks.
+  inline loads/stores call ``cpu.check_dac`` when the access may overlap a byte an armed DAC
+  watches. IC single-stepping never runs blocks.
 * A store to a line holding translated code drops the affected blocks (``cpu.forget_code``)
   and ends the block after the store; after a called instruction, ``cpu.code_or_debug_changed``
   (set by icbi, stores to code, debug register writes) ends it too.
@@ -36,12 +36,14 @@ from .isa import lookup
 
 MAX_BLOCK = 16   # longer superblocks compiled slower and ran no faster (docs/performance.md)
 M32 = 0xFFFFFFFF
+_PAGE_MASK = 0xFFF   # the smallest BookE page
 
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
 
 
 class DebugKey(NamedTuple):
-    """What translated code depends on: armed IAC addresses and DAC read/write addresses."""
+    """What translated code depends on: armed IAC addresses, and the byte ranges
+    ``(first, end)`` the armed DACs watch for reads and for writes."""
     iac: frozenset = frozenset()
     dac_read: tuple = ()
     dac_write: tuple = ()
@@ -52,14 +54,20 @@ NO_DEBUG = DebugKey()
 
 class Block(NamedTuple):
     """A translated block: ``run(cpu, left)`` executes at most ``length`` instructions per pass
-    and loops only while ``left`` has room for another full pass."""
+    and loops only while ``left`` has room for another full pass; its code is the physical
+    ``[physical, end)``."""
     run: Callable | None
     length: int
-    end: int          # address after the last instruction
+    physical: int
+    end: int
 
 
-INTERPRET = Block(None, 0, 0)
+INTERPRET = Block(None, 0, -1, -1)
 """Entry for an address the interpreter must execute (armed IAC, not RAM, not aligned)."""
+
+
+def _indented(lines) -> list[str]:
+    return ["    " + line for line in lines]
 
 
 def _sign_extended(expr: str, size: int) -> str:
@@ -80,9 +88,11 @@ class _Emitter:
     ``cr_bit`` (CR fields kept in locals), ``access`` (the one way to reach memory), ``jump``
     (branches) and ``call`` (give this instance to its semantics function after all)."""
 
-    def __init__(self, start: int, debug: DebugKey):
+    def __init__(self, start: int, debug: DebugKey, paged: bool):
         self.start = start
         self.debug = debug
+        self.paged = paged
+        self.page_caches: set[str] = set()   # "rp"/"wp": the RAM page caches the code reads
         self.lines: list[str] = []
         self.synced = 0            # instructions already added to cpu.icount at this point
         self.deltas: dict[int, int] = {}   # instruction that may raise -> icount it still lacks
@@ -122,28 +132,40 @@ class _Emitter:
         """A ``size``-byte big-endian access at ``ea`` (a 32-bit expression, kept in the local
         ``ea``): a store of the expression ``data`` (its low bytes), or a load into the target
         ``data`` (sign-extended if ``signed``); ``then`` runs after the access. The only code
-        that reaches memory: RAM inline, anything else and the DAC comparators through ``cpu``,
-        and a store to translated code ends the block."""
+        that reaches memory: RAM inline (at ``ea`` itself, or through the RAM page cache of the
+        current translation when ``paged``), anything else and the DAC comparators through
+        ``cpu``; a store that reaches translated code ends the block."""
         lines = [f"ea = {ea}"]
-        addresses = self.debug.dac_write if store else self.debug.dac_read
-        if addresses:
-            near = " or ".join(f"{a - size} < ea <= {a}" for a in addresses)
+        watched = self.debug.dac_write if store else self.debug.dac_read
+        if watched:
+            near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
-        lines.append(f"if ea <= ram_last_{size}:")
+        leave = _indented(self.exit_lines(self.index, f"{self.pc + 4:#x}"))
         if store:
-            if size == 1:
-                body = [f"ram[ea] = {data} & 0xFF"]
-            else:
-                body = [f"pack{size}(ram, ea, {data}{' & 0xFFFF' if size == 2 else ''})"]
-            body += [*then, f"if code_lines[ea >> 6] and cpu.forget_code(ea, {size}):"]
-            body += ["    " + line for line in self.exit_lines(self.index, f"{self.pc + 4:#x}")]
-            lines += ["    " + line for line in body]
-            lines += ["else:", f"    cpu.store(ea, {size}, {data})"] + ["    " + line for line in then]
+            def fast(at: str) -> list[str]:
+                write = (f"ram[{at}] = {data} & 0xFF" if size == 1 else
+                         f"pack{size}(ram, {at}, {data}{' & 0xFFFF' if size == 2 else ''})")
+                return [write, *then, f"if code_lines[{at} >> 6] and cpu.forget_code({at}, {size}):", *leave]
+            slow = [f"cpu.store(ea, {size}, {data})", *then,
+                    "if cpu.code_or_debug_changed:", "    cpu.code_or_debug_changed = False", *leave]
         else:
-            fast, slow = "ram[ea]" if size == 1 else f"unpack{size}(ram, ea)[0]", f"cpu.load(ea, {size})"
-            if signed:
-                fast, slow = _sign_extended(fast, size), _sign_extended(slow, size)
-            lines += [f"    {data} = {fast}", "else:", f"    {data} = {slow}", *then]
+            def fast(at: str) -> list[str]:
+                read = f"ram[{at}]" if size == 1 else f"unpack{size}(ram, {at})[0]"
+                return [f"{data} = {_sign_extended(read, size) if signed else read}", *then]
+            read = f"cpu.load(ea, {size})"
+            slow = [f"{data} = {_sign_extended(read, size) if signed else read}", *then]
+        if self.paged:
+            # the RAM page cache raises KeyError for a page it does not hold, as does an access
+            # that would cross into the next page (which may be mapped anywhere)
+            cache = "wp" if store else "rp"
+            self.page_caches.add(cache)
+            lines.append("try:")
+            if size > 1:
+                lines += [f"    if ea & 0xFFF > {0x1000 - size}:", "        raise KeyError"]
+            lines += [f"    pa = {cache}[ea >> 12] | ea & 0xFFF", "except KeyError:", *_indented(slow),
+                      "else:", *_indented(fast("pa"))]
+        else:
+            lines += [f"if ea <= ram_last_{size}:", *_indented(fast("ea")), "else:", *_indented(slow)]
         self.may_raise(self.index)
         self.emit(lines)
 
@@ -227,7 +249,9 @@ class _Emitter:
     def source(self, length: int) -> str:
         """The function's text: the lines inside ``try`` (and a loop), the exception handler."""
         indent = "    " * (3 if self.loops else 2)
-        head = ["def block(cpu, left):", "    g = cpu.gpr", "    n = 0", f"    length = {length}", "    try:"]
+        head = ["def block(cpu, left):", "    g = cpu.gpr", "    n = 0", f"    length = {length}"]
+        head += [f"    {cache} = addressing.ram_cache[{1 if cache == 'rp' else 2}]" for cache in sorted(self.page_caches)]
+        head.append("    try:")
         if self.loops:
             head.append("        while True:")
         deltas = tuple(self.deltas.get(i, 0) for i in range(max(self.deltas, default=0) + 1))
@@ -240,16 +264,19 @@ class _Emitter:
         return "\n".join(head + [indent + line for line in self.lines] + tail) + "\n"
 
 
-def translate(fetch: Callable, start: int, debug: DebugKey, namespace: dict) -> Block:
-    """The block at ``start``. ``fetch(addr)`` gives ``(word, semantics, args)`` or None where
-    nothing can be fetched; ``namespace`` holds the memory names the code uses (``ram``,
-    ``code_lines``, ``ram_last_1/2/4``)."""
-    if start in debug.iac or fetch(start) is None:
+def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, namespace: dict,
+              paged: bool = False) -> Block:
+    """The block at effective ``start``, whose code is at ``physical``. ``fetch(addr)`` gives
+    ``(word, semantics, args)`` for the physical ``addr`` or None where nothing can be fetched;
+    ``namespace`` holds the memory names the code uses (``ram``, ``code_lines``, ``ram_last_1/2/4``
+    and, when ``paged`` (the mapping is not the identity), ``addressing``). A block never
+    crosses a 4 KiB page, so that the one translation of its start covers all of it."""
+    if start in debug.iac or fetch(physical) is None:
         return INTERPRET
-    emitter = _Emitter(start, debug)
+    emitter = _Emitter(start, debug, paged)
     addr, index = start, 0
-    while not emitter.closed and index < MAX_BLOCK and not (index and addr in debug.iac):
-        fetched = fetch(addr)
+    while not emitter.closed and index < MAX_BLOCK and not (index and (addr in debug.iac or not addr & _PAGE_MASK)):
+        fetched = fetch(physical + addr - start)
         if fetched is None:
             break
         word, semantics, args = fetched
@@ -269,4 +296,4 @@ def translate(fetch: Callable, start: int, debug: DebugKey, namespace: dict) -> 
     scope = {**namespace, **emitter.constants, "pack2": _HALF.pack_into, "pack4": _WORD.pack_into,
              "unpack2": _HALF.unpack_from, "unpack4": _WORD.unpack_from}
     exec(compile(emitter.source(index), f"<block {start:#010x}>", "exec"), scope)
-    return Block(scope["block"], index, addr)
+    return Block(scope["block"], index, physical, physical + 4 * index)

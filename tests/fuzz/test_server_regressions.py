@@ -70,11 +70,13 @@ def test_a_flood_of_packets_while_the_guest_runs_is_bounded_and_ctrl_c_still_sto
         time.sleep(0.05)
         sock.sendall(encode_packet(b"qC") * (MAX_DEFERRED + 100) + b"\x03")
         client = RspClient(sock)
+        refused = [client.receive(timeout=10) for _ in range(100)]
+        assert refused == [b"E16"] * 100     # the rest were refused at once, not queued (nor dropped)
         assert client.receive(timeout=10).startswith(b"T02")
         answers = [client.receive(timeout=10) for _ in range(MAX_DEFERRED)]
         assert answers == [b"QC1"] * MAX_DEFERRED
         with pytest.raises(RspTimeout):
-            client.receive(timeout=0.3)      # the rest were dropped, not queued
+            client.receive(timeout=0.3)
         assert client.request("qfThreadInfo") == b"m1"
 
 

@@ -6,7 +6,7 @@ import signal
 import pytest
 
 from gdbstub.guests.build import build_asm
-from gdbstub.hwdebug.profiles import PROFILES
+from gdbstub.hwdebug.profiles import PROFILES, CoreProfile
 from gdbstub.machine import THREAD, Machine
 from gdbstub.target import (BreakpointStop, GuestExited, NoSuchPoint, PointKind, PointRefused, SignalStop,
                             WatchStop)
@@ -137,11 +137,10 @@ def test_with_every_slot_taken_any_further_point_is_refused(loop_elf, profile):
     points = ([(PointKind.HARDWARE, symbol(m, "_start") + 4 * n) for n in range(profile.iac_slots)]
               + [(PointKind.WATCH_WRITE, base + 4 * n) for n in range(profile.dac_slots)])
     for kind, addr in points:
-        m.insert_point(kind, addr, 4)
+        m.insert_point(kind, addr, 4 if kind is PointKind.HARDWARE else 1)
     before = m.debug.describe()
-    for kind in (PointKind.HARDWARE, PointKind.WATCH_WRITE, PointKind.WATCH_READ, PointKind.WATCH_ACCESS):
-        with pytest.raises(PointRefused):
-            m.insert_point(kind, base + 0x40, 4)
+    with pytest.raises(PointRefused):     # (a further watchpoint would share a DAC range)
+        m.insert_point(PointKind.HARDWARE, base + 0x40, 4)
     assert m.debug.describe() == before
 
 
@@ -177,14 +176,14 @@ def test_watchpoints_report_the_dac_address_with_the_access_suppressed(loop_elf,
     assert m.cpu.gpr[3] == 1
 
 
-def test_third_watchpoint_is_refused_and_nothing_changes(loop_elf):
-    m = Machine(loop_elf)
+def test_third_watchpoint_is_refused_without_the_dac_range_mode_and_nothing_changes(loop_elf):
+    m = Machine(loop_elf, profile=CoreProfile("no-range", iac_slots=2, dac_slots=2, hv=True, dac_range=False))
     data = symbol(m, "data")
-    m.insert_point(PointKind.WATCH_WRITE, data, 4)
-    m.insert_point(PointKind.WATCH_READ, data + 4, 4)
+    m.insert_point(PointKind.WATCH_WRITE, data, 1)
+    m.insert_point(PointKind.WATCH_READ, data + 4, 1)
     before = m.debug.describe()
     with pytest.raises(PointRefused):
-        m.insert_point(PointKind.WATCH_ACCESS, data + 8, 4)
+        m.insert_point(PointKind.WATCH_ACCESS, data + 8, 1)
     assert m.debug.describe() == before
     with pytest.raises(NoSuchPoint):
         m.remove_point(PointKind.WATCH_WRITE, data + 4, 4)

@@ -195,3 +195,13 @@ def test_frame_at_exactly_the_limit_is_accepted():
     d = FrameDecoder(max_packet=4)
     assert d.feed(encode_packet(b"abcd")) == [Frame(b"abcd")]
     assert isinstance(d.feed(encode_packet(b"abcde"))[0], BadFrame)
+
+
+def test_a_run_of_ctrl_c_bytes_is_one_interrupt_however_it_is_read():
+    """Issue 19 item 10: a MiB of 0x03 was a million events (and with -v a million log lines)."""
+    flood = b"\x03" * (1 << 20)
+    assert FrameDecoder().feed(flood) == [Interrupt()]
+    d = FrameDecoder()
+    assert d.feed(flood[:1000]) + d.feed(flood[1000:]) == [Interrupt()]
+    assert FrameDecoder().feed(b"\x03\x03+\x03x\x03$g#67\x03") == [Interrupt(), Ack(), Interrupt(), Interrupt(),
+                                                                  Frame(b"g"), Interrupt()]

@@ -1,11 +1,14 @@
 """``gdbstub serve`` as users run it: bad input and Ctrl-C end with one line, not a traceback."""
 from __future__ import annotations
 
+import logging
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -53,9 +56,10 @@ def test_a_busy_port(demo_elf):
     assert len(run.stderr.splitlines()) == 1, run.stderr
 
 
-def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
+def _serve_until_ctrl_c(demo_elf, tmp_path, *args) -> tuple[int, str]:
+    """Start a server, Ctrl-C it once it listens; its status and stderr."""
     port_file = tmp_path / "port"
-    server = subprocess.Popen([*SERVE, str(demo_elf), "--port", "0", "--port-file", str(port_file)],
+    server = subprocess.Popen([*SERVE, str(demo_elf), "--port", "0", "--port-file", str(port_file), *args],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -67,8 +71,21 @@ def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
     finally:
         server.kill()
         server.wait()
-    assert server.returncode == 130
+    return server.returncode, stderr
+
+
+def test_ctrl_c_ends_the_server_quietly(demo_elf, tmp_path):
+    status, stderr = _serve_until_ctrl_c(demo_elf, tmp_path)
+    assert status == 130
     assert stderr.startswith("serving ") and len(stderr.splitlines()) == 1, stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_listening_beyond_loopback_warns_in_one_line(demo_elf, tmp_path, host):
+    status, stderr = _serve_until_ctrl_c(demo_elf, tmp_path, "--host", host)
+    warning, serving = stderr.splitlines()
+    assert warning.startswith(f"gdbstub serve: warning: listening on {host}: whoever reaches port "), stderr
+    assert "controls the guest" in warning and serving.startswith("serving ")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -102,3 +119,53 @@ def test_an_unknown_machine_is_a_usage_error(demo_elf):
     run = _serve(demo_elf, "--machine", "pc")
     assert run.returncode == 2
     assert "argument --machine: invalid choice: 'pc'" in _one_error_line(run.stderr)
+
+
+def test_repeated_log_lines_are_held_back_and_counted():
+    from gdbstub.cli import RepeatLimit
+    now = [0.0]
+    limit = RepeatLimit(burst=2, window=10.0, clock=lambda: now[0])
+
+    def record(msg, name="gdbstub.rsp"):
+        return logging.LogRecord(name, logging.WARNING, __file__, 0, msg, ("x",), None)
+    assert [limit.filter(record("dropped bad frame: %s")) for _ in range(5)] == [True, True, False, False, False]
+    assert limit.filter(record("another line %s"))            # another kind has its own count
+    now[0] = 10.0
+    first = record("dropped bad frame: %s")
+    assert limit.filter(first) and first.getMessage() == "dropped bad frame: x (and 3 more such lines held back before)"
+
+
+def test_a_flood_of_garbage_and_ctrl_c_makes_a_few_log_lines(demo_elf, tmp_path):
+    """Issue 19 item 10: 16 bytes of log a byte of garbage; with -v a MiB of Ctrl-C stalled the
+    server for seconds, a line each."""
+    port_file = tmp_path / "port"
+    server = subprocess.Popen([*SERVE, str(demo_elf), "-v", "--port", "0", "--port-file", str(port_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.05)
+        with socket.create_connection(("127.0.0.1", int(port_file.read_text())), timeout=30) as sock:
+            for _ in range(64):
+                sock.sendall(b"$junk#00" * 256 + b"\x03" * 16384)
+            sock.sendall(b"$?#3f")
+            reply = b""
+            while not re.search(rb"\$[^#]*#..", reply):
+                reply += sock.recv(1 << 20)
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        server.kill()
+        server.wait()
+    assert b"$S05" in reply or b"$T05" in reply
+    assert len(stderr.splitlines()) < 30, stderr
+
+
+def test_demo_without_the_cross_compiler_is_one_line(tmp_path):
+    """Issue 19 item 16: a traceback of GuestBuildError, where the demo is not built yet."""
+    env = {"PATH": str(Path(sys.executable).parent), "BOOKE_GDBSTUB_CACHE": str(tmp_path), "HOME": str(tmp_path)}
+    run = subprocess.run([*SERVE, "--demo", "--port", "0"], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 1
+    assert run.stderr == ("gdbstub serve: --demo is built on first use, and could not be: no PowerPC cross "
+                          "compiler found (install gcc-powerpc-linux-gnu)\n"), run.stderr

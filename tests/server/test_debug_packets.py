@@ -76,15 +76,26 @@ def test_hardware_breakpoints_use_the_two_iac_slots_and_a_third_is_refused(loop)
     assert pc_of(client) == third
 
 
-def test_a_third_watchpoint_is_refused_and_changes_nothing(loop):
+def test_a_third_watchpoint_joins_the_two_dacs_in_one_range(loop):
     client, symbols = loop
     data = symbols["data"]
-    assert client.request(f"Z2,{data:x},4") == b"OK"
-    assert client.request(f"Z3,{data + 4:x},4") == b"OK"
-    before = monitor(client, "debug")
-    assert client.request(f"Z4,{data + 12:x},2") == b"E22"
-    assert monitor(client, "debug") == before
+    assert client.request(f"Z3,{data + 0x1000:x},1") == b"OK"
+    assert client.request(f"Z3,{data + 4:x},1") == b"OK"
+    assert "DAC2  " in monitor(client, "debug")
+    assert client.request(f"Z2,{data:x},1") == b"OK"
+    assert "DAC1-DAC2  range" in monitor(client, "debug")
     assert client.request("c") == f"T05thread:1;watch:{data:x};".encode()
+    assert client.request(f"z2,{data:x},1") == b"OK"
+    assert client.request("c") == f"T05thread:1;rwatch:{data + 4:x};".encode()
+
+
+def test_a_watchpoint_longer_than_a_byte_stops_on_its_later_bytes(loop):
+    """Issue 19 item 2: Z2 of 4 bytes was one exact DAC, blind to the byte store at data+9."""
+    client, symbols = loop
+    data = symbols["data"]
+    assert client.request(f"Z2,{data + 8:x},4") == b"OK"
+    assert client.request("c") == f"T05thread:1;watch:{data + 9:x};".encode()
+    assert pc_of(client) == symbols["store_byte"]
 
 
 def test_unknown_breakpoint_kind_and_removing_an_absent_point_are_errors(loop):
@@ -107,7 +118,7 @@ def test_monitor_debug_shows_the_registers_and_who_owns_each_slot(loop):
     data, load_word = symbols["data"], symbols["load_word"]
     assert "owned by the guest" in monitor(client, "debug")
     assert client.request(f"Z1,{load_word:x},4") == b"OK"
-    assert client.request(f"Z2,{data:x},4") == b"OK"
+    assert client.request(f"Z2,{data:x},1") == b"OK"
     assert client.request(f"Z0,{symbols['store_byte']:x},4") == b"OK"
     text = monitor(client, "debug")             # programmed at once, as QEMU does with KVM
     assert "debug facility owned by the stub (gdb)" in text

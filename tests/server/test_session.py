@@ -223,6 +223,8 @@ def test_next_client_attaches_after_disconnect_with_no_ack_reset(serve, spin_elf
 def test_monitor_help_and_unknown_command(spin_client):
     help_text = bytes.fromhex(spin_client.request("qRcmd," + b"help".hex()).decode()).decode()
     assert "monitor debug" in help_text
+    assert ("the stub's debug registers (info registers dbcr0, iac1, dac1... show the guest's own)"
+            in " ".join(help_text.split()))
     unknown = bytes.fromhex(spin_client.request("qRcmd," + b"frobnicate".hex()).decode()).decode()
     assert "unknown monitor command" in unknown
 

@@ -5,6 +5,7 @@ import pytest
 
 from gdbstub.guests.build import build_asm
 from gdbstub.rsp.client import RspClient
+from gdbstub.session import MAX_DEFERRED
 
 # The guest stores a new instruction word over `patched` (which holds a software breakpoint)
 # and stops at `done`.
@@ -43,3 +44,28 @@ def test_m_shows_a_word_the_guest_wrote_over_a_software_breakpoint(serve):
         assert client.request(f"Z1,{symbols['done']:x},4") == b"OK"
         assert client.request("c") == b"T05thread:1;"
         assert client.read_memory(symbols["patched"], 4) == bytes.fromhex("60000000")   # the guest's nop
+
+
+def test_packets_beyond_those_kept_while_the_guest_runs_are_refused_not_dropped(serve, spin_elf):
+    """Found by issue 19: past 64 packets sent during a run, each was acked and never answered."""
+    server = serve(spin_elf)
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        client.send("c")
+        for _ in range(MAX_DEFERRED + 20):
+            client.send("m100000,4")
+        assert [client.receive(timeout=10) for _ in range(20)] == [b"E16"] * 20
+        client.interrupt()
+        assert client.receive(timeout=10).startswith(b"T02")
+        words = [client.receive(timeout=10) for _ in range(MAX_DEFERRED)]
+        assert set(words) == {client.request("m100000,4")}
+
+
+@pytest.mark.parametrize("packet", ["M{addr:x},8:1122334455667788", "X{addr:x},8:ABCDEFGH"])
+def test_a_write_that_is_partly_unmapped_writes_nothing(serve, spin_elf, packet):
+    """Found by issue 19: M/X across the end of RAM wrote the RAM part and answered E14."""
+    server = serve(spin_elf)
+    addr = server.machine.memory.ram_size - 4
+    with RspClient.connect("127.0.0.1", server.port) as client:
+        before = client.read_memory(addr, 4)
+        assert client.request(packet.format(addr=addr)) == b"E14"
+        assert client.read_memory(addr, 4) == before

@@ -27,7 +27,7 @@ class RemappingAddressing(Addressing):
     identity = False
 
     def __init__(self, pages: dict[int, int]):
-        super().__init__()
+        super().__init__(TEST_RAM)
         self.pages = pages
         self.lookups = []
 
@@ -151,3 +151,71 @@ def test_flushing_forgets_the_cached_translations():
     cpu.mapping_changed()
     assert not any(cpu.addressing.page_cache)
 
+
+
+LOOP = """
+    lis     4, 0x50             # r4 = DATA_EA
+    li      5, 0
+    li      6, 100
+    mtctr   6
+loop:
+    lwz     7, 0(4)
+    addi    7, 7, 3             # the word the alias test changes
+    stw     7, 0(4)
+    addi    5, 5, 1
+    bdnz    loop
+spin:
+    b       spin
+"""
+
+
+def _run_loop(cpu, symbols, steps=2000):
+    cpu.pc = symbols["_start"] - CODE_PA + CODE_EA
+    cpu.gpr[5] = 0
+    cpu.write_physical(DATA_PA, bytes(4))
+    assert cpu.run(steps) is None
+    return cpu.gpr[5], cpu.memory.read(DATA_PA, 4)
+
+
+def test_blocks_run_under_a_mapping_keyed_by_effective_address_built_from_physical_code():
+    cpu, symbols = _remapped_cpu(LOOP)
+    assert _run_loop(cpu, symbols) == (100, 300)
+    loop_ea = symbols["loop"] - CODE_PA + CODE_EA
+    block = cpu.code.blocks[loop_ea]
+    assert block.run is not None and block.physical == symbols["loop"]
+    interpreted, _ = _remapped_cpu(LOOP)
+    interpreted.translate_after = None
+    assert _run_loop(interpreted, symbols) == (100, 300)
+    assert (interpreted.icount, interpreted.pc) == (cpu.icount, cpu.pc)
+
+
+def test_a_block_is_not_reused_once_its_effective_address_maps_other_code():
+    cpu, symbols = _remapped_cpu(LOOP)
+    assert _run_loop(cpu, symbols) == (100, 300)
+    code_page = CODE_PA & ~0xFFF
+    other = bytearray(cpu.memory.read_bytes(code_page, 0x1000))
+    add = symbols["loop"] + 4 - code_page
+    other[add:add + 4] = (0x38E70005).to_bytes(4, "big")     # addi 7, 7, 5
+    cpu.write_physical(NEXT_PA, bytes(other))
+    cpu.addressing.pages[CODE_EA >> PAGE_SHIFT] = NEXT_PA >> PAGE_SHIFT
+    cpu.addressing.flush()                   # what a TLB write does
+    cpu.translation_context_changed()
+    assert _run_loop(cpu, symbols) == (100, 500)
+    assert cpu.code.blocks[symbols["loop"] - CODE_PA + CODE_EA].physical == NEXT_PA + symbols["loop"] - code_page
+
+
+def test_a_store_through_another_effective_address_drops_the_block_of_that_code():
+    """The loop rewrites its own ``addi`` through a data alias of its code page, at its 50th
+    pass: the rest of the passes add 5."""
+    cpu, symbols = _remapped_cpu(LOOP.replace("    addi    5, 5, 1\n", """    addi    5, 5, 1
+    cmpwi   5, 50
+    bne     skip
+    stw     8, 0(9)             # r8 = addi 7, 7, 5 at r9 = the alias of the addi
+skip:
+"""))
+    code_page = CODE_PA & ~0xFFF
+    alias_ea = 0x0070_0000
+    cpu.addressing.pages[alias_ea >> PAGE_SHIFT] = code_page >> PAGE_SHIFT
+    cpu.gpr[8] = 0x38E70005
+    cpu.gpr[9] = alias_ea + symbols["loop"] + 4 - code_page
+    assert _run_loop(cpu, symbols) == (100, 50 * 3 + 50 * 5)

@@ -72,8 +72,8 @@ def test_asm_guests_match_the_interpreter(program, monkeypatch):
     (with 61, found in review, these short guests never ran a translated block)."""
     translated_blocks = []
 
-    def counted(*args):
-        block = translate(*args)
+    def counted(*args, **options):
+        block = translate(*args, **options)
         translated_blocks.extend([block] if block.run is not None else [])
         return block
     monkeypatch.setattr(cpu_module, "translate", counted)
@@ -377,3 +377,11 @@ def test_random_instruction_sequences_match_the_interpreter(words, registers, xe
         assert state(translated) == state(reference)
         if expected is not None:
             break
+
+
+def test_a_full_decode_cache_starts_over(monkeypatch):
+    """Host memory stays bounded however much code the guest runs (each decoded word is ~200 B)."""
+    monkeypatch.setattr(cpu_module, "_MAX_DECODED", 64)
+    reference, translated = pair(_elf_cpu(build_guest([BENCH_GUEST], name="bench")))
+    run_lockstep(reference, translated, slice_steps=997)
+    assert len(translated.code.decoded) <= 64

@@ -53,6 +53,7 @@ def mfmsr(cpu, rt, ra, rb, rc):
 def mtmsr(cpu, rs, ra, rb, rc):
     _supervisor(cpu)
     cpu.msr = cpu.gpr[rs] & booke.MSR_WRITABLE
+    cpu.translation_context_changed()      # MSR[IS, DS, PR] choose the translation
 
 
 @instruction("wrtee", 31, 131, form=X)
