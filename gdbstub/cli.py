@@ -16,6 +16,7 @@ from .boards.bare import UART_BASE
 from .channel import default_busy_poll
 from .fuzz.model import Target, Window
 from .hwdebug.profiles import PROFILES
+from .history import DEFAULT_HISTORY_MIB
 from .machine import DEFAULT_RAM_SIZE, Machine
 from .server import Server
 from .vcpu.elf import ElfLoadError
@@ -45,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
             guest = Path(args.guest)
         console = open_console(_serial_spec(args), stdout_carries_rsp=args.stdio)
         machine = Machine(guest, profile=PROFILES[args.profile], ram_size=_ram_mib(args) << 20,
-                          uart_output=console.write, board=_board(args))
+                          uart_output=console.write, board=_board(args), history_mib=args.history_mib)
         if machine.board.console is not None:
             console.start(machine.type_into_console)
         server = Server(machine, once=args.once or args.stdio, log_packets=args.log_packets,
@@ -239,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ram-mib", type=_int_in(1, MAX_RAM_MIB),
                        help=f"guest RAM in MiB (bare: default 64, at most {MAX_RAM_MIB}; ppce500: "
                        "default 128, 64..2048)")
+    serve.add_argument("--history-mib", type=_int_in(0, 1 << 20), default=DEFAULT_HISTORY_MIB, metavar="N",
+                       help="memory for the execution history that reverse execution replays (default "
+                            "%(default)s; the oldest is dropped first; 0 = no history, no reverse execution)")
     serve.add_argument("--busy-poll-us", type=float, default=default_busy_poll() * 1e6, metavar="N",
                        help="poll the connection without sleeping for up to N µs after a reply (default "
                             "%(default)g: on when there is more than one CPU; 0 = off)")

@@ -40,11 +40,13 @@ class GdbSession:
     """A served guest with a real gdb attached over MI."""
 
     def __init__(self, elf: str | Path, *, profile: str = "e500mc", gdb: str | None = None,
-                 timeout: float = 30.0):
+                 timeout: float = 30.0, machine: Machine | None = None):
+        """``machine``: serve this one (booted already, on any board; ``elf`` is then only
+        gdb's symbol file) instead of ``elf`` on a fresh bare machine."""
         self.elf = Path(elf)
         self.timeout = timeout
         self.uart = bytearray()
-        self.machine = Machine(self.elf, profile=PROFILES[profile], uart_output=self.uart.extend)
+        self.machine = machine or Machine(self.elf, profile=PROFILES[profile], uart_output=self.uart.extend)
         self._gdb_path = gdb or find_gdb()
         self._tokens = itertools.count(1)
         self._backlog: list[dict] = []   # records read but not yet consumed

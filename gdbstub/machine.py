@@ -15,11 +15,12 @@ from typing import Callable, Sequence
 
 from .agentexpr import Access, Condition, Unsupported
 from .boards import bare
+from .history import DEFAULT_HISTORY_MIB, Recorder
 from .hwdebug.abi import DebugExit
 from .hwdebug.profiles import E500MC, CoreProfile
 from .stub_debug import StubDebug
-from .target import (BreakpointStop, Capabilities, GuestExited, MemoryFault, MonitorError, PointKind,
-                     ResetFailed, SignalStop, StopEvent)
+from .target import (BreakpointStop, Capabilities, GuestExited, HistoryBegin, MemoryFault, MonitorError,
+                     PointKind, ResetFailed, SignalStop, StopEvent)
 from .vcpu import booke, mmu
 from .vcpu.stops import Fault, Halted
 from .vcpu.memory import DEFAULT_RAM_SIZE, BusError
@@ -42,15 +43,20 @@ class Machine:
 
     def __init__(self, elf_path: str | Path, *, profile: CoreProfile = E500MC,
                  ram_size: int = DEFAULT_RAM_SIZE, uart_output: Callable[[bytes], None] = lambda data: None,
-                 board: BoardBuilder | None = None):
+                 board: BoardBuilder | None = None, history_mib: int = DEFAULT_HISTORY_MIB):
         """Raises :class:`~.vcpu.elf.ElfLoadError` if the guest cannot be loaded; ``ram_size``
-        is the bare board's (a ``board`` builder brings its own)."""
+        is the bare board's (a ``board`` builder brings its own); ``history_mib``: the budget
+        of the execution history for reverse execution (0: none)."""
         self.elf_path = Path(elf_path)
         self.profile = profile
         self.capabilities = Capabilities(single_step=True, point_kinds=frozenset(PointKind),
-                                         watchpoint_slots=profile.dac_slots, conditional_breakpoints=True)
+                                         watchpoint_slots=profile.dac_slots, conditional_breakpoints=True,
+                                         reverse=history_mib > 0)
         self.uart_output = uart_output
         self.build_board = board or functools.partial(bare.build, ram_size=ram_size)
+        self.history_budget = history_mib << 20
+        self.recorder: Recorder | None = None   # the execution history, while it records
+        self._rewind = None                     # the reverse resume under way (a generator)
         self._reset_listeners: list[Callable[[], None]] = []
         self._typed = bytearray()          # console input not yet given to the UART
         self._typed_lock = threading.Lock()
@@ -58,7 +64,7 @@ class Machine:
         self.architecture = self.board.registers.description
 
     def _load(self) -> None:
-        board = self.build_board(uart_output=self.uart_output, iac_slots=self.profile.iac_slots)
+        board = self.build_board(uart_output=self._guest_output, iac_slots=self.profile.iac_slots)
         memory, cpu = board.memory, board.cpu
         try:
             elf = board.boot(self.elf_path)
@@ -79,6 +85,8 @@ class Machine:
         self._condition_access = Access(self._register_value, self._memory_value)
         self._stepping = False
         self.conditions_evaluated = self.conditions_false = 0
+        if self.recorder is not None:     # a reset: history starts again with the new guest
+            self.start_history()
 
     def reset(self) -> None:
         """Reload the guest into a fresh vCPU: registers, memory and debug state start over.
@@ -93,6 +101,29 @@ class Machine:
     def add_reset_listener(self, listener: Callable[[], None]) -> None:
         self._reset_listeners.append(listener)
 
+    # --- the execution history (gdbstub/history.py) ------------------------------------------
+    def start_history(self) -> None:
+        """Record from now on, forgetting any history before (a client attached, ``monitor
+        history start``); nothing with a zero budget."""
+        self.stop_history()
+        if self.history_budget:
+            self.recorder = Recorder(self, self.history_budget)
+
+    def stop_history(self) -> None:
+        self._end_rewind()
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
+
+    def _guest_output(self, data: bytes) -> None:
+        """UART output; replaying history the guest says again what it said, so it is not shown."""
+        if self.recorder is None or self.recorder.live:
+            self.uart_output(data)
+
+    def _gdb_wrote(self) -> None:
+        if self.recorder is not None:
+            self.recorder.gdb_wrote()
+
     def threads(self) -> tuple[int, ...]:
         return (THREAD,)
 
@@ -103,6 +134,7 @@ class Machine:
     def write_registers(self, thread: int, data: bytes) -> None:
         self.registers.write_all(self._vcpus[thread], data)
         self.debug.pc_written()
+        self._gdb_wrote()
 
     def read_register(self, thread: int, regno: int) -> bytes:
         return self.registers.read_register(self._vcpus[thread], regno)
@@ -111,6 +143,7 @@ class Machine:
         self.registers.write_register(self._vcpus[thread], regno, data)
         if regno == self.architecture.pc_regnum:
             self.debug.pc_written()
+        self._gdb_wrote()
 
     # --- the console ---------------------------------------------------------------------
     def type_into_console(self, data: bytes) -> None:
@@ -119,13 +152,19 @@ class Machine:
         with self._typed_lock:
             self._typed += data
 
-    def _deliver_typed(self) -> None:
+    def deliver_typed(self) -> bytes:
+        """Give the UART what was typed and what it takes now; those bytes."""
+        if not self._typed:
+            return b""
         console = self.board.console
         with self._typed_lock:
             if console is None:
                 self._typed.clear()
-            else:
-                del self._typed[:console.feed(bytes(self._typed))]
+                return b""
+            data = bytes(self._typed)
+            accepted = console.feed(data)
+            del self._typed[:accepted]
+        return data[:accepted]
 
     # --- memory at the thread's effective addresses (software breakpoints hidden) -------
     def read_memory(self, thread: int, addr: int, length: int) -> bytes:
@@ -139,6 +178,7 @@ class Machine:
             self.debug.write_memory(addr, data)
         except BusError as exc:
             raise MemoryFault(str(exc)) from None
+        self._gdb_wrote()
 
     # --- breakpoints and watchpoints -----------------------------------------------------
     def insert_point(self, kind: PointKind, addr: int, length: int, conditions: Sequence[bytes] = ()) -> None:
@@ -177,27 +217,51 @@ class Machine:
     def resume(self, thread: int, *, step: bool) -> None:
         """Arm the debug facility for one resume (``step``: stop after one instruction)."""
         self._stepping = step
+        self._end_rewind()
         self.debug.resume(step)
+
+    def resume_reverse(self, thread: int, *, step: bool) -> None:
+        """The next ``run`` calls go back (see :meth:`.history.Recorder.reverse`)."""
+        self._end_rewind()
+        if self.recorder is None:
+            self._rewind = _at_once(HistoryBegin(THREAD))
+        else:
+            self._rewind = self.recorder.reverse(step)
+
+    def _end_rewind(self) -> None:
+        """Abandon a reverse resume that was interrupted: the machine stays where it got to."""
+        if self._rewind is not None:
+            self._rewind.close()
+            self._rewind = None
 
     def foreseen_stop(self, thread: int) -> StopEvent | None:
         """The stop that the armed single step will end in, when that is certain before it runs
-        (an instruction that touches only registers, no point in the way); else None."""
+        (an instruction that touches only registers, no point in the way, no console input to
+        give the UART first); else None."""
+        if self._typed or (self.recorder is not None and self.recorder.input_due()):
+            return None
         if self.guest_exit is None and self.debug.next_ic_is_a_step() and self.cpu.next_step_is_quiet():
             return self.debug.plain_step
         return None
 
     def run(self, max_steps: int) -> StopEvent | None:
         """Run up to ``max_steps`` instructions; a stop, or None if still running."""
+        if self._rewind is not None:
+            self.recorder.slice_steps = max_steps
+            try:
+                next(self._rewind)
+            except StopIteration as done:
+                self._rewind = None
+                return done.value
+            return None
         if self.guest_exit:
             return self.guest_exit
-        if self._typed:
-            self._deliver_typed()
         end = self.cpu.icount + max_steps
         while True:
-            result = self.cpu.run(max_steps)
+            result = self._run_vcpu(max_steps)
             if result is None:
                 return None
-            stop = self._stop_event(result)
+            stop = self.stop_event(result)
             if not self._condition_false_at(stop):
                 break
             stop = self._step_past(stop)
@@ -210,6 +274,13 @@ class Machine:
             self.guest_exit = stop
         return stop
 
+    def _run_vcpu(self, max_steps: int):
+        """The vCPU's run, through the recorder while there is history."""
+        if self.recorder is not None:
+            return self.recorder.run(max_steps)
+        self.deliver_typed()
+        return self.cpu.run(max_steps)
+
     def _step_past(self, hit: BreakpointStop) -> StopEvent | None:
         """Go on from a breakpoint hit nobody is told of, as gdb would: step the instruction
         with the point removed, put it back and continue; a stop that step met (a watchpoint,
@@ -218,11 +289,11 @@ class Machine:
         length, conditions = self._conditions[key]
         self.debug.remove(*key, length)
         self.debug.resume(step=True)
-        result = self.cpu.run(1)
+        result = self._run_vcpu(1)
         self.debug.insert(*key, length)
         self._conditions[key] = (length, conditions)
         self.debug.resume(step=False)
-        stop = None if result is None else self._stop_event(result)
+        stop = None if result is None else self.stop_event(result)
         return None if stop == self.debug.plain_step else stop
 
     def _condition_false_at(self, stop: StopEvent) -> bool:
@@ -245,7 +316,7 @@ class Machine:
     def _memory_value(self, addr: int, size: int) -> int:
         return int.from_bytes(self.debug.read_memory(addr, size), "big")
 
-    def _stop_event(self, result) -> StopEvent:
+    def stop_event(self, result) -> StopEvent:
         """The stop event for what the vCPU's run returned."""
         if isinstance(result, DebugExit):
             return self.debug.stop_event(result)
@@ -265,6 +336,8 @@ class Machine:
             return self.debug.describe() + self._describe_conditions()
         if words[0] in ("tlb", "mmu"):
             return self._monitor_mmu(words)
+        if words[0] == "history":
+            return self._monitor_history(words)
         if words[0] == "reset":
             try:
                 self.reset()
@@ -276,6 +349,22 @@ class Machine:
     def _describe_conditions(self) -> str:
         return (f"conditions on {len(self._conditions)} breakpoint(s), evaluated here "
                 f"{self.conditions_evaluated} times, {self.conditions_false} false (the guest ran on unreported)\n")
+
+    def _monitor_history(self, words: list[str]) -> str:
+        action = words[1] if len(words) > 1 else "show"
+        if action == "start" and len(words) == 2:
+            if not self.history_budget:
+                raise MonitorError("'monitor history start': the history budget is 0 (--history-mib)")
+            self.start_history()
+            return f"history starts now, at instruction {self.cpu.icount:,}\n"
+        if action == "stop" and len(words) == 2:
+            self.stop_history()
+            return "history stopped and forgotten; reverse execution stops at once\n"
+        if action != "show" or len(words) > 2:
+            raise MonitorError("usage: monitor history [start|stop]")
+        if self.recorder is None:
+            return "history is off; 'monitor history start' starts it\n"
+        return self.recorder.history.describe(self.cpu.icount)
 
     def _monitor_mmu(self, words: list[str]) -> str:
         tlb = getattr(self.cpu, "tlb", None)
@@ -303,5 +392,13 @@ monitor debug   show DBCR0/1/2, DBSR, the IAC/DAC slots and which gdb point owns
 monitor tlb     show the valid TLB entries (ppce500)
 monitor mmu EA  what effective address EA maps to, and why not (ppce500)
 monitor reset   reload the guest: registers, memory and debug state start over
+monitor history the execution history for reverse execution: its span and cost
+monitor history start|stop   record from now on, forgetting what was recorded / stop recording
 monitor help    this text
 """
+
+
+def _at_once(stop: StopEvent):
+    """A reverse resume that ends at once in ``stop``."""
+    return stop
+    yield

@@ -11,6 +11,9 @@ and may interrupt. The state machine:
 
     STOPPED --resume(step)--> STEPPING --stop--> STOPPED (or EXITED)
     STOPPED --resume-------> RUNNING  --stop, interrupt--> STOPPED (or EXITED)
+
+(the same with ``reverse``: the target goes back through its recorded history, in the same
+slices, so that a Ctrl-C stops a long reverse continue too)
     STOPPED --run_detached-> RUNNING  --stop, stop request--> STOPPED (or EXITED)
     EXITED  --target reset--> STOPPED
 
@@ -71,20 +74,25 @@ class RunControl:
         self._slice_steps = FIRST_SLICE_STEPS
 
     # --- the attached client ------------------------------------------------------------------
-    def resume(self, thread: int, *, step: bool, client: RunClient) -> StopEvent | None:
-        """Run ``thread`` (one instruction if ``step``) until it stops or ``client.poll()``
-        asks for an interrupt; the stop, or None if it was announced through
-        ``client.stop_foreseen`` (then the step has run when this returns)."""
-        self.target.resume(thread, step=step)
-        if step:
-            self.state = RunState.STEPPING
-            foreseen = self.target.foreseen_stop(thread)
+    def attached(self) -> None:
+        """A client attached: a target that records history starts it now."""
+        if self.target.capabilities.reverse:
+            self.target.start_history()
+
+    def resume(self, thread: int, *, step: bool, client: RunClient, reverse: bool = False) -> StopEvent | None:
+        """Run ``thread`` (one instruction if ``step``; backwards if ``reverse``) until it
+        stops or ``client.poll()`` asks for an interrupt; the stop, or None if it was announced
+        through ``client.stop_foreseen`` (then the step has run when this returns)."""
+        self.state = RunState.STEPPING if step else RunState.RUNNING
+        if reverse:
+            self.target.resume_reverse(thread, step=step)
+        else:
+            self.target.resume(thread, step=step)
+            foreseen = self.target.foreseen_stop(thread) if step else None
             if foreseen is not None:
                 client.stop_foreseen(foreseen)
                 self._take_foreseen_step(foreseen)
                 return None
-        else:
-            self.state = RunState.RUNNING
         try:
             stop = self._run_for(RUN_QUANTUM)    # a step, or a short run, ends here
             while stop is None:

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from .channel import Channel, ChannelWoken
 from .runcontrol import RunControl
-from .target import (BreakpointStop, GuestExited, MemoryFault, MonitorError, NoSuchPoint, PointKind,
-                     PointRefused, ResetFailed, StopEvent, WatchStop)
+from .target import (BreakpointStop, GuestExited, HistoryBegin, MemoryFault, MonitorError, NoSuchPoint,
+                     PointKind, PointRefused, ResetFailed, StopEvent, WatchStop)
 from .rsp import packets as pk
 from .rsp import replies
 from .rsp.connection import RspLink
@@ -106,6 +106,7 @@ class Session:
         self.client_features: dict[str, str | bool] = {}
         self._pending: collections.deque = collections.deque()   # events read, not yet handled
         self._deferred: collections.deque = collections.deque()  # packets that came while running
+        run_control.attached()
 
     def run(self) -> SessionEnding:
         """Serve until the client detaches, kills or disconnects, or the channel is woken;
@@ -208,6 +209,8 @@ class Session:
         features += ["QStartNoAckMode+", "vContSupported+"]
         if self.capabilities.conditional_breakpoints:
             features.append("ConditionalBreakpoints+")
+        if self.capabilities.reverse:
+            features += ["ReverseStep+", "ReverseContinue+"]
         offered = {name: kind in self.capabilities.point_kinds for name, kind in NEGOTIATED_REASONS.items()}
         offered["error-message"] = True
         features += [f"{name}+" for name, ours in offered.items() if ours and self.client_features.get(name)]
@@ -336,6 +339,12 @@ class Session:
             return replies.empty()
         return self._resume(self._resume_thread, step=True, addr=packet.addr)
 
+    def _reverse_step(self, packet) -> bytes | None:
+        return self._resume(self._resume_thread, step=True, reverse=True)
+
+    def _reverse_continue(self, packet) -> bytes | None:
+        return self._resume(self._resume_thread, step=False, reverse=True)
+
     def _vcont_query(self, packet) -> bytes:
         return b"vCont;c;C;s;S" if self.capabilities.single_step else b"vCont;c;C"
 
@@ -353,14 +362,16 @@ class Session:
                 return self._error(E_INVALID, f"vCont action {action.kind!r} is not supported")
         return self._error(E_INVALID, "vCont names no thread of this target")
 
-    def _resume(self, thread: int, *, step: bool, addr: int | None = None) -> bytes | None:
+    def _resume(self, thread: int, *, step: bool, addr: int | None = None, reverse: bool = False) -> bytes | None:
         """The stop reply, or None for a step already answered (``stop_foreseen``)."""
         if addr is not None:
             bits = self.architecture.address_bits
             if not 0 <= addr <= self.architecture.address_mask:
                 return self._error(E_INVALID, f"resume address {addr:#x} is not a {bits}-bit address")
             self.target.write_register(thread, self.architecture.pc_regnum, addr.to_bytes(bits // 8, "big"))
-        stop = self.run_control.resume(thread, step=step, client=self)
+        if reverse and not self.capabilities.reverse:
+            return replies.empty()
+        stop = self.run_control.resume(thread, step=step, client=self, reverse=reverse)
         if self._disconnected:
             raise SessionEnd(SessionEnding.DISCONNECT)
         return None if stop is None else self._stop_reply(stop)
@@ -403,7 +414,9 @@ class Session:
         if isinstance(stop, GuestExited):
             return replies.exited(stop.status)
         reason = None
-        if isinstance(stop, (BreakpointStop, WatchStop)):
+        if isinstance(stop, HistoryBegin):
+            reason = replies.ReplayLogEdge("begin")
+        elif isinstance(stop, (BreakpointStop, WatchStop)):
             name = STOP_REASONS[stop.kind]
             if stop.kind.is_watch or self.client_features.get(name):
                 reason = replies.StopReason(name, stop.address)
@@ -444,6 +457,7 @@ class Session:
         pk.ReadMemory: _read_memory, pk.WriteMemory: _write_memory, pk.WriteMemoryBinary: _write_memory,
         pk.InsertPoint: _insert_point, pk.RemovePoint: _remove_point,
         pk.Continue: _continue, pk.ContinueSignal: _continue, pk.Step: _step, pk.StepSignal: _step,
-        pk.VContQuery: _vcont_query, pk.VCont: _vcont, pk.Detach: _detach, pk.Kill: _kill,
+        pk.VContQuery: _vcont_query, pk.VCont: _vcont, pk.ReverseStep: _reverse_step,
+        pk.ReverseContinue: _reverse_continue, pk.Detach: _detach, pk.Kill: _kill,
         pk.HostInfo: _host_info, pk.WatchpointSupportInfo: _watchpoint_support_info,
     }

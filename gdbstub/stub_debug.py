@@ -16,6 +16,7 @@ step, a jump, a PC the client wrote) stops it at once, as on QEMU. The debug exi
 """
 from __future__ import annotations
 
+import contextlib
 import signal
 from dataclasses import dataclass
 
@@ -246,6 +247,43 @@ class StubDebug:
             self._stopped_on = debug_exit.address
             return BreakpointStop(self.thread, PointKind.SOFTWARE, debug_exit.address)
         return self.plain_step
+
+    # --- the machine's execution history (gdbstub/history.py) ---------------------------------
+    @contextlib.contextmanager
+    def software_hidden(self):
+        """RAM as the guest wrote it, without the breakpoint words, while the body runs (a
+        snapshot of the machine); they are written back after."""
+        lifted = [addr for addr in self.software if self.cpu.read_memory(addr, WORD) == self._trap_word]
+        for addr in lifted:
+            self.cpu.write_memory(addr, self.software[addr])
+        try:
+            yield
+        finally:
+            for addr in lifted:
+                self.cpu.write_memory(addr, self._trap_word)
+
+    def disarm(self) -> None:
+        """No point stops the guest until the next resume (the machine replays its history to
+        an instruction count); the guest's own comparators work as without a debugger."""
+        self.kvm.set_guest_debug(GuestDebug())
+
+    def reload(self) -> None:
+        """The machine went back in time, so RAM holds the guest's words again: insert the
+        software breakpoints anew over them, program the hardware points again, and forget
+        the breakpoint of the last stop."""
+        self._step_over = self._stopped_on = None
+        for addr in self.software:
+            word = self.cpu.read_memory(addr, WORD)
+            if word != self._trap_word:
+                self.software[addr] = word
+                self.cpu.write_memory(addr, self._trap_word)
+        self._arm(step=False)
+
+    def note_stop(self, stop: StopEvent) -> None:
+        """The machine reports ``stop`` after going back: resuming from a software breakpoint
+        steps over it, as after a stop going forwards."""
+        if isinstance(stop, BreakpointStop) and stop.kind is PointKind.SOFTWARE:
+            self._stopped_on = stop.address
 
     # --- guest memory with software breakpoints hidden ---------------------------------------
     def _overlapping(self, addr: int, length: int):

@@ -42,6 +42,7 @@ class Capabilities:
     point_kinds: frozenset[PointKind]
     watchpoint_slots: int = 0      # how many watchpoints fit at once (LLDB asks)
     conditional_breakpoints: bool = False   # breakpoints take conditions (agent expressions)
+    reverse: bool = False          # it records history and can run backwards (resume_reverse)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ class WatchStop(StopEvent):
     """A watchpoint of ``kind`` on ``address`` triggered (the access has not been done)."""
     kind: PointKind
     address: int
+    signal: ClassVar[int] = signals.SIGTRAP
+
+
+@dataclass(frozen=True)
+class HistoryBegin(StopEvent):
+    """Going backwards, the target reached the start of its recorded history."""
     signal: ClassVar[int] = signals.SIGTRAP
 
 
@@ -147,3 +154,10 @@ class Target(Protocol):
     def resume(self, thread: int, *, step: bool) -> None: ...
     def foreseen_stop(self, thread: int) -> StopEvent | None: ...
     def run(self, max_steps: int) -> StopEvent | None: ...
+
+    # going backwards, for a target whose capabilities say ``reverse``
+    def start_history(self) -> None:
+        """Start recording anew from now (a client attached)."""
+    def resume_reverse(self, thread: int, *, step: bool) -> None:
+        """The next ``run`` calls go back one instruction (``step``) or to the last point hit
+        before now, or to the start of history (``HistoryBegin``)."""

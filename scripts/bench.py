@@ -8,7 +8,10 @@ subprocess (``python -m gdbstub serve --port 0 --port-file F``) so that its peak
 read; QEMU (``qemu-system-ppc -M mpc8544ds -cpu e500mc``, started by ``gdbstub.difftest``'s
 launcher) gets exactly the same packets from the same client. Every stub row starts a fresh
 target stopped at the ELF entry. Instruction counts come from running the guest in-process,
-which also gives the vCPU-only rows (no stub, no QEMU counterpart).
+which also gives the vCPU-only rows (no stub, no QEMU counterpart). The execution-history rows
+run the guest in-process in run-control-sized slices with history off and on, then time one
+reverse-stepi and a reverse-continue back to ``main`` over ten million instructions; the rows
+through the stub have history on, as every attached client does.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from gdbstub.machine import THREAD, Machine  # noqa: E402
 from gdbstub.rsp.client import RspClient  # noqa: E402
 from gdbstub.rsp.framing import encode_packet  # noqa: E402
 from gdbstub.session import Z_POINT_KINDS  # noqa: E402
+from gdbstub.target import GuestExited  # noqa: E402
 from gdbstub.boards.standalone import image_request, run_image, run_image_in  # noqa: E402
 
 GUEST_SOURCE = ROOT / "benchmarks" / "guests" / "bench.c"
@@ -305,6 +309,68 @@ def bare_mips(elf: Path, rounds: int, repeat: int, python: str | None = None) ->
     return max(r["state"]["icount"] / 1e6 / r["seconds"] for r in results)
 
 
+SLICE = 16000                # instructions a run slice takes at most (runcontrol.SLICE_STEPS_RANGE)
+REVERSE_SPAN = 10_000_000    # instructions a reverse-continue goes back over
+
+
+def _run_in_slices(machine: Machine, steps: int):
+    """Run ``steps`` instructions as the run control does, in slices (history snapshots are
+    taken between them); the stop that ended it early, or None."""
+    machine.resume(THREAD, step=False)
+    end = machine.cpu.icount + steps
+    while machine.cpu.icount < end:
+        stop = machine.run(min(SLICE, end - machine.cpu.icount))
+        if stop is not None:
+            return stop
+    return None
+
+
+def history_mips(elf: Path, rounds: int, repeat: int, *, history: bool) -> float:
+    """MIPS of the guest run to its halt in slices, with the execution history on or off."""
+    best = 0.0
+    for _ in range(repeat):
+        machine = Machine(elf)
+        machine.write_memory(THREAD, machine.elf.symbols["rounds"], rounds.to_bytes(4, "big"))
+        if history:
+            machine.start_history()
+        start = time.perf_counter()
+        stop = _run_in_slices(machine, 1 << 40)
+        elapsed = time.perf_counter() - start
+        if not isinstance(stop, GuestExited):
+            raise RuntimeError(f"the history run ended with {stop}")
+        best = max(best, machine.cpu.icount / 1e6 / elapsed)
+    return best
+
+
+def reverse_times(elf: Path) -> tuple[float, float, int]:
+    """(ms for one reverse-stepi, seconds for a reverse-continue back over ``REVERSE_SPAN``
+    instructions to a breakpoint, snapshots in history): the guest runs live past ``main`` for
+    that span, then goes back one instruction (the median of 5), then to ``main``."""
+    machine = Machine(elf)
+    symbols = machine.elf.symbols
+    machine.write_memory(THREAD, symbols["rounds"], (REVERSE_SPAN // 100_000).to_bytes(4, "big"))
+    machine.start_history()
+    machine.insert_point(Z_POINT_KINDS[0], symbols["main"], 4)
+    if getattr(_run_in_slices(machine, 1 << 40), "address", None) != symbols["main"]:
+        raise RuntimeError("the reverse bench did not reach main")
+    machine.remove_point(Z_POINT_KINDS[0], symbols["main"], 4)
+    if _run_in_slices(machine, REVERSE_SPAN) is not None:
+        raise RuntimeError("the reverse bench stopped early")
+
+    def timed(step: bool) -> float:
+        machine.resume_reverse(THREAD, step=step)
+        start = time.perf_counter()
+        while machine.run(SLICE) is None:
+            pass
+        return time.perf_counter() - start
+    steps = sorted(timed(step=True) for _ in range(5))
+    machine.insert_point(Z_POINT_KINDS[0], symbols["main"], 4)
+    back = timed(step=False)
+    if machine.cpu.pc != symbols["main"]:
+        raise RuntimeError(f"reverse-continue stopped at {machine.cpu.pc:#x}, not at main")
+    return 1e3 * steps[2], back, len(machine.recorder.history.snapshots)
+
+
 def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, repeat: int) -> list[Row]:
     """Every figure is the best of ``repeat`` runs (other work on the machine only slows runs down)."""
     symbols = Machine(elf).elf.symbols
@@ -362,6 +428,18 @@ def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, r
     ]
     if shutil.which("pypy3"):
         rows.append(Row("MIPS, bare vCPU (no debug stack), PyPy", "MIPS", bare_mips(elf, rounds, repeat, "pypy3")))
+    history_off = history_mips(elf, rounds, repeat, history=False)
+    history_on = history_mips(elf, rounds, repeat, history=True)
+    stepi_ms, back_seconds, snapshots = reverse_times(elf)
+    rows += [
+        Row("MIPS in slices, execution history off", "MIPS", history_off),
+        Row("MIPS in slices, execution history on", "MIPS", history_on,
+            target=f"≥ 80 % of off (is {100 * history_on / history_off:.0f} %)"),
+        Row(f"one reverse-stepi, {REVERSE_SPAN // 10**6} M instructions into history", "ms", stepi_ms,
+            higher_is_better=False),
+        Row(f"reverse-continue back over {REVERSE_SPAN // 10**6} M instructions ({snapshots} snapshots)", "s",
+            back_seconds, higher_is_better=False),
+    ]
     rows += [
         Row("MIPS through the stub, free-running (vCont;c)", "MIPS", ours["free"], qemu.get("free")),
         Row("MIPS through the stub, 2 Z1 + 2 Z2 armed", "MIPS", ours["armed"], qemu.get("armed")),

@@ -123,9 +123,9 @@ def malformed_packets(target: Target) -> st.SearchStrategy[bytes]:
     ).filter(lambda p: _harmless(p) and not (target.lenient and p[:1] in b"MXGPZz"))
 
 
-_HARMFUL = (pk.Continue, pk.ContinueSignal, pk.Step, pk.StepSignal, pk.VCont, pk.Detach, pk.Kill,
-            pk.StartNoAckMode, pk.WriteRegisters, pk.WriteRegister, pk.InsertPoint, pk.RemovePoint,
-            pk.WriteMemory, pk.WriteMemoryBinary)
+_HARMFUL = (pk.Continue, pk.ContinueSignal, pk.Step, pk.StepSignal, pk.VCont, pk.ReverseStep, pk.ReverseContinue,
+            pk.Detach, pk.Kill, pk.StartNoAckMode, pk.WriteRegisters, pk.WriteRegister, pk.InsertPoint,
+            pk.RemovePoint, pk.WriteMemory, pk.WriteMemoryBinary)
 
 
 def _harmless(payload: bytes) -> bool:

@@ -57,7 +57,21 @@ class StopReason:
         return b"%s:%s;" % (self.kind.encode(), value)
 
 
-def stop_reply(signal: int, *, thread: ThreadId | None = None, reason: StopReason | None = None) -> bytes:
+@dataclass(frozen=True)
+class ReplayLogEdge:
+    """``replaylog:begin`` (or ``end``): execution reached an end of the target's recorded
+    history, so a reverse (or replaying) resume can go no further."""
+
+    edge: str
+
+    def encode(self) -> bytes:
+        if self.edge not in ("begin", "end"):
+            raise ValueError(f"unknown replay log edge {self.edge!r}")
+        return b"replaylog:%s;" % self.edge.encode()
+
+
+def stop_reply(signal: int, *, thread: ThreadId | None = None,
+               reason: StopReason | ReplayLogEdge | None = None) -> bytes:
     """``T`` stop reply: signal, thread and reason."""
     out = [b"T%02x" % _byte(signal, "signal")]
     if thread is not None:

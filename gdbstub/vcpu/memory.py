@@ -39,12 +39,13 @@ class Memory:
     """RAM of ``size`` bytes at physical address 0 and the MMIO windows mapped above it (a board,
     such as :mod:`gdbstub.boards.bare`, maps the devices).
 
-    RAM is an anonymous mapping: creating it costs nothing, and only the pages a guest (or
-    gdb) touches take host memory.
+    RAM is a private anonymous mapping: creating it costs nothing, and only the pages a guest
+    (or gdb) writes take host memory (reading a page never written maps the kernel's zero page,
+    where a shared mapping would allocate it: the execution history reads all of RAM).
     """
 
     def __init__(self, size: int = DEFAULT_RAM_SIZE):
-        self.ram = mmap.mmap(-1, size)
+        self.ram = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.ram_size = size
         self._windows: list[tuple[int, int, Device]] = []
 
@@ -63,12 +64,19 @@ class Memory:
 
     def save(self) -> tuple[bytes, tuple]:
         """RAM and every device's state."""
-        return bytes(self.ram), tuple(device.save() for _, _, device in self._windows)
+        return bytes(self.ram), self.save_devices()
 
     def restore(self, saved: tuple[bytes, tuple]) -> None:
         ram, devices = saved
         self.ram[:] = ram
-        for (_, _, device), state in zip(self._windows, devices, strict=True):
+        self.restore_devices(devices)
+
+    def save_devices(self) -> tuple:
+        """Every device's state, without RAM (the execution history keeps RAM as pages)."""
+        return tuple(device.save() for _, _, device in self._windows)
+
+    def restore_devices(self, saved: tuple) -> None:
+        for (_, _, device), state in zip(self._windows, saved, strict=True):
             device.restore(state)
 
     def is_ram(self, addr: int, size: int) -> bool:

@@ -23,14 +23,15 @@ from .queries import (Attached, HostInfo, MonitorCommand, MustReplyEmpty, QSuppo
                       WatchpointSupportInfo, XferRead)
 from .registers import ReadRegister, ReadRegisters, WriteRegister, WriteRegisters
 from .run_control import (
-    Continue, ContinueSignal, Detach, Kill, QueryHaltReason, Step, StepSignal, VCont, VContAction, VContQuery,
+    Continue, ContinueSignal, Detach, Kill, QueryHaltReason, ReverseContinue, ReverseStep, Step, StepSignal, VCont,
+    VContAction, VContQuery,
 )
 from .threads import CurrentThread, SetThread, ThreadAlive, ThreadInfoFirst, ThreadInfoNext
 
 __all__ = [
     "Attached", "Continue", "ContinueSignal", "CurrentThread", "Detach", "HostInfo", "InsertPoint", "Kill",
     "Malformed", "MonitorCommand", "MustReplyEmpty", "Packet", "QSupported", "QueryHaltReason", "ReadMemory", "ReadRegister",
-    "ReadRegisters", "RemovePoint", "SetThread", "StartNoAckMode", "Step", "StepSignal", "ThreadAlive",
+    "ReadRegisters", "RemovePoint", "ReverseContinue", "ReverseStep", "SetThread", "StartNoAckMode", "Step", "StepSignal", "ThreadAlive",
     "ThreadId", "ThreadInfoFirst", "ThreadInfoNext", "Unknown", "VCont", "VContAction", "VContQuery",
     "WatchpointSupportInfo", "WriteMemory", "WriteMemoryBinary", "WriteRegister", "WriteRegisters", "XferRead",
     "parse_packet",
@@ -53,7 +54,7 @@ Packet = (
     | ReadMemory | WriteMemory | WriteMemoryBinary | Continue | ContinueSignal | Step | StepSignal
     | VContQuery | VCont | InsertPoint | RemovePoint | SetThread | ThreadAlive | CurrentThread
     | ThreadInfoFirst | ThreadInfoNext | Attached | XferRead | MonitorCommand | MustReplyEmpty
-    | Detach | Kill | StartNoAckMode | HostInfo | WatchpointSupportInfo | Unknown | Malformed
+    | ReverseStep | ReverseContinue | Detach | Kill | StartNoAckMode | HostInfo | WatchpointSupportInfo | Unknown | Malformed
 )
 
 _FAMILIES = (queries, registers, memory, breakpoints, run_control, threads)

@@ -1,5 +1,6 @@
-"""Run-control packets: the stop reason ``?``, resuming (``c C s S`` and ``vCont``), and
-ending the session (``D`` detach, ``k`` kill)."""
+"""Run-control packets: the stop reason ``?``, resuming (``c C s S`` and ``vCont``), going
+backwards (``bs`` reverse step, ``bc`` reverse continue), and ending the session (``D`` detach,
+``k`` kill)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,21 @@ class VCont:
 
 
 @dataclass(frozen=True)
+class ReverseStep:
+    pass
+
+
+@dataclass(frozen=True)
+class ReverseContinue:
+    pass
+
+
+def _reverse(args: bytes) -> ReverseStep | ReverseContinue | None:
+    """``bs`` or ``bc``; any other ``b`` packet is unknown (``b`` alone was a baud rate)."""
+    return {b"s": ReverseStep(), b"c": ReverseContinue()}.get(args)
+
+
+@dataclass(frozen=True)
 class Detach:
     pid: int | None
 
@@ -98,6 +114,7 @@ LETTERS = {
     b"C": lambda a: ContinueSignal(*_signal_addr(a)),
     b"s": lambda a: Step(optional_addr(a)),
     b"S": lambda a: StepSignal(*_signal_addr(a)),
+    b"b": _reverse,
     b"D": lambda a: Detach(optional_pid(a, b";")),
     b"k": no_args(Kill),
 }
