@@ -12,6 +12,9 @@ from pathlib import Path
 
 import trio
 
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup   # trio's backport: PyPy is Python 3.9
+
 from .boards.bare import UART_BASE
 from .channel import default_busy_poll
 from .fuzz.model import Target, Window

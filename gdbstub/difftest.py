@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import lief
-
 from . import e500mc
 from .boards import bare
 from .guests.build import cross_prefix
@@ -213,14 +211,11 @@ class GuestImage:
 
     def __init__(self, elf: str | Path) -> None:
         self.path = Path(elf)
-        binary = lief.parse(str(self.path))
-        if binary is None:
-            raise ValueError(f"{self.path} is not an ELF file")
-        spans = sorted((seg.virtual_address, seg.virtual_address + seg.virtual_size)
-                       for seg in binary.segments if seg.type == lief.ELF.Segment.TYPE.LOAD and seg.virtual_size)
-        stack_top = binary.get_symbol("__stack_top")
-        if stack_top is not None and spans and stack_top.value > spans[-1][1]:
-            spans.append((spans[-1][1], stack_top.value))
+        loaded = load_elf(self.path, bare.build().cpu)
+        spans = sorted((seg.virtual, seg.virtual + seg.memsz) for seg in loaded.segments if seg.memsz)
+        stack_top = loaded.symbols.get("__stack_top")
+        if stack_top is not None and spans and stack_top > spans[-1][1]:
+            spans.append((spans[-1][1], stack_top))
         self.regions: list[tuple[int, int]] = []
         for start, end in spans:
             if self.regions and start <= self.regions[-1][1]:

@@ -151,7 +151,7 @@ class Ppce500Board:
         self._place(image, "device tree", dtb_address, dtb, BOOT_MAPPING_SIZE)
         self.boot_info = BootInfo(dtb_address, len(dtb), initrd_span)
         cpu = self.cpu
-        cpu.pc = _physical_entry(image, elf.entry)
+        cpu.pc = _physical_entry(elf.segments, elf.entry)
         cpu.msr = 0
         cpu.gpr[:10] = [0, INITIAL_STACK, 0, dtb_address, 0, 0, EPAPR_MAGIC, BOOT_MAPPING_SIZE, 0, 0]
         cpu.tlb.install_boot_mapping(BOOT_MAPPING_SIZE)
@@ -178,15 +178,12 @@ class Ppce500Board:
         self.cpu.restore(saved.cpu)
 
 
-def _physical_entry(image: str | Path, entry: int) -> int:
+def _physical_entry(segments, entry: int) -> int:
     """``entry`` moved from the segment's virtual to its physical address (a vmlinux linked at
     0xc0000000 and loaded at 0 starts at 0); unchanged when no segment holds it."""
-    import lief
-    binary = lief.ELF.parse(str(image))
-    for segment in binary.segments:
-        if (segment.type == lief.ELF.Segment.TYPE.LOAD
-                and segment.virtual_address <= entry < segment.virtual_address + segment.virtual_size):
-            return entry - segment.virtual_address + segment.physical_address
+    for segment in segments:
+        if segment.virtual <= entry < segment.virtual + segment.memsz:
+            return entry - segment.virtual + segment.address
     return entry
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from typing import Union
 
 from .framing import (
     DEFAULT_MAX_PACKET,
@@ -26,7 +27,7 @@ log = logging.getLogger("gdbstub.rsp")
 
 DEFAULT_MAX_RESENDS = 5
 
-LinkEvent = Frame | Interrupt
+LinkEvent = Union[Frame, Interrupt]   # not `|`: evaluated, and PyPy is Python 3.9
 """What :meth:`RspLink.receive` passes on: the peer's packets (each one a stub gets needs exactly
 one reply) and Ctrl-C."""
 

@@ -13,6 +13,7 @@ import functools
 import re
 import zlib
 from dataclasses import dataclass
+from typing import Union   # not `|`: the alias is evaluated, and PyPy is Python 3.9
 
 DEFAULT_MAX_PACKET = 16384
 """Default bound on the wire bytes between ``$`` and ``#`` of one frame."""
@@ -218,7 +219,7 @@ class Interrupt:
     """The out-of-band 0x03 byte (Ctrl-C) outside a frame."""
 
 
-FrameEvent = Frame | BadFrame | Ack | Nak | Interrupt
+FrameEvent = Union[Frame, BadFrame, Ack, Nak, Interrupt]
 _ACK, _NAK, _INTERRUPT = Ack(), Nak(), Interrupt()
 
 _CHECKSUM_DIGITS = {b"%c%c" % (high, low): int(b"%c%c" % (high, low), 16)

@@ -37,11 +37,13 @@ class ElfLoadError(Exception):
 
 @dataclass(frozen=True)
 class Segment:
-    """One PT_LOAD segment as placed in memory (``memsz`` bytes, ``filesz`` from the file)."""
+    """One PT_LOAD segment as placed in memory (``memsz`` bytes, ``filesz`` from the file) at
+    ``address``, physical; ``virtual`` is where it is linked to run."""
     address: int
     filesz: int
     memsz: int
     flags: str
+    virtual: int
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def _program(image, path, memory) -> tuple[int, list[_LoadSegment]]:
     _within(image, path, phoff, phnum * _PROGRAM_HEADER.size, "the program header table")
     loads = []
     for index in range(phnum):
-        (p_type, offset, _, paddr, filesz, memsz, flags, _) = _PROGRAM_HEADER.unpack_from(
+        (p_type, offset, vaddr, paddr, filesz, memsz, flags, _) = _PROGRAM_HEADER.unpack_from(
             image, phoff + index * _PROGRAM_HEADER.size)
         if p_type != PT_LOAD:
             continue
@@ -117,7 +119,7 @@ def _program(image, path, memory) -> tuple[int, list[_LoadSegment]]:
             raise ElfLoadError(f"{path}: {where} ({memsz:#x} bytes) is outside RAM "
                                f"(0 to {memory.ram_size:#x})")
         letters = "".join(letter if flags & bit else "-" for letter, bit in (("r", PF_R), ("w", PF_W), ("x", PF_X)))
-        loads.append(_LoadSegment(offset, Segment(paddr, filesz, memsz, letters)))
+        loads.append(_LoadSegment(offset, Segment(paddr, filesz, memsz, letters, vaddr)))
     if not any(load.segment.memsz for load in loads):
         raise ElfLoadError(f"{path}: no loadable segment")
     return entry, loads

@@ -76,7 +76,7 @@ class Memory:
         return tuple(device.save() for _, _, device in self._windows)
 
     def restore_devices(self, saved: tuple) -> None:
-        for (_, _, device), state in zip(self._windows, saved, strict=True):
+        for (_, _, device), state in zip(self._windows, saved):
             device.restore(state)
 
     def is_ram(self, addr: int, size: int) -> bool:

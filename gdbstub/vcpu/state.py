@@ -48,7 +48,7 @@ class ArchState:
                           tuple(self.timers.save().items()))
 
     def restore_state(self, saved: SavedState) -> None:
-        for name, value in zip(_SCALARS, saved.scalars, strict=True):
+        for name, value in zip(_SCALARS, saved.scalars):
             setattr(self, name, value)
         self.gpr[:] = saved.gpr
         self.fpr[:] = saved.fpr

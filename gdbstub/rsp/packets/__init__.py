@@ -14,6 +14,7 @@ reply); recognised packets with bad arguments become :class:`Malformed`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Union   # not `|`: the alias is evaluated, and PyPy is Python 3.9
 
 from . import breakpoints, memory, queries, registers, run_control, threads
 from .breakpoints import InsertPoint, RemovePoint
@@ -49,13 +50,13 @@ class Malformed:
     reason: str
 
 
-Packet = (
-    QSupported | QueryHaltReason | ReadRegisters | WriteRegisters | ReadRegister | WriteRegister
-    | ReadMemory | WriteMemory | WriteMemoryBinary | Continue | ContinueSignal | Step | StepSignal
-    | VContQuery | VCont | InsertPoint | RemovePoint | SetThread | ThreadAlive | CurrentThread
-    | ThreadInfoFirst | ThreadInfoNext | Attached | XferRead | MonitorCommand | MustReplyEmpty
-    | ReverseStep | ReverseContinue | Detach | Kill | StartNoAckMode | HostInfo | WatchpointSupportInfo | Unknown | Malformed
-)
+Packet = Union[
+    QSupported, QueryHaltReason, ReadRegisters, WriteRegisters, ReadRegister, WriteRegister,
+    ReadMemory, WriteMemory, WriteMemoryBinary, Continue, ContinueSignal, Step, StepSignal,
+    VContQuery, VCont, InsertPoint, RemovePoint, SetThread, ThreadAlive, CurrentThread,
+    ThreadInfoFirst, ThreadInfoNext, Attached, XferRead, MonitorCommand, MustReplyEmpty,
+    ReverseStep, ReverseContinue, Detach, Kill, StartNoAckMode, HostInfo, WatchpointSupportInfo, Unknown, Malformed
+]
 
 _FAMILIES = (queries, registers, memory, breakpoints, run_control, threads)
 
