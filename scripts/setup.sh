@@ -2,15 +2,16 @@
 # Install everything booke-gdbstub needs on a Debian/Ubuntu machine: the PowerPC cross
 # toolchain, gdb-multiarch, QEMU (the differential-testing oracle), Debian's U-Boot for QEMU's
 # ppce500 board, the device-tree compiler, gdb's testsuite with DejaGnu, LLDB (a second client),
-# PyPy (the vCPU is checked on it too), a C compiler for pylibfdt's build, and the Python package
-# with its test extra in a virtual environment, .venv/ (Debian's own Python refuses system-wide
-# pip installs: PEP 668).
+# PyPy with its headers (the server runs on it too), a C compiler for pylibfdt's build, and the
+# Python package with its test extra in two virtual environments: .venv (CPython) and .venv-pypy
+# (PyPy 3.9; no lief there, which only a test needs). Debian's own Pythons refuse system-wide pip
+# installs: PEP 668.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PKGS="gdb-multiarch gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu qemu-system-ppc u-boot-qemu
-      device-tree-compiler pypy3 python3 python3-venv python3-pip python3-dev build-essential
+      device-tree-compiler pypy3 pypy3-dev python3 python3-venv python3-pip python3-dev build-essential
       gdb-source dejagnu lldb"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -20,3 +21,5 @@ if [ -n "$missing" ]; then
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[test]'
+[ -x .venv-pypy/bin/python ] || pypy3 -m venv .venv-pypy
+.venv-pypy/bin/python -m pip install -q -e '.[test]'
