@@ -50,6 +50,8 @@ READ_SPAN = 0x10000
 ROUND_TRIPS = 2000
 READS = 4000
 STEPI = 1000
+PYPY = ROOT / ".venv-pypy" / "bin" / "python"   # scripts/setup.sh makes it
+LONG_ROUNDS = 400            # a long run (about 51 M instructions): PyPy's JIT is warm for most of it
 
 
 @dataclass
@@ -79,12 +81,13 @@ def _fmt(value: float | None) -> str:
 
 
 class OurServer:
-    """``python -m gdbstub serve`` on a free port (with extra ``options``), with a connected client."""
+    """``python -m gdbstub serve`` on a free port (with extra ``options``), with a connected client;
+    ``python`` is the interpreter (this one unless told: PyPy's is ``PYPY``)."""
 
-    def __init__(self, elf: Path, options: tuple[str, ...] = ()):
+    def __init__(self, elf: Path, options: tuple[str, ...] = (), python: str = sys.executable):
         self._tmp = tempfile.TemporaryDirectory()
         port_file = Path(self._tmp.name) / "port"
-        command = [sys.executable, "-m", "gdbstub", "serve", str(elf), "--port", "0", "--port-file", str(port_file)]
+        command = [python, "-m", "gdbstub", "serve", str(elf), "--port", "0", "--port-file", str(port_file)]
         self.proc = subprocess.Popen(
             command + list(options),
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -278,6 +281,40 @@ def gdb_stepi(elf: Path, port: int) -> float | None:
 
 # --- the benchmark ------------------------------------------------------------------------------
 
+def free_run_mips(server: Callable, elf: Path, rounds: int, repeat: int) -> float:
+    """MIPS of the guest run free to ``_exit`` through the stub (``vCont;c`` with a Z0 there):
+    the best of ``repeat`` fresh ``server`` processes."""
+    count, _ = instructions_to(elf, rounds, "_exit")
+    symbols = Machine(elf).elf.symbols
+    seconds = []
+    for _ in range(repeat):
+        target = server(elf)
+        try:
+            target.client.request(b"qSupported:swbreak+;hwbreak+;vContSupported+")
+            seconds.append(continue_to_stop(target.client, symbols, rounds, [(0, "_exit")]))
+        finally:
+            target.close()
+    return count / 1e6 / min(seconds)
+
+
+def pypy_rows(server: Callable, elf: Path, rounds: int, repeat: int, cpython: float, qemu: float | None) -> list[Row]:
+    """The free-running stub rows with the server on PyPy beside CPython (``cpython`` MIPS), at
+    ``rounds`` and on a long run, where PyPy's JIT has warmed up."""
+    if not PYPY.exists():
+        return [Row("... the same with the server on PyPy", "MIPS", None, target=f"no {PYPY}: scripts/setup.sh")]
+    on_pypy = functools.partial(server, python=str(PYPY))
+    short = free_run_mips(on_pypy, elf, rounds, repeat)
+    long_cpython = free_run_mips(server, elf, LONG_ROUNDS, repeat)
+    long_pypy = free_run_mips(on_pypy, elf, LONG_ROUNDS, repeat)
+    return [
+        Row("... the same with the server on PyPy", "MIPS", short, qemu, target=f"(is {short / cpython:.1f}× CPython)"),
+        Row(f"MIPS through the stub, free-running, a long run ({LONG_ROUNDS} rounds), server on CPython", "MIPS",
+            long_cpython),
+        Row("... the same with the server on PyPy", "MIPS", long_pypy,
+            target=f"≥ 2× CPython (is {long_pypy / long_cpython:.1f}×)"),
+    ]
+
+
 ARMED = [(1, "never_a"), (1, "never_b"), (2, "watched_a"), (2, "watched_b")]
 
 
@@ -442,6 +479,7 @@ def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, r
     ]
     rows += [
         Row("MIPS through the stub, free-running (vCont;c)", "MIPS", ours["free"], qemu.get("free")),
+        *pypy_rows(kinds["gdbstub"], elf, rounds, repeat, ours["free"], qemu.get("free")),
         Row("MIPS through the stub, 2 Z1 + 2 Z2 armed", "MIPS", ours["armed"], qemu.get("armed")),
         Row(f"time to a Z1 breakpoint after {first_count:,} instructions", "ms", ours["first"], qemu.get("first"),
             higher_is_better=False),
