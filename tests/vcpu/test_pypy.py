@@ -1,11 +1,14 @@
 """PyPy: the benchmark guest runs to the same state on PyPy's vCPU as on CPython's, interpreted and
 translated (the image goes over as JSON: ``gdbstub.boards.standalone``), and ``gdbstub serve`` on
-PyPy (the .venv-pypy scripts/setup.sh makes) serves gdb a guest to its exit."""
+PyPy (the .venv-pypy scripts/setup.sh makes) serves gdb a guest to its exit and boots U-Boot on
+the ppce500 machine to its prompt."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,6 +23,8 @@ from gdbstub.boards.standalone import image_request, run_image, run_image_in
 ROOT = Path(__file__).resolve().parents[2]
 PYPY = "pypy3"
 PYPY_VENV = ROOT / ".venv-pypy" / "bin" / "python"
+UBOOT = Path("/usr/lib/u-boot/qemu-ppce500/uboot.elf")
+UBOOT_TIMEOUT = 600.0   # seconds to the prompt, generous for a loaded CI machine
 
 
 @pytest.fixture(scope="module")
@@ -54,29 +59,35 @@ def test_bench_guest_ends_in_the_same_state_on_pypy_and_cpython(pypy, translate)
     assert on_pypy["state"] == on_cpython["state"]
 
 
-def test_gdb_debugs_the_demo_guest_to_its_exit_through_a_server_on_pypy(pypy_venv, demo_elf, tmp_path):
-    implementation = subprocess.run([pypy_venv, "-c", "import sys; print(sys.implementation.name)"],
+@contextlib.contextmanager
+def serving_on_pypy(python: str, *args, port_file: Path):
+    """``gdbstub serve ARGS`` on PyPy, listening (its port in ``port_file``); killed at the end."""
+    implementation = subprocess.run([python, "-c", "import sys; print(sys.implementation.name)"],
                                     capture_output=True, text=True, check=True).stdout
     assert implementation == "pypy\n"
-    port_file, uart_log = tmp_path / "port", tmp_path / "uart"
-    server = subprocess.Popen([pypy_venv, "-m", "gdbstub", "serve", str(demo_elf), "--port", "0", "--once",
-                               "--port-file", str(port_file), "--uart-log", str(uart_log)],
+    server = subprocess.Popen([python, "-m", "gdbstub", "serve", *map(str, args), "--port", "0",
+                               "--port-file", str(port_file)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(600):
-            if port_file.exists() and port_file.read_text().strip() or server.poll() is not None:
-                break
+        deadline = time.monotonic() + 60
+        while not (port_file.exists() and port_file.read_text().strip()):
+            assert server.poll() is None and time.monotonic() < deadline, f"no server: {server.stdout.read()}"
             time.sleep(0.05)
-        assert server.poll() is None, server.stdout.read()
+        yield server
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_gdb_debugs_the_demo_guest_to_its_exit_through_a_server_on_pypy(pypy_venv, demo_elf, tmp_path):
+    port_file, uart_log = tmp_path / "port", tmp_path / "uart"
+    with serving_on_pypy(pypy_venv, demo_elf, "--once", "--uart-log", uart_log, port_file=port_file) as server:
         commands = [f"target remote 127.0.0.1:{port_file.read_text().strip()}", "break square",
                     "continue", "continue", "continue", "info registers r3", "print counter",
                     "x/2wx squares", "set var counter = 40", "print counter", "delete", "continue"]
         gdb = subprocess.run([find_gdb(), "-nx", "-batch", *(a for c in commands for a in ("-ex", c)), str(demo_elf)],
                              capture_output=True, text=True, timeout=120)
         assert server.wait(timeout=30) == 0
-    finally:
-        server.kill()
-        server.wait()
     out = gdb.stdout
     assert "square (x=0)" in out and "square (x=1)" in out and "square (x=2)" in out, out + gdb.stderr
     assert re.search(r"^r3\s+0x2\s", out, re.M), out
@@ -84,3 +95,21 @@ def test_gdb_debugs_the_demo_guest_to_its_exit_through_a_server_on_pypy(pypy_ven
     assert re.search(r"<squares>:\s+0x00000000\s+0x00000001", out), out
     assert "exited normally" in out, out
     assert uart_log.read_bytes().count(b"sum of squares = 140\n") == 3
+
+
+def test_u_boot_reaches_its_prompt_on_the_ppce500_machine_on_pypy(pypy_venv, tmp_path):
+    """The ppce500 board on PyPy: its device tree from pylibfdt, built for PyPy by setup.sh."""
+    if not UBOOT.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{UBOOT} is missing (scripts/setup.sh installs u-boot-qemu)")
+        pytest.skip(f"{UBOOT} is missing")
+    console = tmp_path / "console"
+    with serving_on_pypy(pypy_venv, "--machine", "ppce500", UBOOT, "--run", "--serial", f"file:{console}",
+                         port_file=tmp_path / "port") as server:
+        deadline = time.monotonic() + UBOOT_TIMEOUT
+        while not (console.exists() and b"\n=> " in console.read_bytes()):
+            assert server.poll() is None and time.monotonic() < deadline, server.stdout.read()
+            time.sleep(0.2)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 130
+    assert b"DRAM:  128 MiB" in console.read_bytes()
