@@ -309,8 +309,10 @@ class Session:
 
     # --- breakpoints ------------------------------------------------------------------------
     def _insert_point(self, packet: pk.InsertPoint) -> bytes:
-        conditions = packet.conditions if self.capabilities.conditional_breakpoints else ()
-        return self._point_result(functools.partial(self.target.insert_point, conditions=conditions), packet)
+        insert = self.target.insert_point
+        if packet.conditions and self.capabilities.conditional_breakpoints:
+            insert = functools.partial(insert, conditions=packet.conditions)
+        return self._point_result(insert, packet)
 
     def _remove_point(self, packet: pk.RemovePoint) -> bytes:
         return self._point_result(self.target.remove_point, packet)
