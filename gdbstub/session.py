@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from .channel import Channel, ChannelWoken
 from .runcontrol import RunControl
-from .target import (BreakpointStop, GuestExited, HistoryBegin, MemoryFault, MonitorError, NoSuchPoint,
-                     PointKind, PointRefused, ResetFailed, StopEvent, WatchStop)
+from .target import (BreakpointStop, DebugEventStop, GuestExited, HistoryBegin, MemoryFault, MonitorError,
+                     NoSuchPoint, PointKind, PointRefused, ResetFailed, StopEvent, WatchStop)
 from .rsp import packets as pk
 from .rsp import replies
 from .rsp.connection import RspLink
@@ -376,6 +376,8 @@ class Session:
         stop = self.run_control.resume(thread, step=step, client=self, reverse=reverse)
         if self._disconnected:
             raise SessionEnd(SessionEnding.DISCONNECT)
+        if isinstance(stop, DebugEventStop):   # gdb has no name for it: say it on its console
+            self.link.send(replies.console_output(stop.message))
         return None if stop is None else self._stop_reply(stop)
 
     def stop_foreseen(self, stop: StopEvent) -> None:
