@@ -18,7 +18,7 @@ from .boards import bare
 from .history import DEFAULT_HISTORY_MIB, Recorder
 from .hwdebug.abi import DebugExit
 from .hwdebug.profiles import E500MC, CoreProfile
-from .stub_debug import StubDebug
+from .stub_debug import MONITOR_USAGE, StubDebug
 from .target import (BreakpointStop, Capabilities, GuestExited, HistoryBegin, MemoryFault, MonitorError,
                      PointKind, ResetFailed, SignalStop, StopEvent)
 from .vcpu import booke, mmu
@@ -334,6 +334,8 @@ class Machine:
             return MONITOR_HELP
         if words[0] == "debug":
             return self.debug.describe() + self._describe_conditions()
+        if words[0] in MONITOR_USAGE:
+            return self.debug.monitor(words)
         if words[0] in ("tlb", "mmu"):
             return self._monitor_mmu(words)
         if words[0] == "history":
@@ -389,6 +391,13 @@ class Machine:
 MONITOR_HELP = """\
 monitor debug   show DBCR0/1/2, DBSR, the IAC/DAC slots and which gdb point owns each: the
                 stub's debug registers (info registers dbcr0, iac1, dac1... show the guest's own)
+monitor catch branch|interrupt|return|trap [off]   stop on a taken branch (DBCR0[BRT]), an
+                interrupt taken (IRPT), an rfi (RET), a trap instruction (TRAP): a SIGTRAP
+                whose cause gdb prints before the stop
+monitor range START END [outside]   stop before any instruction in [START, END) (or outside it):
+                IAC1/IAC2 in DBCR1 IAC12M range mode; 'monitor range off' removes it
+monitor dvc ADDR VALUE [SIZE]   stop before a store of VALUE (SIZE bytes, 4 by default) to
+                ADDR: DAC1 with the data value compare DVC1 (440 profile); 'monitor dvc off'
 monitor tlb     show the valid TLB entries (ppce500)
 monitor mmu EA  what effective address EA maps to, and why not (ppce500)
 monitor reset   reload the guest: registers, memory and debug state start over

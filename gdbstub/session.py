@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from .channel import Channel, ChannelWoken
 from .runcontrol import RunControl
-from .target import (BreakpointStop, GuestExited, HistoryBegin, MemoryFault, MonitorError, NoSuchPoint,
-                     PointKind, PointRefused, ResetFailed, StopEvent, WatchStop)
+from .target import (BreakpointStop, DebugEventStop, GuestExited, HistoryBegin, MemoryFault, MonitorError,
+                     NoSuchPoint, PointKind, PointRefused, ResetFailed, StopEvent, WatchStop)
 from .rsp import packets as pk
 from .rsp import replies
 from .rsp.connection import RspLink
@@ -309,8 +309,10 @@ class Session:
 
     # --- breakpoints ------------------------------------------------------------------------
     def _insert_point(self, packet: pk.InsertPoint) -> bytes:
-        conditions = packet.conditions if self.capabilities.conditional_breakpoints else ()
-        return self._point_result(functools.partial(self.target.insert_point, conditions=conditions), packet)
+        insert = self.target.insert_point
+        if packet.conditions and self.capabilities.conditional_breakpoints:
+            insert = functools.partial(insert, conditions=packet.conditions)
+        return self._point_result(insert, packet)
 
     def _remove_point(self, packet: pk.RemovePoint) -> bytes:
         return self._point_result(self.target.remove_point, packet)
@@ -374,6 +376,8 @@ class Session:
         stop = self.run_control.resume(thread, step=step, client=self, reverse=reverse)
         if self._disconnected:
             raise SessionEnd(SessionEnding.DISCONNECT)
+        if isinstance(stop, DebugEventStop):   # gdb has no name for it: say it on its console
+            self.link.send(replies.console_output(stop.message))
         return None if stop is None else self._stop_reply(stop)
 
     def stop_foreseen(self, stop: StopEvent) -> None:

@@ -13,6 +13,13 @@ is saved and shown to the client instead. The one the guest last stopped on is l
 single internal step when the guest resumes from it; one the guest reached otherwise (a
 step, a jump, a PC the client wrote) stops it at once, as on QEMU. The debug exits KVM hands back
 (:class:`~.hwdebug.controller.Userspace`) are named as the target's stop events.
+
+Beyond gdb's points, ``monitor`` programs what gdb has no name for (:meth:`StubDebug.monitor`):
+an IAC range (IAC1/IAC2, before any gdb hbreak), a write watch with a value compare (DAC1 +
+DVC1, 440 only, before gdb's watchpoints) and the BRT/IRPT/RET/TRAP events; their stops are
+``DebugEventStop``s that say what happened. Resuming from one that came before its instruction
+(all but IRPT) lets that instruction run once with the comparators skipped, as the hardware
+debugger's handler would, so a ``continue`` moves on.
 """
 from __future__ import annotations
 
@@ -21,16 +28,17 @@ import signal
 from dataclasses import dataclass
 
 from .hwdebug.abi import (KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP, KVM_GUESTDBG_USE_HW_BP,
-                          KVM_GUESTDBG_USE_SW_BP, KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_RANGE,
-                          KVMPPC_DEBUG_WATCH_READ, KVMPPC_DEBUG_WATCH_WRITE, BreakpointSpec, DebugExit,
-                          GuestDebug)
+                          KVM_GUESTDBG_USE_SW_BP, KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_OUTSIDE,
+                          KVMPPC_DEBUG_RANGE, KVMPPC_DEBUG_VALUE, KVMPPC_DEBUG_WATCH_READ,
+                          KVMPPC_DEBUG_WATCH_WRITE, BreakpointSpec, DebugExit, GuestDebug)
 from .hwdebug.controller import DebugController
 from .hwdebug.guest_debug import GuestDebugError, compute_debug_regs
 from .hwdebug.profiles import CoreProfile
-from .target import (BreakpointStop, NoSuchPoint, PointKind, PointRefused, SignalStop, StopEvent,
-                     WatchStop)
+from .target import (BreakpointStop, DebugEventStop, MonitorError, NoSuchPoint, PointKind, PointRefused,
+                     SignalStop, StopEvent, WatchStop)
 from .vcpu import booke
-from .vcpu.debug import dac_range
+from .vcpu.cpu import interrupt_name
+from .vcpu.debug import dac_range, dvc_compare, iac_range
 from .vcpu.isa.bits import MASK32
 
 KVM_POINT_TYPES = {
@@ -43,6 +51,16 @@ GDB_COMMANDS = {PointKind.HARDWARE: "hbreak (Z1)", PointKind.WATCH_WRITE: "watch
                 PointKind.WATCH_READ: "rwatch (Z3)", PointKind.WATCH_ACCESS: "awatch (Z4)"}
 WORD = 4
 HW_CONTROL = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP
+# ``monitor catch NAME``: DBCR0 enable, DBSR event, how a stop names it
+EVENTS = {"branch": (booke.DBCR0_BT, booke.DBSR_BT, "branch taken (BRT)"),
+          "interrupt": (booke.DBCR0_IRPT, booke.DBSR_IRPT, "interrupt taken (IRPT)"),
+          "return": (booke.DBCR0_RET, booke.DBSR_RET, "return from interrupt (RET)"),
+          "trap": (booke.DBCR0_TRAP, booke.DBSR_TIE, "trap (TRAP)")}
+MONITOR_USAGE = {
+    "catch": "monitor catch branch|interrupt|return|trap [off]",
+    "range": "monitor range START END [outside] | monitor range off",
+    "dvc": "monitor dvc ADDR VALUE [SIZE] | monitor dvc off",
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,40 @@ class HardwarePoint:
     @property
     def end(self) -> int:
         return self.addr + max(self.length, 1)
+
+
+@dataclass(frozen=True)
+class IacRange:
+    """``monitor range``: stop before any instruction in [start, end), or with ``outside``
+    before any instruction not in it."""
+    start: int
+    end: int
+    outside: bool
+
+    def __str__(self) -> str:
+        return f"{'outside' if self.outside else 'inside'} {self.start:#010x}-{self.end:#010x}"
+
+    def entries(self) -> list[BreakpointSpec]:
+        kind = KVMPPC_DEBUG_BREAKPOINT | KVMPPC_DEBUG_RANGE | (KVMPPC_DEBUG_OUTSIDE if self.outside else 0)
+        return [BreakpointSpec(self.start, kind), BreakpointSpec(self.end, KVMPPC_DEBUG_BREAKPOINT)]
+
+
+@dataclass(frozen=True)
+class ValueWatch:
+    """``monitor dvc``: stop before a store of ``value`` (``size`` bytes) at ``addr``: DAC1 on
+    the address and DVC1 on the value's byte lanes in its word."""
+    addr: int
+    size: int
+    value: int
+
+    def __str__(self) -> str:
+        return f"{self.size}-byte store of {self.value:#x} to {self.addr:#010x}"
+
+    def entries(self) -> list[BreakpointSpec]:
+        shift = 8 * (WORD - (self.addr & 3) - self.size)
+        lanes = ((1 << self.size) - 1) << (WORD - (self.addr & 3) - self.size)
+        return [BreakpointSpec(self.addr, KVMPPC_DEBUG_WATCH_WRITE | KVMPPC_DEBUG_VALUE,
+                               value=self.value << shift, lanes=lanes)]
 
 
 class StubDebug:
@@ -79,6 +131,12 @@ class StubDebug:
         self._stopped_on: int | None = None    # the software breakpoint of the last stop, if any
         self._watch_hit: WatchStop | None = None   # the stop of the last watch exit
         self._requests: dict[int, GuestDebug] = {}   # by control word, for the hardware points now
+        self.events = 0                             # DBCR0 enables of ``monitor catch``
+        self.range: IacRange | None = None          # ``monitor range``
+        self.value_watch: ValueWatch | None = None  # ``monitor dvc``
+        self.last_event: str | None = None          # what the last event stop said
+        self._event_stop: DebugEventStop | None = None   # the stop of the last exit, if an event's
+        self._before_at: int | None = None          # the PC of an event stop before its instruction
 
     # --- inserting and removing ---------------------------------------------------------------
     # Like QEMU's kvm_insert_breakpoint/kvm_remove_breakpoint, every change is applied at once
@@ -104,11 +162,12 @@ class StubDebug:
         self._arm(step=False)
 
     def clear(self) -> None:
-        """Remove every point and hand the debug facility back to the guest."""
+        """Remove every point and ``monitor`` setting and hand the debug facility back to the guest."""
         self._restore_lifted()
         for addr in list(self.software):
             self._remove_software(addr)
         self.hardware.clear()
+        self.events, self.range, self.value_watch = 0, None, None
         self._requests.clear()
         self._arm(step=False)
 
@@ -119,11 +178,15 @@ class StubDebug:
         if self._find_hardware(point.kind, point.addr):
             return
         try:
-            compute_debug_regs(self._guest_debug(self.hardware + [point], control=HW_CONTROL), self.profile)
+            self._check(self.hardware + [point], self.range, self.value_watch)
         except GuestDebugError as exc:
             raise PointRefused(f"cannot insert a {point.kind.value} at {point.addr:#x}: {exc}") from None
         self.hardware.append(point)
         self._requests.clear()
+
+    def _check(self, hardware: list[HardwarePoint], iac: IacRange | None, value: ValueWatch | None) -> None:
+        """GuestDebugError unless these points and settings program together."""
+        compute_debug_regs(self._guest_debug(hardware, control=HW_CONTROL, iac=iac, value=value), self.profile)
 
     def _insert_software(self, addr: int) -> None:
         if addr & (WORD - 1):
@@ -142,13 +205,18 @@ class StubDebug:
             self.cpu.write_memory(addr, original)
 
     # --- what KVM is asked to do --------------------------------------------------------------
-    def _guest_debug(self, hardware: list[HardwarePoint], *, control: int) -> GuestDebug:
-        """A ``GuestDebug`` with ``control`` and the hardware points: the breakpoints in
-        insertion order, then the watchpoints, a DAC each or one range over them all."""
+    def _guest_debug(self, hardware: list[HardwarePoint], *, control: int, iac: IacRange | None,
+                     value: ValueWatch | None) -> GuestDebug:
+        """A ``GuestDebug`` with ``control`` and the hardware points: the IAC range, the
+        breakpoints in insertion order, the value watch, then the watchpoints, a DAC each or
+        one range over them all; with the ``monitor catch`` events."""
         profile = self.profile
-        entries = [BreakpointSpec(p.addr, p.kvm_type) for p in hardware if p.kind is PointKind.HARDWARE]
+        entries = iac.entries() if iac else []
+        entries += [BreakpointSpec(p.addr, p.kvm_type) for p in hardware if p.kind is PointKind.HARDWARE]
+        entries += value.entries() if value else []
         watches = [p for p in hardware if p.kind.is_watch]
-        if (all(p.length <= 1 for p in watches) and len(watches) <= profile.dac_slots) or not profile.dac_range:
+        dacs_free = profile.dac_slots - bool(value)
+        if (all(p.length <= 1 for p in watches) and len(watches) <= dacs_free) or not profile.dac_range:
             wide = next((p for p in watches if p.length > 1), None)
             if wide is not None:
                 raise GuestDebugError(f"{wide.length} bytes: a DAC watches one byte and the {profile.name} "
@@ -163,23 +231,24 @@ class StubDebug:
         if len(entries) > profile.iac_slots + profile.dac_slots:
             # set_guest_debug reads only that many bp[] entries; QEMU refuses the rest (ENOBUFS)
             raise GuestDebugError(f"all {profile.iac_slots + profile.dac_slots} hardware slots are in use")
-        dbg = GuestDebug(control=control)
+        dbg = GuestDebug(control=control, events=self.events)
         dbg.bp[:len(entries)] = entries
         return dbg
 
     def _arm(self, *, step: bool) -> None:
         """``KVM_SET_GUEST_DEBUG`` for the points now, and a single step if ``step`` (the
         request is built once per control word: every resume sends one)."""
-        control = 0
+        control = KVM_GUESTDBG_ENABLE if self.events else 0
         if self.software:
             control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP
-        if self.hardware:
+        if self.hardware or self.range or self.value_watch:
             control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP
         if step:
             control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP
         request = self._requests.get(control)
         if request is None:
-            request = self._requests[control] = self._guest_debug(self.hardware, control=control)
+            request = self._requests[control] = self._guest_debug(self.hardware, control=control, iac=self.range,
+                                                                  value=self.value_watch)
         self.kvm.set_guest_debug(request)
 
     # --- resuming -----------------------------------------------------------------------------
@@ -194,10 +263,13 @@ class StubDebug:
             self.cpu.write_memory(pc, self.software[pc])
             self._step_over = pc
         self._arm(step=step or self._step_over is not None)
+        before_at, self._before_at = self._before_at, None
+        if before_at == pc:
+            self.cpu.debug.skip_checks_at = pc
 
     def pc_written(self) -> None:
-        """The client set the PC: a breakpoint there is one to stop on, not to step over."""
-        self._stopped_on = None
+        """The client set the PC: a breakpoint (or event) there is one to stop on, not to step over."""
+        self._stopped_on = self._before_at = None
 
     def _restore_lifted(self) -> None:
         if self._step_over is not None:
@@ -217,10 +289,22 @@ class StubDebug:
 
     def handle_debug_exit(self, debug_exit: DebugExit) -> DebugExit | None:
         self._software_hit = False
+        self._event_stop = None
+        pc = self.cpu.pc
+        if debug_exit.events:
+            self._event_stop = self._event_named(debug_exit.events, pc)
+            return debug_exit
+        if (debug_exit.status & KVMPPC_DEBUG_BREAKPOINT and self.range
+                and not self._find_hardware(PointKind.HARDWARE, pc)):
+            self._event_stop = self._event(f"IAC range {self.range} (DBCR1 IAC12M) hit at pc {pc:#010x}",
+                                           before=True)
+            return debug_exit
         if debug_exit.status & (KVMPPC_DEBUG_WATCH_READ | KVMPPC_DEBUG_WATCH_WRITE):
             self._watch_hit = self._watched_by(debug_exit.status)
-            if self._watch_hit is None:   # bytes of the DAC range that no watchpoint asked for
-                return None
+            if self._watch_hit is None:
+                self._event_stop = self._value_hit()
+                if self._event_stop is None:   # bytes of the DAC range that no watchpoint asked for
+                    return None
         if self._step_over is not None and debug_exit.status == 0:
             self._restore_lifted()
             if not self._user_step:   # the internal step over a lifted breakpoint: run on
@@ -237,8 +321,39 @@ class StubDebug:
                 return WatchStop(self.thread, point.kind, max(ea, point.addr))
         return None
 
+    def _event(self, message: str, *, before: bool) -> DebugEventStop:
+        """The stop for an event gdb has no name for; ``before``: its instruction has not run."""
+        self.last_event = message
+        self._before_at = self.cpu.pc if before else None
+        return DebugEventStop(self.thread, f"BookE debug event: {message}\n")
+
+    def _event_named(self, bits: int, pc: int) -> DebugEventStop:
+        """The stop for the ``monitor catch`` events in DBSR ``bits``."""
+        names = " and ".join(text for _, event, text in EVENTS.values() if bits & event)
+        if bits & booke.DBSR_IRPT:
+            ivor = self.cpu.debug.interrupt_taken
+            where = (f"entered the {interrupt_name(ivor)} interrupt (IVOR{ivor}) at {pc:#010x}, "
+                     f"SRR0 {self.cpu.read_spr(booke.SPR_SRR0):#010x}")
+        elif bits & booke.DBSR_RET:
+            where = f"rfi at {pc:#010x} to {self.cpu.read_spr(booke.SPR_SRR0):#010x}, not executed yet"
+        else:
+            where = f"at {pc:#010x}, not executed yet"
+        return self._event(f"{names}: {where}", before=not bits & booke.DBSR_IRPT)
+
+    def _value_hit(self) -> DebugEventStop | None:
+        """The stop for an access the value watch caught (DAC1 with DVC1 matched), if it was."""
+        ea, size = self.cpu.debug.dac_access
+        watch = self.value_watch
+        if watch is None or not (ea < watch.addr + watch.size and watch.addr < ea + size):
+            return None
+        return self._event(f"value compare (DAC1 + DVC1): {watch} at pc {self.cpu.pc:#010x}, "
+                           "not written yet", before=True)
+
     def stop_event(self, debug_exit: DebugExit) -> StopEvent:
         """The client's name for a debug exit; a watch stop names how its point was inserted."""
+        event, self._event_stop = self._event_stop, None
+        if event is not None:
+            return event
         if debug_exit.status & KVMPPC_DEBUG_BREAKPOINT:
             return BreakpointStop(self.thread, PointKind.HARDWARE, debug_exit.address)
         if debug_exit.status:
@@ -271,7 +386,7 @@ class StubDebug:
         """The machine went back in time, so RAM holds the guest's words again: insert the
         software breakpoints anew over them, program the hardware points again, and forget
         the breakpoint of the last stop."""
-        self._step_over = self._stopped_on = None
+        self._step_over = self._stopped_on = self._before_at = None
         for addr in self.software:
             word = self.cpu.read_memory(addr, WORD)
             if word != self._trap_word:
@@ -318,35 +433,113 @@ class StubDebug:
             self.software[bp] = bytes(saved)
         self.cpu.write_memory(addr, bytes(data))
 
-    # --- monitor debug ------------------------------------------------------------------------
+    # --- monitor ------------------------------------------------------------------------------
+    def monitor(self, words: list[str]) -> str:
+        """``monitor catch|range|dvc ...`` (``MONITOR_USAGE``): program what gdb has no command
+        for; MonitorError (nothing changed) when it is malformed or cannot be programmed."""
+        command, args = words[0], words[1:]
+        try:
+            if command == "catch":
+                return self._monitor_catch(args)
+            if args == ["off"]:
+                iac, value = (None, self.value_watch) if command == "range" else (self.range, None)
+            elif command == "range" and len(args) in (2, 3) and args[2:] in ([], ["outside"]):
+                iac, value = IacRange(_number(args[0]), _number(args[1]), len(args) == 3), self.value_watch
+            elif command == "dvc" and len(args) in (2, 3):
+                size = _number(args[2]) if len(args) == 3 else WORD
+                addr, number = _number(args[0]), _number(args[1])
+                if size not in (1, 2, 4) or addr % size or not 0 <= number < 1 << 8 * size:
+                    raise MonitorError(f"'monitor dvc': {number:#x} is no {size}-byte value at an address "
+                                       f"aligned to it ({addr:#x}); SIZE is 1, 2 or 4")
+                iac, value = self.range, ValueWatch(addr, size, number)
+            else:
+                raise MonitorError(f"usage: {MONITOR_USAGE[command]}")
+            self._check(self.hardware, iac, value)
+        except GuestDebugError as exc:
+            raise MonitorError(f"'monitor {' '.join(words)}': {exc}") from None
+        self.range, self.value_watch = iac, value
+        self._requests.clear()
+        self._arm(step=False)
+        setting = iac if command == "range" else value
+        return f"{command}: {setting or 'off'}\n"
+
+    def _monitor_catch(self, args: list[str]) -> str:
+        if args:
+            if args[0] not in EVENTS or args[1:] not in ([], ["off"]):
+                raise MonitorError(f"usage: {MONITOR_USAGE['catch']}")
+            enable = EVENTS[args[0]][0]
+            self.events = self.events & ~enable if args[1:] else self.events | enable
+            self._requests.clear()
+            self._arm(step=False)
+        caught = [name for name, (enable, _, _) in EVENTS.items() if self.events & enable]
+        return f"catching: {', '.join(caught) or 'nothing'}\n"
+
     def describe(self) -> str:
-        """The ``monitor debug`` text: registers, slots and their owners."""
+        """The ``monitor debug`` text: registers, each slot with its owner and mode, the
+        events, and gdb's limits for this profile."""
+        profile = self.profile
         regs = self.cpu.active_debug
         ours = self.kvm.vmm_owns_facility
-        owner = "stub (gdb)" if ours else "guest"
-        lines = [f"profile {self.profile.name}: {self.profile.iac_slots} IAC + {self.profile.dac_slots} DAC slots; "
-                 f"debug facility owned by the {owner}",
+        lines = [f"profile {profile.name}: {profile.iac_slots} IAC + {profile.dac_slots} DAC slots; "
+                 f"debug facility owned by the {'stub (gdb)' if ours else 'guest'}",
+                 f"gdb: set remote hardware-breakpoint-limit {profile.iac_slots}; "
+                 f"set remote hardware-watchpoint-limit {profile.dac_slots}",
                  f"DBCR0 {regs.dbcr0:#010x}  DBCR1 {regs.dbcr1:#010x}  DBCR2 {regs.dbcr2:#010x}  "
                  f"DBSR {regs.dbsr:#010x}"]
+        control = regs.dbcr0 if regs.dbcr0 & booke.DBCR0_IDM else 0
+
+        def owner(dbsr_bits: int, stub_owner: str) -> str:
+            return "guest" if self.kvm.guest_owns(dbsr_bits) else stub_owner
+
+        span = iac_range(regs)
         iac_points = [p for p in self.hardware if p.kind is PointKind.HARDWARE]
-        dac_points = [p for p in self.hardware if p.kind is not PointKind.HARDWARE]
-        families = [("IAC", self.profile.iac_slots, [booke.DBCR0_IAC[n] for n in range(4)], regs.iac, iac_points)]
-        span = dac_range(regs)
-        if not span:
-            families.append(("DAC", self.profile.dac_slots,
-                             [booke.DBCR0_DACR[n] | booke.DBCR0_DACW[n] for n in range(2)], regs.dac, dac_points))
-        for name, count, enables, values, owners in families:
-            for slot in range(count):
-                if not regs.dbcr0 & enables[slot]:
-                    lines.append(f"{name}{slot + 1}  free")
+        first = 0
+        if span and control & (booke.DBCR0_IAC1 | booke.DBCR0_IAC2):
+            lines.append(f"IAC1-IAC2  range {'outside' if span[2] else 'inside'} {span[0]:#010x}-{span[1]:#010x} "
+                         f"(DBCR1 IAC12M) for {owner(booke.DBSR_IAC1 | booke.DBSR_IAC2, 'stub: monitor range')}")
+            first = 2
+        for slot in range(first, profile.iac_slots):
+            if not control & booke.DBCR0_IAC[slot]:
+                lines.append(f"IAC{slot + 1}  free")
+                continue
+            index = slot - (2 if self.range else 0)
+            point = f"gdb {GDB_COMMANDS[PointKind.HARDWARE]}" if 0 <= index < len(iac_points) else "stub"
+            lines.append(f"IAC{slot + 1}  {regs.iac[slot]:#010x}  {owner(booke.DBSR_IAC[slot], point)}  (exact)")
+        dac_points = [p for p in self.hardware if p.kind.is_watch]
+        dac_span = dac_range(regs)
+        if dac_span and control & (booke.DBCR0_DAC1R | booke.DBCR0_DAC1W):
+            points = ", ".join(f"{GDB_COMMANDS[p.kind]} {p.addr:#x}-{p.end:#x}" for p in dac_points)
+            lines.append(f"DAC1-DAC2  range {dac_span[0]:#010x}-{dac_span[1]:#010x} (DBCR2 DAC12M) "
+                         f"for {owner(booke.DBSR_DAC_ANY, points)}")
+        else:
+            for slot in range(profile.dac_slots):
+                bits = booke.DBSR_DACR[slot] | booke.DBSR_DACW[slot]
+                if not control & (booke.DBCR0_DACR[slot] | booke.DBCR0_DACW[slot]):
+                    lines.append(f"DAC{slot + 1}  free")
                     continue
-                point = owners[slot] if ours and slot < len(owners) else None
-                who = f"gdb {GDB_COMMANDS[point.kind]}" if point else "guest"
-                lines.append(f"{name}{slot + 1}  {values[slot]:#010x}  {who}")
-        if span:
-            owners = ", ".join(f"{GDB_COMMANDS[p.kind]} {p.addr:#x}-{p.end:#x}" for p in dac_points) if ours \
-                else "the guest"
-            lines.append(f"DAC1-DAC2  range {span[0]:#010x}-{span[1]:#010x} (DBCR2 DAC12M) for {owners}")
+                compare = dvc_compare(regs, slot)
+                mode = (f"DVC{slot + 1} {regs.dvc[slot]:#010x} lanes {compare[1]:#x}" if compare else "exact")
+                index = slot - bool(self.value_watch)
+                stub_owner = ("stub: monitor dvc" if compare and self.value_watch
+                              else f"gdb {GDB_COMMANDS[dac_points[index].kind]}" if 0 <= index < len(dac_points)
+                              else "stub")
+                lines.append(f"DAC{slot + 1}  {regs.dac[slot]:#010x}  {owner(bits, stub_owner)}  ({mode})")
+        caught = [f"{text}: {owner(event, 'stub: monitor catch')}"
+                  for enable, event, text in EVENTS.values() if control & enable]
+        lines.append(f"events: {'; '.join(caught) or 'none'}")
+        if self.last_event:
+            lines.append(f"last event: {self.last_event}")
         for addr in sorted(self.software):
             lines.append(f"software breakpoint {addr:#010x} (saved word {self.software[addr].hex()})")
         return "\n".join(lines) + "\n"
+
+
+def _number(text: str) -> int:
+    """An address or value of ``monitor`` (C syntax: 0x..., decimal)."""
+    try:
+        number = int(text, 0)
+    except ValueError:
+        raise MonitorError(f"{text!r} is not a number") from None
+    if not 0 <= number <= MASK32:
+        raise MonitorError(f"{text} is not a 32-bit number")
+    return number

@@ -87,6 +87,15 @@ class WatchStop(StopEvent):
 
 
 @dataclass(frozen=True)
+class DebugEventStop(StopEvent):
+    """Stopped on a debug event the client has no name for (a taken branch, an interrupt
+    taken, a range or value-compare breakpoint...): a SIGTRAP, with ``message`` shown on the
+    client's console before the stop."""
+    message: str
+    signal: ClassVar[int] = signals.SIGTRAP
+
+
+@dataclass(frozen=True)
 class HistoryBegin(StopEvent):
     """Going backwards, the target reached the start of its recorded history."""
     signal: ClassVar[int] = signals.SIGTRAP

@@ -54,6 +54,11 @@ class DebugController:
     def vmm_owns_facility(self) -> bool:
         return self.cpu.active_debug is self.shadow
 
+    def guest_owns(self, dbsr_bits: int) -> bool:
+        """True if the events of ``dbsr_bits`` are the guest's own comparators, merged into
+        the VMM's set (or the guest owns the whole facility)."""
+        return not self.vmm_owns_facility or bool(self._guest_bits & dbsr_bits)
+
     def set_guest_debug(self, dbg: GuestDebug) -> None:
         """``KVM_SET_GUEST_DEBUG``: all or nothing (:class:`~.guest_debug.GuestDebugError`)."""
         set_guest_debug(self.shadow, dbg, self.profile)
@@ -88,9 +93,11 @@ class DebugController:
         if guest.dbcr0 & booke.DBCR0_IC and not shadow.dbcr0 & booke.DBCR0_IC:
             merged |= booke.DBCR0_IC
             self._guest_bits |= booke.DBSR_IC
-        if guest.dbcr0 & booke.DBCR0_TRAP:
-            merged |= booke.DBCR0_TRAP
-            self._guest_bits |= booke.DBSR_TIE
+        for enable, event in ((booke.DBCR0_TRAP, booke.DBSR_TIE), (booke.DBCR0_BT, booke.DBSR_BT),
+                              (booke.DBCR0_IRPT, booke.DBSR_IRPT), (booke.DBCR0_RET, booke.DBSR_RET)):
+            if guest.dbcr0 & enable and not shadow.dbcr0 & enable:
+                merged |= enable
+                self._guest_bits |= event
         if merged:
             shadow.dbcr0 |= merged | booke.DBCR0_IDM
 

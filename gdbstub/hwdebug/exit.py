@@ -8,7 +8,10 @@ from .abi import KVMPPC_DEBUG_BREAKPOINT, KVMPPC_DEBUG_WATCH_READ, KVMPPC_DEBUG_
 
 def decode_debug_exit(dbsr: int, regs: DebugRegs, pc: int) -> DebugExit:
     """BREAKPOINT for an IAC hit; WATCH_WRITE over WATCH_READ for a DAC hit, with the DAC
-    value as the address; status 0 and the PC for single steps and software breakpoints."""
+    value as the address; status 0 and the PC for single steps, software breakpoints and
+    the address-less events (named in ``events``)."""
+    if dbsr & booke.DBSR_EVENTS:
+        return DebugExit(pc, 0, dbsr & booke.DBSR_EVENTS)
     if dbsr & booke.DBSR_IAC_ANY:
         return DebugExit(pc, KVMPPC_DEBUG_BREAKPOINT)
     status = 0

@@ -81,6 +81,11 @@ def stop_reply(signal: int, *, thread: ThreadId | None = None,
     return b"".join(out)
 
 
+def console_output(text: str) -> bytes:
+    """``O`` packet: text for the client's console (sent while the target runs)."""
+    return b"O" + text.encode().hex().encode()
+
+
 def exited(status: int) -> bytes:
     """``W`` reply: the process exited with ``status``."""
     return b"W%02x" % _byte(status, "exit status")

@@ -51,6 +51,8 @@ SPR_IAC3 = 314
 SPR_IAC4 = 315
 SPR_DAC1 = 316
 SPR_DAC2 = 317
+SPR_DVC1 = 318   # 440 only (data value compare)
+SPR_DVC2 = 319
 SPR_TSR = 336
 SPR_TCR = 340
 SPR_IVOR0 = 400  # IVOR0..IVOR15 are 400..415
@@ -105,13 +107,17 @@ DBSR_DACR = (DBSR_DAC1R, DBSR_DAC2R)
 DBSR_DACW = (DBSR_DAC1W, DBSR_DAC2W)
 DBSR_IAC_ANY = DBSR_IAC1 | DBSR_IAC2 | DBSR_IAC3 | DBSR_IAC4
 DBSR_DAC_ANY = DBSR_DAC1R | DBSR_DAC1W | DBSR_DAC2R | DBSR_DAC2W
+DBSR_EVENTS = DBSR_BT | DBSR_IRPT | DBSR_RET | DBSR_TIE   # the events with no address compare
+DBCR0_EVENTS = DBCR0_BT | DBCR0_IRPT | DBCR0_RET | DBCR0_TRAP  # ... and their enables
 
 # --- DBCR1 / DBCR2 --------------------------------------------------------------
 DBCR1_IAC1US = 0xC0000000
 DBCR1_IAC2US = 0x0C000000
 DBCR1_IAC3US = 0x0000C000
 DBCR1_IAC4US = 0x00000C00
-DBCR1_IAC12M = 0x00800000
+DBCR1_IAC12M = 0x00800000     # IAC12M mode field = 0b10: IAC1 <= address < IAC2 (inclusive range)
+DBCR1_IAC12MX = 0x00C00000    # 0b11: address < IAC1 or address >= IAC2 (exclusive range)
+DBCR1_IAC12MODE = 0x00C00000  # the whole IAC12M mode field
 DBCR1_IACUS = (DBCR1_IAC1US, DBCR1_IAC2US, DBCR1_IAC3US, DBCR1_IAC4US)
 DBCR2_DAC1US = 0xC0000000
 DBCR2_DAC2US = 0x0C000000
@@ -120,6 +126,14 @@ DBCR2_DAC2ER = 0x03000000
 DBCR2_DAC12M = 0x00800000     # DAC12M mode field = 0b10: DAC1 <= address < DAC2 (inclusive range)
 DBCR2_DAC12MODE = 0x00C00000  # the whole DAC12M mode field
 DBCR2_DACUS = (DBCR2_DAC1US, DBCR2_DAC2US)
+# 440 data value compare: DVCnM 0b01 AND (every enabled byte lane matches), 0b10 OR, 0b11 AND-OR
+DBCR2_DVC1M = 0x000C0000
+DBCR2_DVC2M = 0x00030000
+DBCR2_DVC1BE = 0x00000F00     # byte lanes 0-3 of DVC1, lane 0 (the most significant byte) = 0x800
+DBCR2_DVC2BE = 0x0000000F
+DBCR2_DVCM = (DBCR2_DVC1M, DBCR2_DVC2M)
+DBCR2_DVCBE = (DBCR2_DVC1BE, DBCR2_DVC2BE)
+DVC_AND, DVC_OR, DVC_AND_OR = 1, 2, 3
 
 # --- ESR bits used by Program / DSI interrupts ------------------------------------
 ESR_PIL = 0x08000000  # illegal instruction

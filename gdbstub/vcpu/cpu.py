@@ -63,6 +63,11 @@ _PROGRAM_CAUSES = ((booke.ESR_PIL, "illegal instruction"), (booke.ESR_PPR, "priv
                    (booke.ESR_PUO, "unimplemented operation"))
 
 
+def interrupt_name(ivor: int) -> str:
+    """The interrupt of IVOR ``ivor`` in words ("system call")."""
+    return _INTERRUPT_NAMES.get(ivor, f"IVOR{ivor}")
+
+
 def _fault(ivor: int, pc: int, esr: int | None, dear: int | None) -> Fault:
     """The outcome for an interrupt the guest has no handler for."""
     esr = esr or 0
@@ -76,7 +81,7 @@ def _fault(ivor: int, pc: int, esr: int | None, dear: int | None) -> Fault:
         signo = signal.SIGTRAP
     else:
         signo = signal.SIGILL
-    reason = f"unhandled {_INTERRUPT_NAMES.get(ivor, f'IVOR{ivor}')} interrupt"
+    reason = f"unhandled {interrupt_name(ivor)} interrupt"
     if ivor == booke.IVOR_PROGRAM:
         reason += "".join(f" ({text})" for bit, text in _PROGRAM_CAUSES if esr & bit)
     if dear is not None:
@@ -200,6 +205,7 @@ class Cpu(ArchState):
         debug = self.debug
         self.code.set_debug_key(debug.rearm())
         self._dac_armed = debug.dac_armed
+        self.branch_armed, self.return_armed = debug.branch_armed, debug.return_armed
         self.code_or_debug_changed = True
         self._executor.settle()
 
@@ -210,15 +216,25 @@ class Cpu(ArchState):
             self.debug.host.on_guest_debug_write(self)
         self.debug_registers_changed()
 
-    def check_dac(self, ea: int, size: int, write: bool) -> None:
-        """The DAC comparators for one access: DebugEvent if any armed one matches."""
-        bits = self.debug.dac_hits(ea, size, write, self.msr)
+    def check_dac(self, ea: int, size: int, write: bool, value: int | None = None) -> None:
+        """The DAC comparators for one access (``value``: the data stored, for a value compare;
+        a load's is read without side effects): DebugEvent if any armed one matches."""
+        data = None
+        if self.debug.dvc_armed:
+            data = value.to_bytes(size, "big") if value is not None else self._debugger_bytes(ea, size)
+        bits = self.debug.dac_hits(ea, size, write, self.msr, data)
         if bits:
             raise DebugEvent(bits)
 
+    def _debugger_bytes(self, ea: int, size: int) -> bytes | None:
+        try:
+            return self.read_memory(ea, size)
+        except BusError:
+            return None
+
     def suspend_data_comparators(self) -> None:
-        """DAC and TRAP are off for one instruction (until ``debug_registers_changed``)."""
-        self._dac_armed = self.debug.trap_armed = False
+        """DAC, TRAP, BRT and RET are off for one instruction (until ``debug_registers_changed``)."""
+        self._dac_armed = self.debug.trap_armed = self.branch_armed = self.return_armed = False
 
     def _input_changed(self, level: bool) -> None:
         self.code_or_debug_changed = True     # a store to a device raised it: the block ends
@@ -339,9 +355,9 @@ class Cpu(ArchState):
 
     def store(self, ea: int, size: int, value: int) -> None:
         """A guest store of the low ``size`` bytes of ``value``, after the DAC write comparators."""
-        if self._dac_armed:
-            self.check_dac(ea, size, True)
         value &= _SIZE_MASK[size]
+        if self._dac_armed:
+            self.check_dac(ea, size, True, value)
         if ea + size <= self._direct_limit:
             self._ram[ea:ea + size] = value.to_bytes(size, "big")
             if self.code.code_lines[ea >> LINE_SHIFT]:
@@ -371,7 +387,7 @@ class Cpu(ArchState):
     def store_bytes(self, ea: int, data: bytes) -> None:
         """A guest store of raw bytes (stmw, dcbz), compared against the DACs as one access."""
         if self._dac_armed:
-            self.check_dac(ea, len(data), True)
+            self.check_dac(ea, len(data), True, int.from_bytes(data, "big"))
         try:
             self._write_spans(ea, data)
         except BusError:
@@ -516,7 +532,8 @@ class Cpu(ArchState):
         """Enter interrupt ``ivor`` as BookE does: save PC (``srr0``) and MSR in the class's
         save/restore pair, set ESR/DEAR when given, clear MSR but the bits the class keeps and
         jump to IVPR | IVORn. If the guest never wrote that IVOR nothing changes and the
-        ``Fault`` outcome is returned instead."""
+        ``Fault`` outcome is returned instead. Entering a noncritical interrupt with
+        DBCR0[IRPT] armed is then an interrupt-taken debug event at the vector (its outcome)."""
         if ivor not in self.ivors_installed:
             return _fault(ivor, self.pc, esr, dear)
         save_pc, save_msr, msr_kept = _INTERRUPT_CLASS.get(ivor, _BASE_CLASS)
@@ -528,6 +545,9 @@ class Cpu(ArchState):
             self.sprs[booke.SPR_DEAR] = dear & MASK32
         self.msr &= msr_kept
         self.pc = self.sprs[booke.SPR_IVPR] & 0xFFFF0000 | self.sprs[ivor_spr(ivor)] & 0xFFF0
+        if self.debug.interrupt_armed and ivor not in _INTERRUPT_CLASS:
+            self.debug.interrupt_taken = ivor
+            return self._executor.debug_event(booke.DBSR_IRPT, before=False)
         return None
 
     # --- execution (executor.py) ------------------------------------------------------------

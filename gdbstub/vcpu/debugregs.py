@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class DebugRegs:
-    """DBCR0/1/2, DBSR and the address comparators (IAC3/4 exist only on 440-class cores).
+    """DBCR0/1/2, DBSR, the address comparators (IAC3/4 exist only on 440-class cores) and
+    the data value comparators DVC1/DVC2 (440 only; only a host programs them here: the
+    e500mc's SPR table has no DVC registers for the guest).
 
     ``guest_in_user_mode``: PR-style KVM runs the guest with MSR[PR]=1 on the real core, so
     the DBCR1/DBCR2 user/supervisor qualifiers of these registers see user mode whatever
@@ -22,6 +24,7 @@ class DebugRegs:
     dbsr: int = 0
     iac: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     dac: list[int] = field(default_factory=lambda: [0, 0])
+    dvc: list[int] = field(default_factory=lambda: [0, 0])
     guest_in_user_mode: bool = False
 
 

@@ -3,8 +3,10 @@ the rest, the debug comparators around single instructions, and the input pins b
 instructions.
 
 ``run()`` executes hot code as translated blocks (``translate.py``) and everything else,
-including every instruction with an armed IAC or under IC single-stepping, with the
-interpreter (``execute``/``step_checked``); both give the same results.
+including every instruction with an armed IAC, and all of them while an event that needs a
+look at each instruction is armed (IC single-stepping, BRT, RET, an IAC range, a value
+compare: ``DebugFacility.per_instruction``), with the interpreter
+(``execute``/``step_checked``); both give the same results.
 
 Timer interrupts cost nothing per instruction: the timers name the instruction count of their
 next event (``timer_deadline``), blocks and interpreter slices are cut short there, and only
@@ -34,7 +36,7 @@ _NEVER = float("inf")  # timer_deadline with no timer event to come
 class Executor:
     """Runs ``cpu``. ``attention``: the interpreter comes back to the loop after each
     instruction (armed comparators, a pending interrupt level, a changed mapping);
-    ``interpret_only``: no blocks (IC stepping, a pending interrupt level)."""
+    ``interpret_only``: no blocks (per-instruction debug events, a pending interrupt level)."""
 
     def __init__(self, cpu: Cpu):
         self.cpu = cpu
@@ -48,7 +50,7 @@ class Executor:
         """Re-decide ``attention`` and ``interpret_only`` from what is armed and pending."""
         self.debug_armed = self.cpu.debug.armed
         self.attention = self.debug_armed or self.inputs_pending
-        self.interpret_only = self.cpu.debug.ic_armed or self.inputs_pending
+        self.interpret_only = self.cpu.debug.per_instruction or self.inputs_pending
 
     def inputs_changed(self) -> None:
         """An input pin or a timer level changed."""
@@ -155,7 +157,8 @@ class Executor:
         return cpu.deliver_interrupt(exc.ivor, pc if exc.srr0 is None else exc.srr0, esr=exc.esr, dear=exc.dear)
 
     def step_checked(self):
-        """One instruction with the armed comparators: IAC before, DAC/TRAP during, IC after."""
+        """One instruction with the armed comparators: IAC before, DAC/TRAP/BRT/RET during
+        (before it takes effect), IC after."""
         cpu = self.cpu
         pc = cpu.pc
         debug = cpu.debug
@@ -180,13 +183,14 @@ class Executor:
 
     def next_step_is_quiet(self) -> bool:
         """True if the next step certainly ends in the IC event after executing the instruction
-        at PC: IC is armed, no IAC matches first, and the instruction touches only registers
+        at PC: IC is armed, no IAC matches first, no taken-branch event is armed, and the
+        instruction touches only registers
         (``registers_only`` in the ISA table: no memory, no interrupt, no debug register, no
         halt). The stub answers such a step before running it."""
         cpu = self.cpu
         pc = cpu.pc
         debug = cpu.debug
-        if cpu.halt_pending or self.inputs_pending or not debug.ic_armed:
+        if cpu.halt_pending or self.inputs_pending or not debug.ic_armed or debug.branch_armed:
             return False
         if debug.iac_armed and debug.skip_checks_at != pc and debug.iac_hits(pc, cpu.msr):
             return False

@@ -56,16 +56,24 @@ def test_a_busy_port(demo_elf):
     assert len(run.stderr.splitlines()) == 1, run.stderr
 
 
-def _serve_until_ctrl_c(demo_elf, tmp_path, *args) -> tuple[int, str]:
-    """Start a server, Ctrl-C it once it listens; its status and stderr."""
+def _listening_server(demo_elf, tmp_path, *args) -> tuple[subprocess.Popen, int]:
+    """A server started with ``args``, once it listens, and its port."""
     port_file = tmp_path / "port"
     server = subprocess.Popen([*SERVE, str(demo_elf), "--port", "0", "--port-file", str(port_file), *args],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not port_file.exists():
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise AssertionError("the server did not start")
+        time.sleep(0.05)
+    return server, int(port_file.read_text())
+
+
+def _serve_until_ctrl_c(demo_elf, tmp_path, *args) -> tuple[int, str]:
+    """Start a server, Ctrl-C it once it listens; its status and stderr."""
+    server, _ = _listening_server(demo_elf, tmp_path, *args)
     try:
-        deadline = time.monotonic() + 30
-        while not port_file.exists():
-            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-            time.sleep(0.05)
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=30)
     finally:
@@ -138,15 +146,9 @@ def test_repeated_log_lines_are_held_back_and_counted():
 def test_a_flood_of_garbage_and_ctrl_c_makes_a_few_log_lines(demo_elf, tmp_path):
     """Issue 19 item 10: 16 bytes of log a byte of garbage; with -v a MiB of Ctrl-C stalled the
     server for seconds, a line each."""
-    port_file = tmp_path / "port"
-    server = subprocess.Popen([*SERVE, str(demo_elf), "-v", "--port", "0", "--port-file", str(port_file)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server, port = _listening_server(demo_elf, tmp_path, "-v")
     try:
-        deadline = time.monotonic() + 30
-        while not port_file.exists():
-            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-            time.sleep(0.05)
-        with socket.create_connection(("127.0.0.1", int(port_file.read_text())), timeout=30) as sock:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             for _ in range(64):
                 sock.sendall(b"$junk#00" * 256 + b"\x03" * 16384)
             sock.sendall(b"$?#3f")

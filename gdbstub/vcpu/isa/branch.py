@@ -1,18 +1,31 @@
-"""Branches: b, bc, bclr, bcctr with every BO form, CTR decrement and LR update."""
+"""Branches: b, bc, bclr, bcctr with every BO form, CTR decrement and LR update.
+
+With DBCR0[BRT] armed (``cpu.branch_armed``, interpreted only) a taken branch is a debug
+event before it executes: it raises before CTR or LR change.
+"""
 from __future__ import annotations
 
+from .. import booke
+from ..interrupts import DebugEvent
 from .bits import MASK32, cr_bit
 from .forms import B, I, XL
 from .table import instruction
 
 
+def _branch_taken_event(cpu):
+    if cpu.debug.branch_recognised(cpu.msr):
+        raise DebugEvent(booke.DBSR_BT)
+
+
 def _condition_holds(cpu, bo, bi):
     """Decrement CTR unless BO[2]; the branch is taken when the CTR and CR tests both pass."""
-    if not bo & 0x04:
-        cpu.ctr = (cpu.ctr - 1) & MASK32
-        if (cpu.ctr != 0) == bool(bo & 0x02):
-            return False
-    return bool(bo & 0x10) or cr_bit(cpu, bi) == (bo >> 3) & 1
+    ctr = cpu.ctr if bo & 0x04 else (cpu.ctr - 1) & MASK32
+    taken = ((bo & 0x04 or (ctr != 0) != bool(bo & 0x02))
+             and (bo & 0x10 or cr_bit(cpu, bi) == (bo >> 3) & 1))
+    if taken and cpu.branch_armed:
+        _branch_taken_event(cpu)
+    cpu.ctr = ctr
+    return bool(taken)
 
 
 def _link(cpu, lk):
@@ -45,6 +58,8 @@ def _emit_b(e, offset, aa, lk):
 
 @instruction("b", 18, form=I, registers_only=True, emit=_emit_b)
 def b(cpu, offset, aa, lk):
+    if cpu.branch_armed:
+        _branch_taken_event(cpu)
     target = (offset if aa else cpu.pc + offset) & MASK32
     _link(cpu, lk)
     return target
@@ -85,5 +100,6 @@ def bclr(cpu, bo, bi, _, lk):
 @instruction("bcctr", 19, 528, form=XL, valid=lambda bo, bi, _, lk: bo & 0x04, emit=_emit_to_register("ctr"))
 def bcctr(cpu, bo, bi, _, lk):
     """BO without "ignore CTR" is an invalid form (QEMU: Program illegal)."""
+    taken = _condition_holds(cpu, bo, bi)
     _link(cpu, lk)
-    return cpu.ctr & ~3 if _condition_holds(cpu, bo, bi) else None
+    return cpu.ctr & ~3 if taken else None

@@ -24,10 +24,14 @@ def sc(cpu):
 
 
 def _register_return(name, xo, save_pc, save_msr):
-    """rfi and friends: PC and MSR from a save/restore register pair."""
+    """rfi and friends: PC and MSR from a save/restore register pair. With DBCR0[RET] armed
+    an rfi is a debug event before it executes (e500: rfci's is implementation dependent;
+    here only rfi has one)."""
     @instruction(name, 19, xo, form=XL)
     def semantics(cpu, *_):
         _supervisor(cpu)
+        if cpu.return_armed and save_pc == booke.SPR_SRR0:
+            raise DebugEvent(booke.DBSR_RET)
         cpu.msr = cpu.sprs[save_msr] & booke.MSR_WRITABLE
         return cpu.sprs[save_pc] & ~3
     semantics.__name__ = name
