@@ -55,7 +55,7 @@ from .vcpu.memory import BusError
 QEMU = "qemu-system-ppc"
 QEMU_ARGS = ("-nographic", "-monitor", "none", "-no-reboot", "-S")
 MPC8544DS = ("-M", "mpc8544ds", "-cpu", "e500mc", "-serial", "none")
-PPCE500 = ("-M", "ppce500", "-cpu", "e500mc", "-serial", "null")   # U-Boot needs a UART there
+PPCE500 = ("-M", "ppce500", "-cpu", "e500mc", "-nic", "none")   # our board has no network card
 CORE = tuple(f"r{n}" for n in range(32)) + ("pc", "msr", "cr", "lr", "ctr", "xer")
 FPU = tuple(f"f{n}" for n in range(32)) + ("fpscr",)
 GUTS_RSTCR = 0xE00E00B0
@@ -382,7 +382,7 @@ class Board:
 
 
 BOARDS = {"mpc8544ds": Board(MPC8544DS, new_vcpu, True),
-          "ppce500": Board(PPCE500, new_ppce500_vcpu, False)}
+          "ppce500": Board((*PPCE500, "-serial", "null"), new_ppce500_vcpu, False)}   # U-Boot needs its UART
 
 
 # --- results -------------------------------------------------------------------------------

@@ -13,15 +13,11 @@ does; U-Boot's first mtmsr, 249,721 instructions in, sets it).
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from gdbstub.difftest import run_difftest
 from gdbstub.guests.build import build_asm
 
-UBOOT = Path("/usr/lib/u-boot/qemu-ppce500/uboot.elf")
 LOCKSTEP_STEPS = 100_000     # about 25 s: QEMU's gdbstub steps some 5,000 instructions a second
 
 MTMSR_ASM = """
@@ -37,16 +33,6 @@ _start:
     mfmsr   5
     nop
 """
-
-
-@pytest.fixture(scope="module")
-def uboot(difftest_tools) -> Path:
-    if not UBOOT.exists():
-        message = f"{UBOOT} is installed by scripts/setup.sh (u-boot-qemu)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return UBOOT
 
 
 def test_uboot_runs_in_lockstep_with_qemu(uboot):

@@ -1,10 +1,10 @@
 """When U-Boot writes each console line, in instructions from reset, on QEMU and on our ppce500.
 
-QEMU runs with ``-icount shift=0`` (one nanosecond of virtual time per instruction, so its time
-base, 400 MHz, reads 0.4 ticks an instruction) and a gdb write watchpoint on the UART's
-transmit register at U-Boot's virtual address for it; at each hit the monitor's ``info
-registers`` gives the time base and so the instruction count. Hits while LCR[DLAB] is set are
-divisor writes, not characters; the others pair in order with the bytes of the serial output.
+QEMU runs recording its execution (``-icount ...,rr=record``), so that the monitor's ``info
+replay`` states the instruction count (the time base will not do: U-Boot writes it), with a gdb
+write watchpoint on the UART's transmit register at U-Boot's virtual address for it. Hits while
+LCR[DLAB] is set are divisor writes, not characters; the others pair in order with the bytes of
+the serial output.
 Our count is the machine's instruction count when the UART is handed each line's first byte.
 """
 from __future__ import annotations
@@ -13,14 +13,12 @@ import re
 from pathlib import Path
 
 from gdbstub.boards import ppce500
-from gdbstub.difftest import QemuTarget
+from gdbstub.difftest import PPCE500, QemuTarget
 from gdbstub.vcpu.stops import Halted
 
 UART0_EA = 0xE0004500          # U-Boot maps CCSR at EA 0xe0000000
 LCR_DLAB = 0x80
-QEMU_TB_FREQUENCY = 400_000_000
-QEMU_ICOUNT = ("-icount", "shift=0,sleep=off")   # 2**0 ns per instruction
-_TB = re.compile(r"\bTB (\d+) (\d+)")            # QEMU prints the time base in decimal
+_ICOUNT = re.compile(r"instruction count = (\d+)")
 RUN_SLICE = 100_000
 
 Lines = list[tuple[int, bytes]]   # (instruction count at the line's first byte, the line)
@@ -39,7 +37,7 @@ def _lines(text: bytes, counts: list[int], until: bytes) -> Lines:
 
 def qemu_console_lines(image: Path, work: Path, until: bytes = b"Net:", timeout: float = 60.0) -> Lines:
     serial = work / "qemu-console.txt"
-    machine = ("-M", "ppce500", "-cpu", "e500mc", "-serial", f"file:{serial}", *QEMU_ICOUNT)
+    machine = (*PPCE500, "-serial", f"file:{serial}", "-icount", f"shift=0,rr=record,rrfile={work / 'replay.bin'}")
     counts: list[int] = []
     with QemuTarget(image, machine=machine, timeout=timeout) as qemu:
         qemu.watch_writes(UART0_EA, 1)
@@ -48,8 +46,7 @@ def qemu_console_lines(image: Path, work: Path, until: bytes = b"Net:", timeout:
                 raise RuntimeError(f"QEMU ended before {until!r}: {serial.read_bytes()[-200:]!r}")
             if qemu.read_memory(UART0_EA + 3, 1)[0] & LCR_DLAB:
                 continue
-            upper, lower = map(int, _TB.search(qemu.monitor("info registers")).groups())
-            counts.append(((upper << 32) + lower) * 1_000_000_000 // QEMU_TB_FREQUENCY)
+            counts.append(int(_ICOUNT.search(qemu.monitor("info replay"))[1]))
     return _lines(serial.read_bytes(), counts, until)
 
 
