@@ -193,6 +193,18 @@ class QemuTarget:
         """FPRs (bit patterns) and FPSCR (one ``p`` each)."""
         return {name: int.from_bytes(self.client.read_register(self.regnums[name][0]), "big") for name in FPU}
 
+    def read_physical(self, addr: int, length: int) -> bytes:
+        """Memory at a physical address, mapped or not (QEMU's ``Qqemu.PhyMemMode``)."""
+        self._physical_mode(1)
+        try:
+            return self.read_memory(addr, length)
+        finally:
+            self._physical_mode(0)
+
+    def _physical_mode(self, on: int) -> None:
+        if self.client.request(f"Qqemu.PhyMemMode:{on}") != b"OK":
+            raise QemuError("QEMU's gdbstub has no physical memory mode")
+
     def write_register(self, name: str, value: int) -> None:
         regnum, size, _ = self.regnums[name]
         reply = self.client.request(f"P{regnum:x}={value:0{2 * size}x}")
