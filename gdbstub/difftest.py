@@ -38,6 +38,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 import lief
 
@@ -376,8 +377,8 @@ def new_vcpu(elf: str | Path, qemu: "QemuTarget | None" = None) -> Cpu:
 
 def new_ppce500_vcpu(elf: str | Path, qemu: QemuTarget) -> Cpu:
     """Our ppce500 board booted from ``elf`` as QEMU's ``-kernel`` boots it, but with QEMU's
-    device tree (read from its memory at r3): U-Boot walks and copies the tree, and ours
-    differs from QEMU's in node order and in the nodes of devices we do not model."""
+    device tree (read from its memory at r3): U-Boot reads and copies the whole blob, and ours
+    differs from QEMU's in timebase-frequency and in QEMU's random rng-seed."""
     address = qemu.core_registers()["r3"]
     size = int.from_bytes(qemu.read_memory(address + 4, 4), "big")   # fdt header: totalsize
     board = ppce500.build(ppce500.Options(dtb=qemu.read_memory(address, size)))
@@ -389,12 +390,12 @@ def new_ppce500_vcpu(elf: str | Path, qemu: QemuTarget) -> Cpu:
 class Board:
     """How to run a guest on one of QEMU's machines and on ours."""
     qemu_args: tuple[str, ...]
-    new_vcpu: object            # (elf, QemuTarget) -> Cpu
+    new_vcpu: Callable[[Path, QemuTarget], Cpu]
     adopt_qemu_state: bool      # start from QEMU's registers (the bare board has no boot protocol)
 
 
 BOARDS = {"mpc8544ds": Board(MPC8544DS, new_vcpu, True),
-          "ppce500": Board((*PPCE500, "-serial", "null"), new_ppce500_vcpu, False)}   # U-Boot needs its UART
+          "ppce500": Board((*PPCE500, "-serial", "null"), new_ppce500_vcpu, False)}  # U-Boot needs a UART
 
 
 # --- results -------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 of every store to RAM.
 
 Both boot the same way (QEMU's ``-kernel`` protocol, which our board implements and the first
-step checks), with one exception: our board gets QEMU's device tree, because U-Boot walks and
-copies it and the trees differ in node order and in devices we do not model (the generated tree
-is compared with QEMU's in ``tests/boards``). Time-base and DEC reads take QEMU's values.
+step checks), with one exception: our board gets QEMU's device tree, because U-Boot reads and
+copies the whole blob and ours differs in timebase-frequency and QEMU's random rng-seed (the
+generated tree is compared with QEMU's in ``tests/devices``). Time-base and DEC reads take
+QEMU's values.
 
 Where QEMU 7.2 departs from the EREF the vCPU follows the EREF and the harness puts our state
 into QEMU, noting the departure: mtmsr writes MSR[ME] (QEMU keeps it, as Book III-S's mtmsr
