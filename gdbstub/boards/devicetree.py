@@ -1,13 +1,18 @@
 """The ppce500 device tree, generated from a description of the machine with libfdt.
 
-The tree has the nodes of QEMU 7.2's ``-M ppce500`` tree for what this machine models — cpus,
-memory, the CCSR ``soc`` bus with its 16550 UARTs, MPIC and GUTS, the PCI host, aliases and
-chosen — with the same compatible strings, reg/ranges, interrupts and cell sizes, so U-Boot
-and Linux find the same hardware in both. QEMU's nodes for devices this machine lacks (the
-platform bus, MSI, I2C and its RTC, GPIO power-off) are left out, and so is ``rng-seed``, which
-would make runs differ.
+The tree is QEMU 7.2's ``-M ppce500`` tree, node for node, property for property and in the
+same order (QEMU's libfdt calls prepend, so its blob lists them in reverse order of creation;
+phandles are QEMU's too): the empty platform bus, the PCI host, the CCSR ``soc`` bus with the
+GPIO power-off, the MPIC's MSI block, GUTS, I2C with its RTC, the 16550 UARTs and the MPIC, then
+aliases, cpus, chosen and memory. Only ``rng-seed`` is left out: it would make runs differ.
+The nodes of devices this machine does not model (GPIO, I2C and the RTC) stay, their registers
+reading zero: U-Boot binds a driver to every node it knows, and each one fewer than on QEMU
+would make it run tens of thousands of instructions fewer before its first line of output.
 
 Built with libfdt's sequential writer (the ``pylibfdt`` package), never by packing bytes here.
+The blob is QEMU's size, 1 MiB, the rest free space: U-Boot copies the whole blob as it
+relocates itself and edits the tree in place, so a packed blob would make it run some 300,000
+instructions fewer than on QEMU before its first line of output.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 import libfdt
 
 MIB = 1 << 20
+TREE_SIZE = 1 * MIB      # QEMU's FDT_MAX_SIZE: the blob's totalsize, free space included
 
 CPU_NAME = "PowerPC,8544"
 CACHE_SIZE = 0x8000
@@ -35,8 +41,16 @@ PCI_SLOT_IRQS = 4   # MPIC sources 1..4 take INTA..INTD, rotated by slot
 
 IRQ_LEVEL_HIGH = 2   # MPIC interrupt specifier sense: level, active high
 IRQ_LEVEL_LOW = 1
+IRQ_EDGE_FALLING = 0
 
-MPIC_PHANDLE = 1
+MPIC_PHANDLE, MSI_PHANDLE, GPIO_PHANDLE = 0x8003, 0x8004, 0x8005   # as QEMU allocates them
+
+PLATFORM_BUS_BASE = 0xF_0000_0000
+PLATFORM_BUS_SIZE = 128 * MIB
+MSI_OFFSET, MSI_SIZE, MSI_IRQS = 0x41600, 0x200, range(0xE0, 0xE8)
+GPIO_OFFSET, GPIO_IRQ = 0xFF000, 47
+I2C_OFFSET, I2C_SIZE, I2C_IRQ = 0x3000, 0x14, 43
+RTC_ADDRESS = 0x68
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,7 @@ class _Writer:
 
     def finish(self) -> bytes:
         fdt = self.sw.as_fdt()
-        fdt.pack()
+        fdt.resize(TREE_SIZE)
         return bytes(fdt.as_bytearray())
 
 
@@ -138,104 +152,153 @@ def build_dtb(machine: MachineDescription) -> bytes:
     with w.node(""):
         w.prop("compatible", "fsl,qemu-e500")
         w.prop("model", "QEMU ppce500")
-        w.prop("#address-cells", 2)
         w.prop("#size-cells", 2)
-        _chosen(w, machine)
-        _aliases(w, machine)
-        with w.node("memory"):
-            w.prop("device_type", "memory")
-            w.prop("reg", (0, 0, *_split(machine.ram_size)))
-        _cpus(w, machine)
-        _soc(w, machine)
+        w.prop("#address-cells", 2)
+        _platform(w)
         _pci(w, machine)
+        _soc(w, machine)
+        _aliases(w, machine)
+        _cpus(w, machine)
+        _chosen(w, machine)
+        with w.node("memory"):
+            w.prop("reg", (0, 0, *_split(machine.ram_size)))
+            w.prop("device_type", "memory")
     return w.finish()
 
 
-def _chosen(w: _Writer, machine: MachineDescription) -> None:
-    with w.node("chosen"):
-        w.prop("bootargs", machine.bootargs)
-        w.prop("stdout-path", machine.stdout_path)
-        w.prop("linux,stdout-path", machine.stdout_path)
-        if machine.initrd is not None:
-            start, end = machine.initrd
-            w.prop("linux,initrd-start", start)
-            w.prop("linux,initrd-end", end)
-        if machine.boot_kernel is not None:
-            address, size = machine.boot_kernel
-            w.prop("qemu,boot-kernel", (*_split(address), *_split(size)))
-
-
-def _aliases(w: _Writer, machine: MachineDescription) -> None:
-    with w.node("aliases"):
-        for index, offset in enumerate(machine.uart_offsets):
-            w.prop(f"serial{index}", f"{machine.soc_path}/serial@{offset:x}")
-        w.prop("pci0", machine.pci_path)
-
-
-def _cpus(w: _Writer, machine: MachineDescription) -> None:
-    with w.node("cpus"):
-        w.prop("#address-cells", 1)
-        w.prop("#size-cells", 0)
-        with w.node(f"{CPU_NAME}@0"):
-            w.prop("device_type", "cpu")
-            w.prop("reg", 0)
-            w.prop("clock-frequency", machine.clock_frequency)
-            w.prop("timebase-frequency", machine.timebase_frequency)
-            w.prop("d-cache-line-size", CACHE_LINE_SIZE)
-            w.prop("i-cache-line-size", CACHE_LINE_SIZE)
-            w.prop("d-cache-size", CACHE_SIZE)
-            w.prop("i-cache-size", CACHE_SIZE)
-            w.prop("bus-frequency", 0)
-            w.prop("status", "okay")
-
-
-def _soc(w: _Writer, machine: MachineDescription) -> None:
-    with w.node(machine.soc_path[1:]):
-        w.prop("device_type", "soc")
-        w.prop("compatible", b"fsl,mpc8544-immr\0simple-bus\0")
+def _platform(w: _Writer) -> None:
+    """QEMU's dynamic sysbus (for -device eTSEC and the like): here always empty."""
+    with w.node(f"platform@{PLATFORM_BUS_BASE:x}"):
+        w.prop("interrupt-parent", MPIC_PHANDLE)
+        w.prop("ranges", (0, *_split(PLATFORM_BUS_BASE), PLATFORM_BUS_SIZE))
         w.prop("#address-cells", 1)
         w.prop("#size-cells", 1)
-        w.prop("ranges", (0, *_split(machine.ccsr_base), machine.ccsr_size))
-        w.prop("bus-frequency", 0)
-        with w.node(f"pic@{machine.mpic_offset:x}"):
-            w.prop("device_type", "open-pic")
-            w.prop("compatible", "fsl,mpic")
-            w.prop("reg", (machine.mpic_offset, machine.mpic_size))
-            w.prop("#address-cells", 0)
-            w.prop("#interrupt-cells", 2)
-            w.prop("interrupt-controller")
-            w.prop("phandle", MPIC_PHANDLE)
-            w.prop("linux,phandle", MPIC_PHANDLE)
-        for index, offset in enumerate(machine.uart_offsets):
-            with w.node(f"serial@{offset:x}"):
-                w.prop("device_type", "serial")
-                w.prop("compatible", "ns16550")
-                w.prop("reg", (offset, 0x100))
-                w.prop("cell-index", index)
-                w.prop("clock-frequency", machine.uart_clock_frequency)
-                w.prop("interrupts", (machine.uart_irq, IRQ_LEVEL_HIGH))
-                w.prop("interrupt-parent", MPIC_PHANDLE)
-        with w.node(f"global-utilities@{machine.guts_offset:x}"):
-            w.prop("compatible", "fsl,mpc8544-guts")
-            w.prop("reg", (machine.guts_offset, 0x1000))
-            w.prop("fsl,has-rstcr")
+        w.prop("compatible", b"qemu,platform\0simple-bus\0")
 
 
 def _pci(w: _Writer, machine: MachineDescription) -> None:
     with w.node(machine.pci_path[1:]):
-        w.prop("compatible", "fsl,mpc8540-pci")
-        w.prop("device_type", "pci")
-        w.prop("cell-index", 0)
-        w.prop("reg", (*_split(machine.ccsr_base + machine.pci_offset), 0, 0x1000))
         w.prop("#address-cells", 3)
         w.prop("#size-cells", 2)
         w.prop("#interrupt-cells", 1)
-        w.prop("interrupt-parent", MPIC_PHANDLE)
-        w.prop("interrupts", (PCI_IRQ, IRQ_LEVEL_HIGH))
-        w.prop("interrupt-map-mask", (0xF800, 0, 0, 7))
-        w.prop("interrupt-map", pci_interrupt_map(MPIC_PHANDLE))
-        w.prop("bus-range", (0, 255))
         w.prop("clock-frequency", PCI_CLOCK_FREQUENCY)
+        w.prop("reg", (*_split(machine.ccsr_base + machine.pci_offset), 0, 0x1000))
         w.prop("ranges", (0x2000000, 0, PCI_MMIO_BUS_BASE, *_split(PCI_MMIO_CPU_BASE),
                           *_split(PCI_MMIO_SIZE),
                           0x1000000, 0, 0, *_split(PCI_IO_CPU_BASE), *_split(PCI_IO_SIZE)))
+        w.prop("fsl,msi", MSI_PHANDLE)
+        w.prop("bus-range", (0, 255))
+        w.prop("interrupts", (PCI_IRQ, IRQ_LEVEL_HIGH))
+        w.prop("interrupt-parent", MPIC_PHANDLE)
+        w.prop("interrupt-map", pci_interrupt_map(MPIC_PHANDLE))
+        w.prop("interrupt-map-mask", (0xF800, 0, 0, 7))
+        w.prop("device_type", "pci")
+        w.prop("compatible", "fsl,mpc8540-pci")
+        w.prop("cell-index", 0)
+
+
+def _soc(w: _Writer, machine: MachineDescription) -> None:
+    with w.node(machine.soc_path[1:]):
+        w.prop("bus-frequency", 0)
+        w.prop("ranges", (0, *_split(machine.ccsr_base), machine.ccsr_size))
+        w.prop("#size-cells", 1)
+        w.prop("#address-cells", 1)
+        w.prop("compatible", b"fsl,mpc8544-immr\0simple-bus\0")
+        w.prop("device_type", "soc")
+        with w.node("power-off"):
+            w.prop("gpios", (GPIO_PHANDLE, 0, 0))
+            w.prop("compatible", "gpio-poweroff")
+        with w.node(f"gpio@{GPIO_OFFSET:x}"):
+            _phandle(w, GPIO_PHANDLE)
+            w.prop("gpio-controller")
+            w.prop("#gpio-cells", 2)
+            _interrupt(w, GPIO_IRQ)
+            w.prop("reg", (GPIO_OFFSET, 0x1000))
+            w.prop("compatible", "fsl,qoriq-gpio")
+        with w.node(f"msi@{MSI_OFFSET:x}"):
+            _phandle(w, MSI_PHANDLE)
+            w.prop("interrupts", tuple(cell for irq in MSI_IRQS for cell in (irq, IRQ_EDGE_FALLING)))
+            w.prop("interrupt-parent", MPIC_PHANDLE)
+            w.prop("msi-available-ranges", (0, 0x100))
+            w.prop("reg", (MSI_OFFSET, MSI_SIZE))
+            w.prop("compatible", "fsl,mpic-msi")
+        with w.node(f"global-utilities@{machine.guts_offset:x}"):
+            w.prop("fsl,has-rstcr")
+            w.prop("reg", (machine.guts_offset, 0x1000))
+            w.prop("compatible", "fsl,mpc8544-guts")
+        with w.node(f"i2c@{I2C_OFFSET:x}"):
+            _interrupt(w, I2C_IRQ)
+            w.prop("cell-index", 0)
+            w.prop("reg", (I2C_OFFSET, I2C_SIZE))
+            w.prop("compatible", "fsl-i2c")
+            w.prop("device_type", "i2c")
+            with w.node(f"rtc@{RTC_ADDRESS:x}"):
+                w.prop("reg", RTC_ADDRESS)
+                w.prop("compatible", "pericom,pt7c4338")
+        for index, offset in enumerate(machine.uart_offsets):
+            with w.node(f"serial@{offset:x}"):
+                w.prop("interrupt-parent", MPIC_PHANDLE)
+                w.prop("interrupts", (machine.uart_irq, IRQ_LEVEL_HIGH))
+                w.prop("clock-frequency", machine.uart_clock_frequency)
+                w.prop("cell-index", index)
+                w.prop("reg", (offset, 0x100))
+                w.prop("compatible", "ns16550")
+                w.prop("device_type", "serial")
+        with w.node(f"pic@{machine.mpic_offset:x}"):
+            w.prop("interrupt-controller")
+            _phandle(w, MPIC_PHANDLE)
+            w.prop("#interrupt-cells", 2)
+            w.prop("#address-cells", 0)
+            w.prop("reg", (machine.mpic_offset, machine.mpic_size))
+            w.prop("compatible", "fsl,mpic")
+            w.prop("device_type", "open-pic")
+
+
+def _phandle(w: _Writer, phandle: int) -> None:
+    w.prop("linux,phandle", phandle)
+    w.prop("phandle", phandle)
+
+
+def _interrupt(w: _Writer, irq: int) -> None:
+    w.prop("interrupt-parent", MPIC_PHANDLE)
+    w.prop("interrupts", (irq, IRQ_LEVEL_HIGH))
+
+
+def _aliases(w: _Writer, machine: MachineDescription) -> None:
+    with w.node("aliases"):
+        w.prop("pci0", machine.pci_path)
+        w.prop("rtc", f"i2c/rtc@{RTC_ADDRESS:x}")     # sic: QEMU's alias is relative
+        w.prop("i2c", f"{machine.soc_path}/i2c@{I2C_OFFSET:x}")
+        for index, offset in enumerate(machine.uart_offsets):
+            w.prop(f"serial{index}", f"{machine.soc_path}/serial@{offset:x}")
+
+
+def _cpus(w: _Writer, machine: MachineDescription) -> None:
+    with w.node("cpus"):
+        w.prop("#size-cells", 0)
+        w.prop("#address-cells", 1)
+        with w.node(f"{CPU_NAME}@0"):
+            w.prop("status", "okay")
+            w.prop("bus-frequency", 0)
+            w.prop("i-cache-size", CACHE_SIZE)
+            w.prop("d-cache-size", CACHE_SIZE)
+            w.prop("i-cache-line-size", CACHE_LINE_SIZE)
+            w.prop("d-cache-line-size", CACHE_LINE_SIZE)
+            w.prop("reg", 0)
+            w.prop("device_type", "cpu")
+            w.prop("timebase-frequency", machine.timebase_frequency)
+            w.prop("clock-frequency", machine.clock_frequency)
+
+
+def _chosen(w: _Writer, machine: MachineDescription) -> None:
+    with w.node("chosen"):
+        w.prop("stdout-path", machine.stdout_path)
+        w.prop("linux,stdout-path", machine.stdout_path)
+        w.prop("bootargs", machine.bootargs)
+        if machine.boot_kernel is not None:
+            address, size = machine.boot_kernel
+            w.prop("qemu,boot-kernel", (*_split(address), *_split(size)))
+        if machine.initrd is not None:
+            start, end = machine.initrd
+            w.prop("linux,initrd-end", end)
+            w.prop("linux,initrd-start", start)

@@ -1,7 +1,7 @@
 """QEMU 7.2's ``-M ppce500`` board with an e500mc core, and its ``-kernel`` boot protocol.
 
-RAM at physical 0 (128 MiB unless told), the 1 MiB CCSR window at 0xF_E000_0000 holding the two
-16550 UARTs (+0x4500, +0x4600, both on MPIC source 42 as on QEMU), the PCI host (+0x8000), the
+RAM at physical 0 (128 MiB unless told), the 1 MiB CCSR window at 0xF_E000_0000 holding the
+16550 UART (+0x4500, on MPIC source 42; QEMU's default, one serial port), the PCI host (+0x8000), the
 MPIC (+0x40000, its output driving the core's external input, its acknowledge cycle the core's
 EPR source) and GUTS (+0xE0000, whose reset request halts the machine: gdb sees the guest exit).
 The core has the BookE MMU and timers enabled.
@@ -15,7 +15,8 @@ addresses, the entry moved to physical when the image is linked elsewhere, the d
 (generated, or the ``dtb`` given) 24 MiB past the image's end rounded down to 1 MiB (QEMU's
 ``DTC_LOAD_PAD``/``DTC_PAD_MASK``: U-Boot at 0xF00000 finds it at 0x2700000), an initrd 32 MiB
 past max(32 MiB, image end) rounded down to 16 MiB, the ePAPR register state and TLB1[0]
-mapping the first 64 MiB.
+mapping the first 64 MiB. The generated tree's /chosen names the image as QEMU's does
+(``qemu,boot-kernel``: its lowest address and loaded size), and the initrd.
 """
 from __future__ import annotations
 
@@ -64,13 +65,14 @@ class Options:
     bootargs: str = ""
     initrd: bytes | None = None
 
-    def description(self, initrd_span: tuple[int, int] | None = None):
+    def description(self, initrd_span: tuple[int, int] | None = None,
+                    boot_kernel: tuple[int, int] | None = None):
         """The :class:`~.devicetree.MachineDescription` the generated device tree is built from."""
         from .devicetree import MachineDescription   # libfdt: only a booting ppce500 needs it
         return MachineDescription(ram_size=self.ram_size, timebase_frequency=TIMEBASE_FREQUENCY,
-                                  clock_frequency=CLOCK_FREQUENCY,
-                                  uart_offsets=(ccsr.UART0_OFFSET, ccsr.UART1_OFFSET),
-                                  uart_irq=UART_IRQ, bootargs=self.bootargs, initrd=initrd_span)
+                                  clock_frequency=CLOCK_FREQUENCY, uart_offsets=(ccsr.UART0_OFFSET,),
+                                  uart_irq=UART_IRQ, bootargs=self.bootargs, initrd=initrd_span,
+                                  boot_kernel=boot_kernel)
 
 
 @dataclass(frozen=True)
@@ -101,15 +103,12 @@ class Ppce500Board:
                        ticks_per_instruction=TICKS_PER_INSTRUCTION)
         self.mpic = Mpic(self.cpu.external_input)
         self.cpu.interrupt_acknowledge = self._acknowledge
-        self.uart_lines = (IrqLine("uart0"), IrqLine("uart1"))
-        for line in self.uart_lines:
-            line.connect(self._uart_level_changed)
-        self.uarts = tuple(Ns16550(output, line) for output, line in
-                           zip((uart_output, lambda data: None), self.uart_lines))
+        uart_line = IrqLine("uart0")
+        uart_line.connect(lambda level: self.mpic.irq_in(UART_IRQ, level))
+        self.uart = Ns16550(uart_output, uart_line)
         self.guts = Guts(on_reset_request=self.cpu.request_halt)
         self.pci = PciHost()
-        self.ccsr = Ccsr([(ccsr.UART0_OFFSET, Ns16550.size, self.uarts[0]),
-                          (ccsr.UART1_OFFSET, Ns16550.size, self.uarts[1]),
+        self.ccsr = Ccsr([(ccsr.UART0_OFFSET, Ns16550.size, self.uart),
                           (ccsr.PCI_OFFSET, PciHost.size, self.pci),
                           (ccsr.MPIC_OFFSET, Mpic.size, self.mpic),
                           (ccsr.GUTS_OFFSET, GUTS_SIZE, self.guts)])
@@ -119,10 +118,7 @@ class Ppce500Board:
     @property
     def console(self) -> Ns16550:
         """The UART the device tree names as stdout (typed input goes here)."""
-        return self.uarts[0]
-
-    def _uart_level_changed(self, level: bool) -> None:
-        self.mpic.irq_in(UART_IRQ, any(line.level for line in self.uart_lines))
+        return self.uart
 
     def _acknowledge(self) -> int | None:
         """The vector the core latches into EPR as it takes an external input, in proxy mode."""
@@ -146,7 +142,7 @@ class Ppce500Board:
             dtb = self.options.dtb
         else:
             from .devicetree import build_dtb
-            dtb = build_dtb(self.options.description(initrd_span))
+            dtb = build_dtb(self.options.description(initrd_span, (low, image_end - low)))
         dtb_address = (image_end + DTB_PAD) & ~DTB_ALIGN_MASK
         self._place(image, "device tree", dtb_address, dtb, BOOT_MAPPING_SIZE)
         self.boot_info = BootInfo(dtb_address, len(dtb), initrd_span)

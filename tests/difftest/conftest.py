@@ -11,6 +11,7 @@ from gdbstub.difftest import QEMU
 from gdbstub.guests.build import GuestBuildError, build_guest, cross_prefix
 
 GUESTS = Path(__file__).resolve().parent / "guests"
+UBOOT = Path("/usr/lib/u-boot/qemu-ppce500/uboot.elf")
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,17 @@ def difftest_tools():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def uboot(difftest_tools) -> Path:
+    """Debian's U-Boot for QEMU's ppce500 (package u-boot-qemu)."""
+    if not UBOOT.exists():
+        message = f"{UBOOT} is installed by scripts/setup.sh (u-boot-qemu)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return UBOOT
 
 
 def build_c(program: str, opt: str) -> Path:

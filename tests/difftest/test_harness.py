@@ -11,7 +11,7 @@ import pytest
 
 from gdbstub import difftest
 from gdbstub.difftest import (DiffResult, GuestImage, Mismatch, QemuError, QemuTarget, is_floating_point,
-                              new_vcpu, run_difftest, store_access)
+                              is_mtmsr, new_vcpu, run_difftest, store_access, timer_read)
 from gdbstub.guests.build import build_asm
 
 COUNTER_ASM = """
@@ -57,6 +57,7 @@ GPRS = [0x1000 * n for n in range(32)]
     (_x_form(183, 3, 20, 8), (0x14000 + 0x8000, 4)),    # stwux
     (_x_form(150, 3, 0, 8) | 1, (0x8000, 4)),           # stwcx.
     (_x_form(725, 3, 4, 0), (0x4000, 32)),              # stswi with NB=0
+    (_x_form(1014, 0, 3, 20), (0x17000, 64)),          # dcbz zeroes its whole cache line
     (0x38210000, None),                                 # addi
     (0x80640000, None),                                 # lwz
     (_x_form(23, 3, 4, 5), None),                       # lwzx
@@ -75,6 +76,29 @@ def test_store_access(word, access):
 ])
 def test_is_floating_point(word, fp):
     assert is_floating_point(word) is fp
+
+
+def _mfspr(rd: int, spr: int, xo: int = 339) -> int:
+    return _x_form(xo, rd, spr & 31, spr >> 5)
+
+
+@pytest.mark.parametrize(("word", "rd"), [
+    (_mfspr(3, 268, 371), 3),     # mftb r3
+    (_mfspr(4, 269, 371), 4),     # mftbu r4
+    (_mfspr(5, 268), 5),          # mfspr r5,TBL
+    (_mfspr(6, 285), 6),          # mfspr r6,TBU (the write number)
+    (_mfspr(7, 22), 7),           # mfspr r7,DEC
+    (_mfspr(8, 8), None),         # mflr
+    (_x_form(467, 3, 268 & 31, 268 >> 5), None),  # mtspr TBL is no read
+])
+def test_timer_read(word, rd):
+    assert timer_read(word) == rd
+
+
+def test_is_mtmsr():
+    assert is_mtmsr(0x7C600124)                 # mtmsr r3
+    assert not is_mtmsr(0x7C610124)             # mtmsr r3,1 writes EE and RI only
+    assert not is_mtmsr(0x7C6000A6)             # mfmsr r3
 
 
 def test_image_regions_and_disassembly(counter_elf):
@@ -151,6 +175,27 @@ def test_clean_run_halts(counter_elf):
     result = run_difftest(counter_elf)
     assert result.ok, result.report()
     assert result.halted and result.steps == COUNTER_STEPS
+
+
+TIMEBASE_ASM = """
+    .globl _start
+_start:
+    mftb    3
+    nop
+    mftbu   4
+    mfspr   5, 268
+    subf    6, 3, 5
+    lis     4, 0xe00e
+    li      5, 2
+    stw     5, 0xb0(4)
+"""
+
+
+def test_time_base_reads_take_qemus_values(difftest_tools):
+    """QEMU's time base runs with the host's clock, ours with the instruction count: the values
+    read are QEMU's, and what the guest computes from them then agrees."""
+    result = run_difftest(build_asm(TIMEBASE_ASM, name="difftest-timebase"))
+    assert result.ok and result.halted, result.report()
 
 
 def _damaged_vcpu(elf, at_step: int, damage):
