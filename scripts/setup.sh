@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything booke-gdbstub needs on a Debian/Ubuntu machine: the PowerPC cross
 # toolchain, gdb-multiarch, QEMU (the differential-testing oracle), Debian's U-Boot for QEMU's
-# ppce500 board, the device-tree compiler, gdb's testsuite with DejaGnu, LLDB (a second client),
-# PyPy (the vCPU is checked on it too), a C compiler for pylibfdt's build, and the Python package
+# ppce500 board, Debian's Linux 6.1 source and the tools its build needs (the e2e tests build a
+# kernel for the ppce500 machine from it), the device-tree compiler, gdb's testsuite with
+# DejaGnu, LLDB (a second client), PyPy (the vCPU is checked on it too), a C compiler for pylibfdt's build, and the Python package
 # with its test extra in a virtual environment, .venv/ (Debian's own Python refuses system-wide
 # pip installs: PEP 668).
 set -euo pipefail
@@ -11,7 +12,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PKGS="gdb-multiarch gcc-powerpc-linux-gnu binutils-powerpc-linux-gnu qemu-system-ppc u-boot-qemu
       device-tree-compiler pypy3 python3 python3-venv python3-pip python3-dev build-essential
-      gdb-source dejagnu lldb"
+      gdb-source dejagnu lldb linux-source-6.1 bc flex bison cpio"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
