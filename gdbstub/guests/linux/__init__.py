@@ -8,7 +8,12 @@ about 15 minutes on two cores, so its ``vmlinux`` (with DWARF for gdb) is cached
 and mtime, the fragment, the init's source and the cross compiler's version. Nothing built here
 is ever committed.
 
-Run ``python -m gdbstub.guests.linux`` to build (or find) it and print the path.
+Linux wants its own device tree too (:func:`linux_dtb`): the board's states a time base of
+about the instructions per second this vCPU runs U-Boot at, where Linux's 250 Hz tick would come
+every 400 instructions and its tick handling would take all of them.
+
+Run ``python -m gdbstub.guests.linux`` to build (or find) the kernel and its device tree and
+print their paths.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..build import GuestBuildError, _compiler_version, cache_dir, cross_prefix
@@ -29,6 +35,8 @@ FRAGMENT = HERE / "e500.config"
 INIT_SOURCE = HERE / "init.c"
 INIT_CFLAGS = ("-mcpu=e500mc", "-msoft-float", "-Os", "-ffreestanding", "-fno-pic", "-fno-stack-protector",
                "-nostdlib", "-static", "-Wl,--build-id=none")
+# Guest time is the instruction count: at this rate a 250 Hz tick comes every 100,000 instructions.
+TIMEBASE_FREQUENCY = 25_000_000
 # The initramfs: the console device node the kernel opens for init's fds 0-2, and the init.
 INITRAMFS_LIST = """dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
@@ -110,4 +118,19 @@ def linux_kernel(*, jobs: int = 2) -> Path:
             _build(out, jobs, log)
             log.write(f"built {out} in {time.monotonic() - started:.0f} s\n")
             log.flush()
+    return out
+
+
+def linux_dtb() -> Path:
+    """The ppce500 device tree (``--dtb``) for the kernel: the board's generated one with a
+    time base of :data:`TIMEBASE_FREQUENCY`, written to the cache once."""
+    from ...boards import ppce500
+    from ...boards.devicetree import build_dtb
+    dtb = build_dtb(replace(ppce500.Options().description(), timebase_frequency=TIMEBASE_FREQUENCY))
+    out = cache_dir() / "linux" / f"ppce500-{hashlib.sha256(dtb).hexdigest()[:16]}.dtb"
+    if not out.exists():
+        out.parent.mkdir(exist_ok=True)
+        tmp = out.with_suffix(f".{os.getpid()}")
+        tmp.write_bytes(dtb)
+        os.replace(tmp, out)
     return out
