@@ -35,6 +35,8 @@ FRAGMENT = HERE / "e500.config"
 INIT_SOURCE = HERE / "init.c"
 INIT_CFLAGS = ("-mcpu=e500mc", "-msoft-float", "-Os", "-ffreestanding", "-fno-pic", "-fno-stack-protector",
                "-nostdlib", "-static", "-Wl,--build-id=none")
+# Fixed, so that uname's version string (which the tests print) does not change with each build.
+BUILD_STAMP = ("KBUILD_BUILD_TIMESTAMP=2023-01-01", "KBUILD_BUILD_USER=booke", "KBUILD_BUILD_HOST=gdbstub")
 # Guest time is the instruction count: at this rate a 250 Hz tick comes every 100,000 instructions.
 TIMEBASE_FREQUENCY = 25_000_000
 # The initramfs: the console device node the kernel opens for init's fds 0-2, and the init.
@@ -50,7 +52,7 @@ def _key() -> str:
     stat = SOURCE_TARBALL.stat()
     digest = hashlib.sha256()
     for part in (SOURCE_TARBALL.name, str(stat.st_size), str(int(stat.st_mtime)), _compiler_version(),
-                 *INIT_CFLAGS, INITRAMFS_LIST, FRAGMENT.read_text(), INIT_SOURCE.read_text()):
+                 *INIT_CFLAGS, *BUILD_STAMP, INITRAMFS_LIST, FRAGMENT.read_text(), INIT_SOURCE.read_text()):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -80,7 +82,7 @@ def _check_config(config: Path) -> None:
 
 
 def _build(out: Path, jobs: int, log) -> None:
-    make = ["make", "ARCH=powerpc", f"CROSS_COMPILE={cross_prefix()}", f"-j{jobs}"]
+    make = ["make", "ARCH=powerpc", f"CROSS_COMPILE={cross_prefix()}", f"-j{jobs}", *BUILD_STAMP]
     with tempfile.TemporaryDirectory(dir=out.parent, prefix="build-") as tmp:
         tree = Path(tmp)
         _run(["tar", "xf", str(SOURCE_TARBALL), "--strip-components=1"], tree, log)

@@ -1,27 +1,34 @@
 /* The initramfs's /init: no libc, raw system calls. It prints a greeting and the kernel's
- * uname on the console (fds 0-2 are /dev/console), then asks the kernel to restart the machine
- * (which Linux does through the GUTS reset control register). */
+ * uname on the console (fds 0-2 are /dev/console), sleeps for a while (the kernel idles: a
+ * debugger can interrupt it there), then asks the kernel to restart the machine (which Linux
+ * does through the GUTS reset control register). */
 
 #define SYS_exit    1
 #define SYS_write   4
 #define SYS_reboot  88
 #define SYS_uname   122
+#define SYS_clock_nanosleep_time64 407
+
+#define CLOCK_MONOTONIC 1
+#define SLEEP_SECONDS   2
 
 #define REBOOT_MAGIC1      0xfee1deadUL
 #define REBOOT_MAGIC2      672274793UL
 #define REBOOT_CMD_RESTART 0x01234567UL
 
 struct utsname { char sysname[65], nodename[65], release[65], version[65], machine[65], domain[65]; };
+struct timespec64 { long long tv_sec, tv_nsec; };
 
-/* PowerPC Linux: number in r0, arguments in r3..r5, result in r3 (CR0[SO] flags an error). */
-static long syscall3(long nr, long a, long b, long c)
+/* PowerPC Linux: number in r0, arguments in r3..r6, result in r3 (CR0[SO] flags an error). */
+static long syscall4(long nr, long a, long b, long c, long d)
 {
     register long r0 __asm__("r0") = nr;
     register long r3 __asm__("r3") = a;
     register long r4 __asm__("r4") = b;
     register long r5 __asm__("r5") = c;
-    __asm__ volatile("sc" : "+r"(r0), "+r"(r3), "+r"(r4), "+r"(r5)
-                     : : "r6", "r7", "r8", "r9", "r10", "r11", "r12", "cr0", "ctr", "memory");
+    register long r6 __asm__("r6") = d;
+    __asm__ volatile("sc" : "+r"(r0), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6)
+                     : : "r7", "r8", "r9", "r10", "r11", "r12", "cr0", "ctr", "memory");
     return r3;
 }
 
@@ -35,22 +42,25 @@ static unsigned long length(const char *s)
 
 static void put(const char *s)
 {
-    syscall3(SYS_write, 1, (long)s, (long)length(s));
+    syscall4(SYS_write, 1, (long)s, (long)length(s), 0);
 }
 
 void _start(void)
 {
     static struct utsname u;
+    static const struct timespec64 pause = {SLEEP_SECONDS, 0};
 
     put("init: hello from user space\n");
-    if (syscall3(SYS_uname, (long)&u, 0, 0) == 0) {
+    if (syscall4(SYS_uname, (long)&u, 0, 0, 0) == 0) {
         put("init: uname: ");
         put(u.sysname); put(" "); put(u.release); put(" "); put(u.version); put(" "); put(u.machine);
         put("\n");
     }
+    put("init: sleeping\n");
+    syscall4(SYS_clock_nanosleep_time64, CLOCK_MONOTONIC, 0, (long)&pause, 0);
     put("init: restarting\n");
-    syscall3(SYS_reboot, (long)REBOOT_MAGIC1, (long)REBOOT_MAGIC2, (long)REBOOT_CMD_RESTART);
+    syscall4(SYS_reboot, (long)REBOOT_MAGIC1, (long)REBOOT_MAGIC2, (long)REBOOT_CMD_RESTART, 0);
     put("init: reboot failed\n");
     for (;;)
-        syscall3(SYS_exit, 1, 0, 0);
+        syscall4(SYS_exit, 1, 0, 0, 0);
 }
