@@ -6,14 +6,17 @@
 
 The kernel boots through the MMU (TLB1 entries it writes itself, TLB0 misses it refills, AS1
 trampolines), takes decrementer and MPIC interrupts, runs its /init (gdbstub/guests/linux/init.c)
-which prints its uname, sleeps (the kernel idles) and restarts the machine through GUTS. gdb
-debugs it with vmlinux's symbols at kernel virtual addresses: an hbreak on start_kernel, a
-watchpoint on jiffies, a software breakpoint patched into kernel text, backtraces, MMU
-registers, ``monitor tlb``, Ctrl-C while the kernel idles, and a late attach to a running kernel.
+which prints its uname and restarts the machine through GUTS (or, told so on the command line,
+pauses for ever while the kernel idles). gdb debugs it with vmlinux's symbols at kernel virtual
+addresses: an hbreak on start_kernel, a watchpoint on jiffies, a software breakpoint patched into
+kernel text, backtraces, MMU registers, ``monitor tlb``, stepping into the decrementer interrupt
+from the idle loop's ``wait``, Ctrl-C while the kernel idles, and a late attach to a running
+kernel.
 """
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
 import sys
 import time
@@ -23,6 +26,7 @@ import pytest
 from pygdbmi.gdbcontroller import GdbController
 
 from gdbstub.gdb_session import GdbSession, find_gdb
+from gdbstub.guests.linux import IDLE_ARGUMENT, linux_dtb
 
 BOOT_TIMEOUT = 900.0        # seconds to the init's lines: ~25 M instructions interpreted, a loaded CI
 KERNEL_BASE = 0xC0000000    # PAGE_OFFSET: kernel text and data
@@ -33,8 +37,7 @@ RESTART = b"reboot: Restarting system"
 class Server:
     """``gdbstub serve --machine ppce500`` on the kernel, its console in a file."""
 
-    def __init__(self, guest: tuple[Path, Path], tmp: Path, *options: str):
-        vmlinux, dtb = guest
+    def __init__(self, vmlinux: Path, dtb: Path, tmp: Path, *options: str):
         self.console, port_file = tmp / "console.txt", tmp / "port"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gdbstub", "serve", "--machine", "ppce500", "--dtb", str(dtb), "--port", "0",
@@ -89,18 +92,23 @@ class KernelGdb(GdbSession):
         return [frame.get("func", "??") for frame in records[-1]["payload"]["stack"]]
 
     def pc(self) -> int:
-        return int(self.evaluate("$pc").split()[0], 0)
+        return self.address("$pc")
+
+    def address(self, expression: str) -> int:
+        """The value of a code address expression (gdb prints it as ``0x… <symbol>``)."""
+        return int(re.search(r"0x[0-9a-f]+", self.evaluate(expression)).group(), 0)
 
 
 @pytest.fixture
 def session(linux_guest, tmp_path):
-    """``session(*serve_options)`` -> (server, gdb), both stopped at the end of the test."""
+    """``session(*serve_options, dtb=)`` -> (server, gdb), both stopped at the end of the test."""
+    vmlinux, default_dtb = linux_guest
     started = []
 
-    def start(*options: str):
-        server = Server(linux_guest, tmp_path, *options)
+    def start(*options: str, dtb: Path = default_dtb):
+        server = Server(vmlinux, dtb, tmp_path, *options)
         started.append(server)
-        gdb = KernelGdb(linux_guest[0], server.port)
+        gdb = KernelGdb(vmlinux, server.port)
         started.append(gdb)
         return server, gdb
     yield start
@@ -122,15 +130,15 @@ def test_the_kernel_boots_to_its_init_and_restarts_under_a_gdb_attached_late(ses
     assert stop["reason"] == "exited-normally", stop     # the restart: GUTS's reset request
     console = server.output()
     print(console.decode(errors="replace")[-1500:])
-    for line in (b"Run /init as init process", b"init: hello from user space", UNAME, b"init: sleeping",
-                 b"init: restarting", RESTART):
+    for line in (b"Run /init as init process", b"init: hello from user space", UNAME, b"init: restarting",
+                 RESTART):
         assert line in console, line
     uname = console[console.index(UNAME):].split(b"\n")[0]
     assert uname.endswith(b" ppc\r") or uname.endswith(b" ppc"), uname
 
 
 def test_gdb_debugs_the_kernel_through_the_mmu(session):
-    server, gdb = session()
+    server, gdb = session(dtb=linux_dtb(f"console=ttyS0 {IDLE_ARGUMENT}"))
     gdb.attach()    # at the reset state: the kernel's physical entry, MMU mapping EA 0 only
     assert gdb.pc() == 0
 
@@ -159,11 +167,33 @@ def test_gdb_debugs_the_kernel_through_the_mmu(session):
     gdb.console("delete")
 
     gdb.cmd("-exec-continue")
-    server.wait_for(b"init: sleeping")
-    stop = gdb.interrupt()                  # Ctrl-C while the init sleeps and the kernel idles
+    server.wait_for(b"init: idling")
+    time.sleep(1)
+    stop = gdb.interrupt()                  # Ctrl-C while the init pauses and the kernel idles
     assert stop["reason"] == "signal-received" and stop["signal-name"] == "SIGINT", stop
     assert gdb.pc() >= KERNEL_BASE
-    print("Ctrl-C stopped in", gdb.frames())
+    frames = gdb.frames()
+    print("Ctrl-C stopped in", frames)
+    # `wait` skips guest time to the next timer event, so an idle kernel's wall time goes to the
+    # idle loop around it and to the decrementer interrupt that ends it (bt unwinds through it)
+    assert {"do_idle", "Decrementer"} & set(frames), frames
+
+    gdb.console("hbreak e500_idle")         # wrteei 1; wait: then the decrementer's interrupt
     stop = gdb.run("-exec-continue")
-    assert stop["reason"] == "exited-normally", stop
-    assert RESTART in server.output()
+    assert stop["frame"]["func"] == "e500_idle", stop
+    assert "do_idle" in gdb.frames()
+    gdb.console("delete")
+    wait = gdb.address("e500_idle") + 16    # e500_idle's four instructions, then wait
+    gdb.console(f"tbreak *{wait:#x}")
+    gdb.run("-exec-continue")
+    assert gdb.pc() == wait
+    gdb.run("-exec-step-instruction")       # the wait: time skips to the next timer event
+    gdb.run("-exec-step-instruction")       # into the decrementer interrupt
+    assert gdb.frames()[0] == "Decrementer", gdb.frames()
+    assert int(gdb.evaluate("(int) $msr"), 0) & 0x8000 == 0, "EE is off in the handler"
+    gdb.console("hbreak timer_interrupt")
+    stop = gdb.run("-exec-continue")
+    assert stop["frame"]["func"] == "timer_interrupt", stop
+    gdb.console("delete")
+    stop = gdb.run("-exec-finish")          # out of the handler, back towards the idle loop
+    assert stop["reason"] == "function-finished", stop

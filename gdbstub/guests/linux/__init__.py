@@ -10,7 +10,8 @@ is ever committed.
 
 Linux wants its own device tree too (:func:`linux_dtb`): the board's states a time base of
 about the instructions per second this vCPU runs U-Boot at, where Linux's 250 Hz tick would come
-every 400 instructions and its tick handling would take all of them.
+every 400 instructions and its tick handling would take all of them; and it has no rng-seed
+(runs would differ), where Linux then polls for randomness every two seconds for ever.
 
 Run ``python -m gdbstub.guests.linux`` to build (or find) the kernel and its device tree and
 print their paths.
@@ -33,12 +34,15 @@ HERE = Path(__file__).resolve().parent
 SOURCE_TARBALL = Path(os.environ.get("BOOKE_GDBSTUB_LINUX_SOURCE", "/usr/src/linux-source-6.1.tar.xz"))
 FRAGMENT = HERE / "e500.config"
 INIT_SOURCE = HERE / "init.c"
-INIT_CFLAGS = ("-mcpu=e500mc", "-msoft-float", "-Os", "-ffreestanding", "-fno-pic", "-fno-stack-protector",
-               "-nostdlib", "-static", "-Wl,--build-id=none")
+IDLE_ARGUMENT = "booke_idle"   # on the kernel command line: the init idles instead of restarting
+INIT_CFLAGS = (f'-DIDLE_ARGUMENT="{IDLE_ARGUMENT}"', "-mcpu=e500mc", "-msoft-float", "-Os", "-ffreestanding",
+               "-fno-pic", "-fno-stack-protector", "-nostdlib", "-static", "-Wl,--build-id=none")
 # Fixed, so that uname's version string (which the tests print) does not change with each build.
 BUILD_STAMP = ("KBUILD_BUILD_TIMESTAMP=2023-01-01", "KBUILD_BUILD_USER=booke", "KBUILD_BUILD_HOST=gdbstub")
 # Guest time is the instruction count: at this rate a 250 Hz tick comes every 100,000 instructions.
 TIMEBASE_FREQUENCY = 25_000_000
+# /chosen/rng-seed: fixed, so that runs repeat (nothing here needs secret randomness).
+RNG_SEED = hashlib.sha256(b"booke-gdbstub ppce500 Linux").digest()
 # The initramfs: the console device node the kernel opens for init's fds 0-2, and the init.
 INITRAMFS_LIST = """dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
@@ -123,12 +127,19 @@ def linux_kernel(*, jobs: int = 2) -> Path:
     return out
 
 
-def linux_dtb() -> Path:
+def linux_dtb(bootargs: str = "") -> Path:
     """The ppce500 device tree (``--dtb``) for the kernel: the board's generated one with a
-    time base of :data:`TIMEBASE_FREQUENCY`, written to the cache once."""
+    time base of :data:`TIMEBASE_FREQUENCY`, :data:`RNG_SEED` and ``bootargs`` (empty: the
+    kernel's built-in ``console=ttyS0``), written to the cache once."""
+    import libfdt
     from ...boards import ppce500
     from ...boards.devicetree import build_dtb
-    dtb = build_dtb(replace(ppce500.Options().description(), timebase_frequency=TIMEBASE_FREQUENCY))
+    fdt = libfdt.Fdt(build_dtb(replace(ppce500.Options(bootargs=bootargs).description(),
+                                       timebase_frequency=TIMEBASE_FREQUENCY)))
+    fdt.resize(fdt.totalsize() + len(RNG_SEED) + 64)
+    fdt.setprop(fdt.path_offset("/chosen"), "rng-seed", RNG_SEED)
+    fdt.pack()
+    dtb = bytes(fdt.as_bytearray())
     out = cache_dir() / "linux" / f"ppce500-{hashlib.sha256(dtb).hexdigest()[:16]}.dtb"
     if not out.exists():
         out.parent.mkdir(exist_ok=True)
