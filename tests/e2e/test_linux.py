@@ -6,8 +6,9 @@
 
 The kernel boots through the MMU (TLB1 entries it writes itself, TLB0 misses it refills, AS1
 trampolines), takes decrementer and MPIC interrupts, runs its /init (gdbstub/guests/linux/init.c)
-which prints its uname and restarts the machine through GUTS (or, told so on the command line,
-pauses for ever while the kernel idles). gdb debugs it with vmlinux's symbols at kernel virtual
+which prints its uname, single-steps a child of its own through ptrace (the kernel's own use of
+the debug facility, with gdb attached) and restarts the machine through GUTS (or,
+told so on the command line, pauses for ever while the kernel idles). gdb debugs it with vmlinux's symbols at kernel virtual
 addresses: an hbreak on start_kernel, a watchpoint on jiffies, a software breakpoint patched into
 kernel text, backtraces, MMU registers, ``monitor tlb``, stepping into the decrementer interrupt
 from the idle loop's ``wait``, Ctrl-C while the kernel idles, and a late attach to a running
@@ -31,6 +32,7 @@ from gdbstub.guests.linux import IDLE_ARGUMENT, linux_dtb
 BOOT_TIMEOUT = 900.0        # seconds to the init's lines: ~25 M instructions interpreted, a loaded CI
 KERNEL_BASE = 0xC0000000    # PAGE_OFFSET: kernel text and data
 UNAME = b"init: uname: Linux 6.1."
+PTRACE = b"init: ptrace single-stepped its child 5 times, one instruction each; the child exited with 0"
 RESTART = b"reboot: Restarting system"
 
 
@@ -130,8 +132,8 @@ def test_the_kernel_boots_to_its_init_and_restarts_under_a_gdb_attached_late(ses
     assert stop["reason"] == "exited-normally", stop     # the restart: GUTS's reset request
     console = server.output()
     print(console.decode(errors="replace")[-1500:])
-    for line in (b"Run /init as init process", b"init: hello from user space", UNAME, b"init: restarting",
-                 RESTART):
+    for line in (b"Run /init as init process", b"init: hello from user space", UNAME, PTRACE,
+                 b"init: restarting", RESTART):
         assert line in console, line
     uname = console[console.index(UNAME):].split(b"\n")[0]
     assert uname.endswith(b" ppc\r") or uname.endswith(b" ppc"), uname
@@ -167,7 +169,7 @@ def test_gdb_debugs_the_kernel_through_the_mmu(session):
     gdb.console("delete")
 
     gdb.cmd("-exec-continue")
-    server.wait_for(b"init: idling")
+    assert PTRACE in server.wait_for(b"init: idling"), "the kernel's own single steps still work"
     time.sleep(1)
     stop = gdb.interrupt()                  # Ctrl-C while the init pauses and the kernel idles
     assert stop["reason"] == "signal-received" and stop["signal-name"] == "SIGINT", stop

@@ -91,7 +91,7 @@ def _build(out: Path, jobs: int, log) -> None:
         tree = Path(tmp)
         _run(["tar", "xf", str(SOURCE_TARBALL), "--strip-components=1"], tree, log)
         init = tree / "init-bin"
-        _run([cross_prefix() + "gcc", *INIT_CFLAGS, str(INIT_SOURCE), "-o", str(init)], tree, log)
+        _run([cross_prefix() + "gcc", *INIT_CFLAGS, str(INIT_SOURCE), "-lgcc", "-o", str(init)], tree, log)
         (tree / "initramfs.list").write_text(INITRAMFS_LIST.format(init=init))
         fragment = tree / "booke.config"
         fragment.write_text(FRAGMENT.read_text() + f'CONFIG_INITRAMFS_SOURCE="{tree / "initramfs.list"}"\n')
