@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from gdbstub.channel import BUSY_POLL, Channel  # noqa: E402
 from gdbstub.difftest import QemuTarget  # noqa: E402
 from gdbstub.guests.build import build_guest  # noqa: E402
+from gdbstub.guests.linux import SOURCE_TARBALL, linux_dtb, linux_kernel  # noqa: E402
 from gdbstub.machine import THREAD, Machine  # noqa: E402
 from gdbstub.rsp.client import RspClient  # noqa: E402
 from gdbstub.rsp.framing import encode_packet  # noqa: E402
@@ -500,33 +501,35 @@ def measure(kinds: dict[str, Callable], elf: Path, rounds: int, use_gdb: bool, r
 
 UBOOT = Path("/usr/lib/u-boot/qemu-ppce500/uboot.elf")
 UBOOT_PROMPT = b"\n=> "
-UBOOT_TIMEOUT = 600.0
+LINUX_FIRST_LINE = b"init: hello from user space"
+BOOT_TIMEOUT = 600.0
 
 
-def uboot_ours() -> tuple[float, int] | None:
-    """Wall seconds and instructions from reset to U-Boot's prompt on our ppce500 (in-process,
-    nothing typed: the boot delay and the failing autoboot included, as on QEMU)."""
+def boot_ours(image: Path, marker: bytes, **options) -> tuple[float, int] | None:
+    """Wall seconds and instructions from reset to ``marker`` on the console of our ppce500
+    (in-process; ``options`` for ``ppce500.Options``)."""
     from gdbstub.boards import ppce500
     out = bytearray()
-    machine = Machine(UBOOT, board=ppce500.build, uart_output=out.extend)
+    machine = Machine(image, board=functools.partial(ppce500.build, ppce500.Options(**options)),
+                      uart_output=out.extend)
     start = time.perf_counter()
-    while UBOOT_PROMPT not in out:
-        if machine.run(100_000) is not None or time.perf_counter() - start > UBOOT_TIMEOUT:
+    while marker not in out:
+        if machine.run(100_000) is not None or time.perf_counter() - start > BOOT_TIMEOUT:
             return None
     return time.perf_counter() - start, machine.cpu.icount
 
 
-def uboot_qemu() -> float | None:
-    """Wall seconds from QEMU's start to U-Boot's prompt (``-M ppce500 -cpu e500mc -kernel``)."""
+def boot_qemu(image: Path, marker: bytes) -> float | None:
+    """Wall seconds from QEMU's start to ``marker`` (``-M ppce500 -cpu e500mc -kernel``)."""
     start = time.perf_counter()
-    qemu = subprocess.Popen(["qemu-system-ppc", "-M", "ppce500", "-cpu", "e500mc", "-kernel", str(UBOOT),
+    qemu = subprocess.Popen(["qemu-system-ppc", "-M", "ppce500", "-cpu", "e500mc", "-kernel", str(image),
                              "-nographic", "-monitor", "none", "-serial", "stdio"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     seen = b""
     try:
-        while UBOOT_PROMPT not in seen:
+        while marker not in seen:
             data = qemu.stdout.read1(4096)
-            if not data or time.perf_counter() - start > UBOOT_TIMEOUT:
+            if not data or time.perf_counter() - start > BOOT_TIMEOUT:
                 return None
             seen += data
         return time.perf_counter() - start
@@ -535,13 +538,24 @@ def uboot_qemu() -> float | None:
         qemu.wait()
 
 
-def uboot_row(use_qemu: bool) -> Row:
-    ours = uboot_ours()
-    name = "U-Boot 2023.01 on ppce500: reset to the => prompt"
+def boot_row(name: str, image: Path, marker: bytes, use_qemu: bool, **options) -> Row:
+    ours = boot_ours(image, marker, **options)
     if ours is not None:
         name += f" ({ours[1]:,} instructions here)"
-    return Row(name, "s", ours and ours[0], uboot_qemu() if use_qemu else None,
+    return Row(name, "s", ours and ours[0], boot_qemu(image, marker) if use_qemu else None,
                higher_is_better=False, target="≤ 5 s")
+
+
+def uboot_row(use_qemu: bool) -> Row:
+    """Nothing typed: the boot delay and the failing autoboot included, as on QEMU."""
+    return boot_row("U-Boot 2023.01 on ppce500: reset to the => prompt", UBOOT, UBOOT_PROMPT, use_qemu)
+
+
+def linux_row(use_qemu: bool) -> Row:
+    """Linux 6.1 (``gdbstub.guests.linux``, built if not cached) to its /init's first line; ours
+    boots with the kernel's device tree (its time base), QEMU with its own."""
+    return boot_row("Linux 6.1 on ppce500: reset to the init's first line", linux_kernel(), LINUX_FIRST_LINE,
+                    use_qemu, dtb=linux_dtb().read_bytes())
 
 
 def cpu_idle() -> str:
@@ -574,6 +588,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="pass OPTION to our `gdbstub serve` (repeatable), e.g. --serve-option=--busy-poll-us=0")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is shown (default 3)")
     parser.add_argument("--no-uboot", action="store_true", help="skip the U-Boot boot row (about a minute)")
+    parser.add_argument("--no-linux", action="store_true",
+                        help="skip the Linux boot row (about a minute and a half; a first run builds the kernel)")
     args = parser.parse_args(argv)
     elf = build_guest([GUEST_SOURCE], name="bench")
     kinds: dict[str, Callable] = {"gdbstub": functools.partial(OurServer, options=tuple(args.serve_option))}
@@ -583,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure(kinds, elf, args.rounds, use_gdb, args.repeat)
     if not args.no_uboot and UBOOT.exists():
         rows.append(uboot_row("QEMU" in kinds))
+    if not args.no_linux and SOURCE_TARBALL.exists():
+        rows.append(linux_row("QEMU" in kinds))
     impl = f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}"
     print_table(rows, f"# {elf.name}, {args.rounds} rounds, best of {args.repeat}; {impl}; {os.cpu_count()} CPUs; "
                       f"cpuidle {cpu_idle()}; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from gdbstub.guests.build import build_asm, demo_guest
+from gdbstub.guests.linux import linux_dtb, linux_kernel
 from gdbstub.machine import Machine
 from gdbstub.testing import ServerThread
 
@@ -59,6 +60,13 @@ def demo_elf():
 def spin_elf():
     """A guest that counts in r3 forever."""
     return build_asm(SPIN_ASM, name="spin")
+
+
+@pytest.fixture(scope="session")
+def linux_guest():
+    """(vmlinux, device tree) of the ppce500 Linux kernel: built on first use (about 4 minutes
+    on two cores; ``python -m gdbstub.guests.linux`` builds it ahead), then cached."""
+    return linux_kernel(), linux_dtb()
 
 
 @pytest.fixture

@@ -158,10 +158,16 @@ class Executor:
 
     def step_checked(self):
         """One instruction with the armed comparators: IAC before, DAC/TRAP/BRT/RET during
-        (before it takes effect), IC after."""
+        (before it takes effect), IC after.
+
+        An IC event is not recognized for an instruction that began with MSR[DE] = 0 (an rfi
+        into a single-stepped user program does not count as its first step): the guest's DE
+        governs while its own registers are active; under a host's (KVM forces MSR[DE] in the
+        real MSR while it debugs) every instruction counts."""
         cpu = self.cpu
         pc = cpu.pc
         debug = cpu.debug
+        counts_for_ic = cpu.msr & booke.MSR_DE or debug.active is not cpu.guest_debug_regs
         skip = debug.skip_checks_at == pc
         debug.skip_checks_at = None
         if skip:
@@ -177,7 +183,7 @@ class Executor:
         finally:
             if skip:
                 cpu.debug_registers_changed()
-        if outcome is None and debug.ic_armed:
+        if outcome is None and debug.ic_armed and counts_for_ic:
             return self.debug_event(booke.DBSR_IC, before=False)
         return outcome
 

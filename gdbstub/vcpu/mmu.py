@@ -10,6 +10,10 @@ arrays and TLB0's next-victim counter, nothing else, so ``translate`` and ``debu
 pure. A translation failure comes back as a ``TlbFault`` naming the interrupt, the ESR/DEAR
 values and, for a TLB miss, the MAS values the hardware preloads; the vCPU delivers it.
 
+tlbre, tlbsx and TLB misses always write MAS7, as on QEMU, whatever HID0[EN_MAS7_UPDATE]
+says: Linux on the e500mc never sets that bit (U-Boot does) and, booted by QEMU's ``-kernel``
+with HID0 = 0, builds its AS1 mapping from a tlbsx whose MAS7 must be the entry's.
+
 Field widths are the e500 core manual's (8-bit TID and SPID, 4-bit MAS7 for 36-bit real
 addresses, TSIZE in MAS1[52:55]); reserved bits are dropped on tlbwe. Lookup order and the
 invalidation rules are QEMU 7.2's booke206 model (the differential oracle): TLB0's set first,
@@ -21,8 +25,6 @@ manual:
 - QEMU advances its TLB0 victim counter on every miss; here, as the manual's round robin, a miss
   or tlbsx only proposes it (ESEL = counter, NV = counter + 1) and tlbwe to TLB0 loads it from
   MAS0[NV].
-- QEMU writes MAS7 on tlbre, tlbsx and TLB misses whatever HID0[EN_MAS7_UPDATE] says; here only
-  when it is set.
 - QEMU leaves MAS2[EPN] 0 on a tlbsx miss; here it holds the searched page, as on a TLB miss.
 - QEMU also writes DEAR and ESR on an instruction TLB miss; the hardware leaves both alone.
 - QEMU gives the e500mc PID1/PID2 (read as 0 unless written); the e500mc has PID0 only (and no
@@ -56,7 +58,6 @@ TLB1CFG = 0x401CC040  # fully associative (64), 4^1..4^12 KiB, IPROT, size in MA
 CONFIGURATION = {SPR_MMUCFG: MMUCFG, SPR_TLB0CFG: TLB0CFG, SPR_TLB1CFG: TLB1CFG}  # read-only SPRs
 MMUCSR0_TLB1_FI = 0x00000002  # flash-invalidate TLB1 (IPROT entries survive)
 MMUCSR0_TLB0_FI = 0x00000004  # flash-invalidate TLB0
-HID0_EN_MAS7_UPDATE = 0x00000080  # tlbre, tlbsx and TLB misses write MAS7
 
 # --- MAS fields ------------------------------------------------------------------------------
 MAS0_TLBSEL_SHIFT = 28
@@ -274,27 +275,21 @@ class Mmu:
     def _entry(self, tlb: int, index: int) -> TlbEntry:
         return (self.tlb0 if tlb == 0 else self.tlb1)[index]
 
-    def _mas_of(self, tlb: int, index: int, mas7_update: bool) -> dict[int, int]:
+    def _mas_of(self, tlb: int, index: int) -> dict[int, int]:
         """The MAS values tlbre and a tlbsx hit load from an entry."""
         entry = self._entry(tlb, index)
         way = index % TLB0_WAYS if tlb == 0 else index
-        mas = {SPR_MAS0: tlb << MAS0_TLBSEL_SHIFT | way << MAS0_ESEL_SHIFT | self.victim,
-               SPR_MAS1: entry.mas1, SPR_MAS2: entry.mas2, SPR_MAS3: entry.mas3}
-        if mas7_update:
-            mas[SPR_MAS7] = entry.mas7
-        return mas
+        return {SPR_MAS0: tlb << MAS0_TLBSEL_SHIFT | way << MAS0_ESEL_SHIFT | self.victim,
+                SPR_MAS1: entry.mas1, SPR_MAS2: entry.mas2, SPR_MAS3: entry.mas3, SPR_MAS7: entry.mas7}
 
-    def _refill(self, ea: int, tid: int, address_space: int, valid: bool, mas4: int,
-                mas7_update: bool) -> dict[int, int]:
+    def _refill(self, ea: int, tid: int, address_space: int, valid: bool, mas4: int) -> dict[int, int]:
         """The MAS values a miss (of a lookup, or of tlbsx) loads: MAS4's defaults (TLBSELD,
         TSIZED, attributes), the victim way in ESEL and the one after it in NV, the missed page."""
         mas = {SPR_MAS0: (mas4 & MAS4_TLBSELD) | self.victim << MAS0_ESEL_SHIFT
                | (self.victim + 1) & MAS0_NV,
                SPR_MAS1: (MAS1_V if valid else 0) | tid << MAS1_TID_SHIFT
                | (MAS1_TS if address_space else 0) | (mas4 & MAS4_TSIZED),
-               SPR_MAS2: ea & MAS2_EPN | mas4 & MAS4_ATTRIBUTES_D, SPR_MAS3: 0}
-        if mas7_update:
-            mas[SPR_MAS7] = 0
+               SPR_MAS2: ea & MAS2_EPN | mas4 & MAS4_ATTRIBUTES_D, SPR_MAS3: 0, SPR_MAS7: 0}
         return mas
 
     # --- the TLB instructions -------------------------------------------------------------
@@ -323,15 +318,15 @@ class Mmu:
         target.load(mas1, mas2, mas3 & MAS_WRITABLE[SPR_MAS3], mas7 & MAS7_RPN)
         self._changed(spans + [target.span()] if target.valid else spans)
 
-    def tlbre(self, mas0: int, mas2: int, mas7_update: bool) -> dict[int, int]:
-        """Read the entry MAS0 (and, for TLB0, MAS2[EPN]) selects into MAS0-3 (and MAS7).
+    def tlbre(self, mas0: int, mas2: int) -> dict[int, int]:
+        """Read the entry MAS0 (and, for TLB0, MAS2[EPN]) selects into MAS0-3 and MAS7.
 
-        ``mas7_update`` is HID0[EN_MAS7_UPDATE]. TLBSEL 2/3 name no TLB: MAS1 reads back 0.
+        TLBSEL 2/3 name no TLB: MAS1 reads back 0.
         """
         selected = self._selected(mas0, mas2)
         if selected is None:
             return {SPR_MAS1: 0}
-        return self._mas_of(*selected, mas7_update)
+        return self._mas_of(*selected)
 
     def _search(self, ea: int, pid: int, address_space: int) -> tuple[int, int, TlbEntry] | None:
         """(tlb, index, entry) of the first entry translating ``ea``: TLB0's set, then TLB1.
@@ -350,7 +345,7 @@ class Mmu:
                 return 1, index, entry
         return None
 
-    def tlbsx(self, ea: int, mas4: int, mas6: int, mas7_update: bool) -> dict[int, int]:
+    def tlbsx(self, ea: int, mas4: int, mas6: int) -> dict[int, int]:
         """Search for ``ea`` with MAS6[SPID, SAS].
 
         A hit loads MAS0-3 (and MAS7) from the entry. A miss loads MAS1 with V = 0, TID = SPID,
@@ -362,8 +357,8 @@ class Mmu:
         sas = mas6 & MAS6_SAS
         found = self._search(ea, spid, sas)
         if found is not None:
-            return self._mas_of(found[0], found[1], mas7_update)
-        return self._refill(ea, spid, sas, False, mas4, mas7_update)
+            return self._mas_of(found[0], found[1])
+        return self._refill(ea, spid, sas, False, mas4)
 
     def _invalidate(self, entries, keep: Callable[[TlbEntry], bool]) -> None:
         """Clear V in every valid entry of ``entries`` that is not IPROT and not kept."""
@@ -430,21 +425,21 @@ class Mmu:
                            entry.mas2 & MAS2_ATTRIBUTES, tlb, index)
 
     def translate(self, ea: int, access: int, address_space: int, pid: int, privileged: bool,
-                  mas4: int = 0, mas7_update: bool = False) -> Translation | TlbFault:
+                  mas4: int = 0) -> Translation | TlbFault:
         """Translate ``ea`` for ``access`` (an ``Access`` kind) in ``address_space`` (MSR[IS] for fetches, MSR[DS] for
         data) with PID ``pid``, as supervisor (``privileged``, MSR[PR] = 0) or user.
 
         Never changes any state. On a TLB miss the fault's ``mas`` holds what the hardware
         preloads from ``mas4``: MAS0 = TLBSELD | victim way | next victim; MAS1 = V | TID=PID |
         TS | TSIZED; MAS2 = EPN | MAS4's attribute defaults; MAS3 = 0; MAS6 = SPID=PID | SAS;
-        and MAS7 = 0 if ``mas7_update`` (HID0[EN_MAS7_UPDATE]).
+        and MAS7 = 0.
         """
         ea &= EA_MASK
         found = self._lookup(ea, address_space, pid, privileged)
         fetch = access == Access.FETCH
         if found is None:
             tid = pid if mas4 & MAS4_TIDSELD == 0 else 0
-            mas = self._refill(ea, tid, address_space, True, mas4, mas7_update)
+            mas = self._refill(ea, tid, address_space, True, mas4)
             mas[SPR_MAS6] = pid << MAS6_SPID_SHIFT | (MAS6_SAS if address_space else 0)
             reason = f"no TLB entry maps {ea:#010x} for PID {pid} in address space {address_space}"
             if fetch:

@@ -74,7 +74,8 @@ _STORED = {
     **{n: MASK32 for n in (booke.SPR_SRR0, booke.SPR_SRR1, booke.SPR_CSRR0, booke.SPR_CSRR1,
                            booke.SPR_DSRR0, booke.SPR_DSRR1, booke.SPR_MCSRR0, booke.SPR_MCSRR1,
                            booke.SPR_DEAR, booke.SPR_ESR, booke.SPR_PIR, booke.SPR_USPRG0,
-                           booke.SPR_HID1, booke.SPR_L1CSR2, booke.SPR_BUCSR, booke.SPR_MCAR)},
+                           booke.SPR_HID1, booke.SPR_L1CSR2, booke.SPR_BUCSR, booke.SPR_MCAR,
+                           booke.SPR_SPRG8, booke.SPR_SPRG9)},
     **{booke.SPR_SPRG0 + n: MASK32 for n in range(8)},
     booke.SPR_IVPR: 0xFFFF0000,
 }

@@ -18,7 +18,7 @@ from typing import Callable, Protocol
 from . import booke
 from .addressing import EFFECTIVE_MASK, PAGE_MASK, PAGE_SHIFT, Access, Addressing
 from .interrupts import GuestInterrupt
-from .mmu import HID0_EN_MAS7_UPDATE, SPR_MAS4, Mmu, TlbFault
+from .mmu import SPR_MAS4, Mmu, TlbFault
 
 _CONTEXT_BITS = booke.MSR_IS | booke.MSR_DS | booke.MSR_PR
 _MAX_CONTEXTS = 64    # cache sets kept; more (many PIDs) start over
@@ -107,8 +107,7 @@ class TlbAddressing(Addressing):
             found = self.mmu.debug_translate(ea, data_space, fetch_space, pid, privileged)
             return None if found is None else found.real >> PAGE_SHIFT
         found = self.mmu.translate(ea, access, fetch_space if access == Access.FETCH else data_space,
-                                   pid, privileged, sprs[SPR_MAS4],
-                                   bool(sprs[booke.SPR_HID0] & HID0_EN_MAS7_UPDATE))
+                                   pid, privileged, sprs[SPR_MAS4])
         if isinstance(found, TlbFault):
             sprs.update(found.mas)
             raise GuestInterrupt(found.ivor, esr=found.esr, dear=found.dear)

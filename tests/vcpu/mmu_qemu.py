@@ -37,7 +37,7 @@ FAULTED = 0xEEEEEEEE  # what an access that took an interrupt leaves in r3
 DONE = 0x600D600D  # what a store or a fetch that completed leaves in r3
 ESR_BEFORE, DEAR_BEFORE = 0x00000100, 0x0BADBEEF  # set before each access: "left unchanged" shows
 ALL = 0xFFFFFFFF
-SPR_HID0, SPR_IVPR = 1008, 63
+SPR_IVPR = 63
 BLR = 0x4E800020
 MEMORY_CHUNK = 0x400
 
@@ -125,11 +125,11 @@ class ModelRun:
                 self.fault(interrupt.ivor, interrupt.esr, None, {})
         elif op.kind == "tlbre":
             spr[m.SPR_MAS0], spr[m.SPR_MAS2] = op.args
-            spr.update(mmu.tlbre(spr[m.SPR_MAS0], spr[m.SPR_MAS2], True))
+            spr.update(mmu.tlbre(spr[m.SPR_MAS0], spr[m.SPR_MAS2]))
             self.record((spr[n] for n in READ_MAS), op.masks)
         elif op.kind == "tlbsx":
             ea, spr[m.SPR_MAS6], spr[m.SPR_MAS4] = op.args
-            spr.update(mmu.tlbsx(ea, spr[m.SPR_MAS4], spr[m.SPR_MAS6], True))
+            spr.update(mmu.tlbsx(ea, spr[m.SPR_MAS4], spr[m.SPR_MAS6]))
             self.record((spr[n] for n in READ_MAS), op.masks)
         elif op.kind == "tlbivax":
             mmu.tlbivax(*op.args)
@@ -151,8 +151,7 @@ class ModelRun:
 
     def access(self, kind: int, ea: int, user: bool) -> None:
         space = 0 if kind == m.Access.FETCH else self.space
-        found = self.mmu.translate(ea, kind, space, self.spr[m.SPR_PID], not user, mas4=self.spr[m.SPR_MAS4],
-                                   mas7_update=True)
+        found = self.mmu.translate(ea, kind, space, self.spr[m.SPR_PID], not user, mas4=self.spr[m.SPR_MAS4])
         if isinstance(found, m.TlbFault):
             self.fault(found.ivor, found.esr, found.dear, found.mas)
             self.record((FAULTED,), (ALL,))
@@ -258,7 +257,6 @@ def guest_source(ops: list[Op]) -> str:
     out = ["    .globl _start\n_start:\n    b main\n",
            *(_handler(ivor, fetch) for ivor, fetch in HANDLED.items()), _SYSCALL_HANDLER,
            "main:\n", _li(31, RESULTS), "    lis 3, _start@h\n", f"    mtspr {SPR_IVPR}, 3\n", vectors,
-           f"    mfspr 3, {SPR_HID0}\n    ori 3, 3, {m.HID0_EN_MAS7_UPDATE:#x}\n    mtspr {SPR_HID0}, 3\n",
            *(_guest_op(op) for op in ops),
            _li(3, SENTINEL), "    stw 3, 0(31)\n    .globl done\ndone:\n    b done\n"]
     return "".join(out)

@@ -121,7 +121,7 @@ def test_dac_user_qualifier_and_both_slots(debugged):
 
 
 def test_instruction_complete_fires_after_each_instruction(debugged):
-    loaded = debugged("li 5, 1\n li 5, 2", IDM | booke.DBCR0_IC)
+    loaded = debugged("li 5, 1\n li 5, 2", IDM | booke.DBCR0_IC, msr=booke.MSR_DE)
     start = loaded.cpu.pc
     assert loaded.cpu.step() is STOP
     assert loaded.host.calls == [("event", booke.DBSR_IC, start + 4)]
@@ -138,7 +138,7 @@ def test_instruction_complete_after_entering_an_interrupt(debugged):
         .align 4
     handler:
         nop
-    """, IDM | booke.DBCR0_IC, host=FakeHost(exit=None))
+    """, IDM | booke.DBCR0_IC, host=FakeHost(exit=None), msr=booke.MSR_DE)
     assert loaded.run_to("handler") is None
     assert loaded.host.calls[-1] == ("event", booke.DBSR_IC, loaded.symbols["handler"])
 
@@ -214,6 +214,32 @@ def test_bare_hardware_without_msr_de_records_an_imprecise_event(execute):
     cpu = execute(bare_metal_debug(IDM | booke.DBCR0_IAC1, booke.MSR_ME))
     assert cpu.gpr[5] == 2 and cpu.gpr[20] == 0
     assert cpu.guest_debug_regs.dbsr == booke.DBSR_IAC1 | booke.DBSR_IDE
+
+
+def test_instruction_complete_needs_msr_de_when_the_instruction_begins(asm):
+    """Linux sets DBCR0[IC] in the kernel (DE = 0) and single-steps a user program from its
+    rfi: the rfi, which sets DE, is no step; the first user instruction is (DSRR0 after it)."""
+    loaded = asm("""
+        lis     9, user@h
+        ori     9, 9, user@l
+        mtspr   26, 9
+        li      9, 0x200            # MSR[DE]
+        mtspr   27, 9
+        rfi
+    user:
+        li      5, 1
+        li      5, 2
+    """)
+    loaded.cpu.active_debug.dbcr0 = IDM | booke.DBCR0_IC
+    for _ in range(10):
+        if loaded.cpu.pc == loaded.symbols["user"]:
+            break
+        loaded.cpu.step()
+    assert loaded.cpu.pc == loaded.symbols["user"] and loaded.cpu.msr & booke.MSR_DE
+    assert loaded.cpu.guest_debug_regs.dbsr == 0, "nothing recorded while DE was 0"
+    exit = loaded.cpu.step()    # li 5, 1 completes: the IC event, for a debug handler there is not
+    assert exit == Fault(signal.SIGTRAP, loaded.symbols["user"] + 4, "unhandled debug interrupt")
+    assert loaded.cpu.guest_debug_regs.dbsr == booke.DBSR_IC
 
 
 def test_bare_hardware_without_handler_is_a_sigtrap_fault(asm):

@@ -22,10 +22,6 @@ def _model(cpu) -> mmu.Mmu:
     return cpu.tlb
 
 
-def _mas7_update(cpu) -> bool:
-    return bool(cpu.sprs[booke.SPR_HID0] & mmu.HID0_EN_MAS7_UPDATE)
-
-
 def _index_ea(cpu, ra, rb) -> int:
     return ((cpu.gpr[ra] if ra else 0) + cpu.gpr[rb]) & 0xFFFFFFFF
 
@@ -40,15 +36,14 @@ def tlbwe(cpu, *_):
 @instruction("tlbre", 31, 946, form=X)
 def tlbre(cpu, *_):
     sprs = cpu.sprs
-    sprs.update(_model(cpu).tlbre(sprs[mmu.SPR_MAS0], sprs[mmu.SPR_MAS2], _mas7_update(cpu)))
+    sprs.update(_model(cpu).tlbre(sprs[mmu.SPR_MAS0], sprs[mmu.SPR_MAS2]))
 
 
 @instruction("tlbsx", 31, 914, form=X)
 def tlbsx(cpu, _, ra, rb, rc):
     sprs = cpu.sprs
     model = _model(cpu)
-    sprs.update(model.tlbsx(_index_ea(cpu, ra, rb), sprs[mmu.SPR_MAS4], sprs[mmu.SPR_MAS6],
-                            _mas7_update(cpu)))
+    sprs.update(model.tlbsx(_index_ea(cpu, ra, rb), sprs[mmu.SPR_MAS4], sprs[mmu.SPR_MAS6]))
 
 
 @instruction("tlbivax", 31, 786, form=X)
