@@ -41,7 +41,7 @@ DEFAULT_RAM_SIZE = 128 * MIB
 MIN_RAM_SIZE = 64 * MIB        # the boot mapping covers 64 MiB; the device tree lives in it
 MAX_RAM_SIZE = 2048 * MIB
 
-TIMEBASE_FREQUENCY = 100_000     # ticks (= instructions) per guest second: ~ this vCPU's U-Boot speed
+TIMEBASE_FREQUENCY = 1_000_000   # ticks (= instructions) per guest second: ~ this vCPU's U-Boot speed
 CLOCK_FREQUENCY = 400_000_000     # QEMU's core clock; U-Boot only prints it
 TICKS_PER_INSTRUCTION = 1
 

@@ -10,7 +10,7 @@ is ever committed.
 
 Linux wants its own device tree too (:func:`linux_dtb`): the board's states a time base of
 about the instructions per second this vCPU runs U-Boot at, where Linux's 250 Hz tick would come
-every 400 instructions and its tick handling would take all of them; and it has no rng-seed
+every 4,000 instructions and its tick handling would take most of them; and it has no rng-seed
 (runs would differ), where Linux then polls for randomness every two seconds for ever.
 
 Run ``python -m gdbstub.guests.linux`` to build (or find) the kernel and its device tree and
