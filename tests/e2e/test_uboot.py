@@ -160,7 +160,9 @@ def test_gdb_attaches_breaks_watches_steps_and_detaches(uboot):
         assert stop["reason"] == "breakpoint-hit" and int(stop["frame"]["addr"], 0) == pc
         gdb.console("delete")
 
-        stop = gdb.run("-exec-next-instruction")
+        # stepi, not nexti: a decrementer interrupt may be taken at this very instruction, and
+        # nexti would then run the handler and come back to the same PC
+        stop = gdb.run("-exec-step-instruction")
         assert stop["reason"] == "end-stepping-range"
         assert int(gdb.evaluate("$pc"), 0) != pc
 
