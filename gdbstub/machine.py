@@ -286,12 +286,11 @@ class Machine:
         with the point removed, put it back and continue; a stop that step met (a watchpoint,
         the guest's exit) is the answer, else None."""
         key = hit.kind, hit.address
-        length, conditions = self._conditions[key]
-        self.debug.remove(*key, length)
+        length, _ = self._conditions[key]
+        self.debug.remove(*key, length)       # the debug side only: the conditions stay
         self.debug.resume(step=True)
         result = self._run_vcpu(1)
         self.debug.insert(*key, length)
-        self._conditions[key] = (length, conditions)
         self.debug.resume(step=False)
         stop = None if result is None else self.stop_event(result)
         return None if stop == self.debug.plain_step else stop
@@ -301,7 +300,7 @@ class Machine:
         its conditions holds: then nobody is told, and the guest runs on."""
         if self._stepping or not isinstance(stop, BreakpointStop):
             return False
-        length, conditions = self._conditions.get((stop.kind, stop.address), (0, ()))
+        _, conditions = self._conditions.get((stop.kind, stop.address), (0, ()))
         if not conditions:
             return False
         self.conditions_evaluated += 1

@@ -32,13 +32,14 @@ from __future__ import annotations
 import struct
 from typing import Callable, NamedTuple
 
+from .addressing import PAGE_MASK, Access
 from .isa import lookup
 
 MAX_BLOCK = 16   # longer superblocks compiled slower and ran no faster (docs/performance.md)
 M32 = 0xFFFFFFFF
-_PAGE_MASK = 0xFFF   # the smallest BookE page
 
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
+_PAGE_CACHES = {"rp": int(Access.READ), "wp": int(Access.WRITE)}   # block locals -> Addressing.ram_cache
 
 
 class DebugKey(NamedTuple):
@@ -250,7 +251,7 @@ class _Emitter:
         """The function's text: the lines inside ``try`` (and a loop), the exception handler."""
         indent = "    " * (3 if self.loops else 2)
         head = ["def block(cpu, left):", "    g = cpu.gpr", "    n = 0", f"    length = {length}"]
-        head += [f"    {cache} = addressing.ram_cache[{1 if cache == 'rp' else 2}]" for cache in sorted(self.page_caches)]
+        head += [f"    {cache} = addressing.ram_cache[{_PAGE_CACHES[cache]}]" for cache in sorted(self.page_caches)]
         head.append("    try:")
         if self.loops:
             head.append("        while True:")
@@ -275,7 +276,7 @@ def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, names
         return INTERPRET
     emitter = _Emitter(start, debug, paged)
     addr, index = start, 0
-    while not emitter.closed and index < MAX_BLOCK and not (index and (addr in debug.iac or not addr & _PAGE_MASK)):
+    while not emitter.closed and index < MAX_BLOCK and not (index and (addr in debug.iac or not addr & PAGE_MASK)):
         fetched = fetch(physical + addr - start)
         if fetched is None:
             break
