@@ -55,7 +55,7 @@ class TlbAddressing(Addressing):
     def _forget(self, spans: list[tuple[int, int]]) -> None:
         """Drop the cached translations of the pages in ``spans`` (``(first EA, bytes)``), in
         every context: a TLB0 refill changes one page, and the rest stay cached."""
-        caches = [cache for sets in self._contexts.values() for cache in (*sets[0], *sets[1])]
+        caches = self._every_cache()
         for first, size in spans:
             low, high = first >> PAGE_SHIFT, (first + size + PAGE_MASK) >> PAGE_SHIFT
             for cache in caches:
@@ -114,9 +114,12 @@ class TlbAddressing(Addressing):
         return found.real >> PAGE_SHIFT
 
     def flush(self) -> None:
-        for page_cache, ram_cache in self._contexts.values():
-            for cache in (*page_cache, *ram_cache):
-                cache.clear()
-        super().flush()
+        for cache in self._every_cache():
+            cache.clear()
+        super().flush()      # also the set in use before the first context was chosen
+
+    def _every_cache(self) -> list[dict[int, int]]:
+        """The page and RAM caches of every context kept."""
+        return [cache for page_cache, ram_cache in self._contexts.values() for cache in (*page_cache, *ram_cache)]
 
 
