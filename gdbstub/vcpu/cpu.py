@@ -475,11 +475,6 @@ class Cpu(ArchState):
         self.code.add_decoded(physical, entry)
         return entry
 
-    def decoded_view(self) -> dict:
-        """The decoded instructions the interpreter may index by effective PC: all of them
-        while the mapping is the identity, else none (each lookup goes through ``decode``)."""
-        return self.code.decoded if self.addressing.identity else {}
-
     def _fetch(self, physical: int) -> tuple | None:
         """``(word, semantics, args)`` at ``physical`` for the translator, None if not RAM."""
         if physical & 3 or not self.memory.is_ram(physical, 4):

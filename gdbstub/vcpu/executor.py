@@ -127,10 +127,14 @@ class Executor:
         With ``stop_at``, also stop where the PC reaches one of its keys (a translated block).
         A DebugEvent escapes with its instruction undone."""
         cpu = self.cpu
-        decoded = cpu.decoded_view()
+        decoded = cpu.code.decoded
+        identity = cpu.addressing.identity
+        code_address = cpu.addressing.code_address
         for done in range(1, budget + 1):
             pc = cpu.pc
-            semantics, args = decoded.get(pc) or cpu.decode(pc)
+            # decoded is keyed by physical address: under the MMU the fetch page cache gives
+            # it, and anything not cached there (or not decoded yet) takes the full fetch
+            semantics, args = decoded.get(pc if identity else code_address(pc)) or cpu.decode(pc)
             try:
                 next_pc = semantics(cpu, *args)
             except (GuestInterrupt, HaltNow, HostStop) as exc:
@@ -238,9 +242,16 @@ class Executor:
                             block = INTERPRET if cpu.icount == fell_through else cpu.hot_block(pc)
                         run, length, _, _ = block
                         end = min(limit, self.timer_deadline)
-                        if run is None or cpu.icount + length > end:
+                        if run is not None and cpu.icount + length <= end:
+                            run(cpu, end - cpu.icount)
+                        elif run is None and not self.attention and end > cpu.icount:
+                            # cold code: interpreted up to the next block start, without the
+                            # round through the outer loop (nothing it looks at is pending)
+                            outcome, _ = self.execute(min(end - cpu.icount, _COLD_STEPS), blocks)
+                            if outcome is not None:
+                                return outcome
+                        else:
                             break
-                        run(cpu, end - cpu.icount)
                 except DebugEvent as event:
                     start -= 1                      # the event is a step, as in step_checked
                     outcome = self.debug_event(event.bits, before=True)
