@@ -28,6 +28,7 @@ class CodeCache:
         self.heat: dict[int, int] = {}
         self.debug_key = NO_DEBUG
         self._kept: dict[object, tuple[dict, dict]] = {}   # debug key -> its blocks, put aside
+        self.links: list[list] = []   # the filled link slots of the blocks (translate.exit_lines)
 
     def forget(self, addr: int, length: int) -> bool:
         """Drop decoded instructions and translated blocks (of every debug key kept) overlapping
@@ -54,7 +55,21 @@ class CodeCache:
                     elif block is not None:
                         kept.append(start)
                 block_lines[line] = kept
+        if dropped:
+            self.unlink()
         return dropped
+
+    def link(self, slot: list, run, length: int) -> None:
+        """An exit's link slot leads to the block ``run`` of ``length`` instructions from now on."""
+        slot[0], slot[1] = run, length
+        self.links.append(slot)
+
+    def unlink(self) -> None:
+        """Empty every link slot: a block that goes must not be reached. (Links join blocks of
+        one debug key, which are put aside and come back together.)"""
+        for slot in self.links:
+            slot[0] = None
+        self.links.clear()
 
     def clear(self) -> None:
         """Forget everything."""
@@ -64,6 +79,7 @@ class CodeCache:
         self.heat.clear()
 
     def drop_blocks(self) -> None:
+        self.unlink()
         self.blocks.clear()
         self._block_lines.clear()
         self._kept.clear()

@@ -218,7 +218,8 @@ class Executor:
             return Halted(cpu.gpr[3] & 0xFF)
         cpu.debug_registers_changed()
         remaining = max_steps
-        blocks = cpu.code.blocks
+        code = cpu.code
+        blocks = code.blocks
         addressing = cpu.addressing
         paged = not addressing.identity   # a block is then checked against its start's translation
         # Arriving by falling through (at a slice start, or after one interpreted instruction
@@ -234,6 +235,7 @@ class Executor:
             if cpu.translate_after is not None and cpu.debug.skip_checks_at is None:
                 start = cpu.icount
                 limit = start + remaining
+                slot = None    # the link slot of the exit the last block took, if any
                 try:
                     while not self.interpret_only:
                         pc = cpu.pc
@@ -243,8 +245,21 @@ class Executor:
                         run, length, _, _ = block
                         end = min(limit, self.timer_deadline)
                         if run is not None and cpu.icount + length <= end:
-                            run(cpu, end - cpu.icount)
+                            if slot is not None:
+                                code.link(slot, run, length)
+                            slot = run(cpu, end - cpu.icount)
+                            # linked blocks: an exit that leaves nothing to look at (a called
+                            # instruction that changes anything ends its block unlinked)
+                            while slot is not None:
+                                run, length = slot
+                                if run is None:
+                                    break
+                                if cpu.icount + length > end:
+                                    slot = None
+                                    break
+                                slot = run(cpu, end - cpu.icount)
                         elif run is None and not self.attention and end > cpu.icount:
+                            slot = None
                             # cold code: interpreted up to the next block start, without the
                             # round through the outer loop (nothing it looks at is pending)
                             outcome, _ = self.execute(min(end - cpu.icount, _COLD_STEPS), blocks)

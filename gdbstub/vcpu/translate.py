@@ -55,8 +55,8 @@ NO_DEBUG = DebugKey()
 
 class Block(NamedTuple):
     """A translated block: ``run(cpu, left)`` executes at most ``length`` instructions per pass
-    and loops only while ``left`` has room for another full pass; its code is the physical
-    ``[physical, end)``."""
+    and loops only while ``left`` has room for another full pass, and returns the link slot of
+    the exit it took (None if that exit has none); its code is the physical ``[physical, end)``."""
     run: Callable | None
     length: int
     physical: int
@@ -84,7 +84,7 @@ class _Emitter:
 
     A template ``emit(e, *fields)`` runs for one instruction, at address ``e.pc``; the code it
     adds sees ``cpu``, ``g`` (``cpu.gpr``) and may use scratch locals other than the
-    framework's (``n``, ``left``, ``length``, ``ea``, ``f0``..``f7`` and the names ``access``
+    framework's (``n``, ``left``, ``length``, ``ea``, ``f0``..``f7``, ``X<k>`` and the names ``access``
     emits). Its means: ``line`` (statements), ``set_cr_field`` /
     ``cr_bit`` (CR fields kept in locals), ``access`` (the one way to reach memory), ``jump``
     (branches) and ``call`` (give this instance to its semantics function after all)."""
@@ -99,6 +99,7 @@ class _Emitter:
         self.deltas: dict[int, int] = {}   # instruction that may raise -> icount it still lacks
         self.pending_at: dict[int, set[int]] = {}   # ... -> CR fields cpu.cr still lacks
         self.constants: dict[str, object] = {}
+        self.links: list[str] = []         # the names of the exits' link slots
         self.loops = False
         self.closed = False        # an unconditional branch ended the block
         self.compared: set[int] = set()    # CR fields whose f<field> local is current here
@@ -141,6 +142,7 @@ class _Emitter:
         if watched:
             near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
+        # (as an expression: an exit after a store that changed code or a device is not linked)
         leave = _indented(self.exit_lines(self.index, f"{self.pc + 4:#x}"))
         if store:
             def fast(at: str) -> list[str]:
@@ -179,7 +181,7 @@ class _Emitter:
             taken = [_CR_FLUSH, f"cpu.icount += {index + 1 - self.synced}", f"left -= {index + 1}",
                      "if left >= length:", "    continue", f"cpu.pc = {self.start:#x}", "return"]
         else:
-            taken = self.exit_lines(index, f"{target:#x}" if isinstance(target, int) else target)
+            taken = self.exit_lines(index, target)
         if not conditions:
             self.emit(taken)
             self.closed = True
@@ -234,12 +236,24 @@ class _Emitter:
         self.lines.extend(pad + write for write in self.cr_writes(self.pending))
         self.pending.clear()
 
-    def exit_lines(self, index: int, pc_expr: str) -> list[str]:
-        """Leave after instruction ``index`` completed, continuing at ``pc_expr``."""
+    def exit_lines(self, index: int, target: int | str) -> list[str]:
+        """Leave after instruction ``index`` completed, continuing at ``target`` (an address, or
+        an expression). An exit to an address the block's own translation covers (any, when
+        not ``paged``; one in its page, when paged) returns its link slot: ``[run, length]`` of
+        the block there, filled by the run loop the first time, so that it runs next without
+        a lookup (``CodeCache.unlink`` empties the slots when blocks go)."""
         lines = [_CR_FLUSH]
         if index + 1 - self.synced:
             lines.append(f"cpu.icount += {index + 1 - self.synced}")
-        return lines + [f"cpu.pc = {pc_expr}", "return"]
+        if isinstance(target, str):
+            return lines + [f"cpu.pc = {target}", "return"]
+        lines.append(f"cpu.pc = {target:#x}")
+        if self.paged and (target ^ self.start) & ~PAGE_MASK:
+            return lines + ["return"]
+        name = f"X{len(self.links)}"
+        self.links.append(name)
+        self.constants[name] = [None, 0]
+        return lines + [f"return {name}"]
 
     def sync(self, index: int) -> None:
         """Bring ``cpu.icount`` up to the start of instruction ``index``."""
@@ -293,7 +307,7 @@ def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, names
         if not known:           # an illegal word or invalid form, or the debug instruction
             break
     if not emitter.closed:
-        emitter.emit(emitter.exit_lines(index - 1, f"{addr:#x}"))
+        emitter.emit(emitter.exit_lines(index - 1, addr))
     scope = {**namespace, **emitter.constants, "pack2": _HALF.pack_into, "pack4": _WORD.pack_into,
              "unpack2": _HALF.unpack_from, "unpack4": _WORD.unpack_from}
     exec(compile(emitter.source(index), f"<block {start:#010x}>", "exec"), scope)

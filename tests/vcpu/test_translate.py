@@ -385,3 +385,105 @@ def test_a_full_decode_cache_starts_over(monkeypatch):
     reference, translated = pair(_elf_cpu(build_guest([BENCH_GUEST], name="bench")))
     run_lockstep(reference, translated, slice_steps=997)
     assert len(translated.code.decoded) <= 64
+
+
+# --- links between blocks (an exit's slot leads straight to the next block) ---------------------
+
+# Two blocks that branch to each other with constant targets, so each exit gets linked.
+PING_PONG = """
+    li      3, 0
+    li      4, 3000
+    mtctr   4
+    b       ping
+    .balign 64
+ping:
+    addi    3, 3, 1
+    b       pong
+    .balign 64
+pong:
+patched:
+    addi    3, 3, 1
+    bdnz    ping
+"""
+
+
+def test_a_debugger_write_reaches_a_linked_block():
+    loaded = load(snippet_elf(PING_PONG, "translate-links"))
+    cpu, patched = loaded.cpu, loaded.symbols["patched"]
+    cpu.translate_after = 0
+    cpu.run(600)                                         # ping and pong translated and linked
+    assert cpu.code.links
+    cpu.write_memory(patched, (0x38630000 | 100).to_bytes(4, "big"))   # addi 3, 3, 100
+    before = cpu.gpr[3]
+    cpu.run(40)                                          # ten more passes
+    assert cpu.gpr[3] == before + 10 * 101
+
+
+def test_a_breakpoint_on_a_linked_block_stops_there():
+    machine = Machine(snippet_elf(PING_PONG, "translate-links"), ram_size=TEST_RAM)
+    machine.cpu.translate_after = 0
+    assert machine.run(600) is None
+    assert machine.cpu.code.links
+    pong = machine.elf.symbols["pong"]
+    machine.insert_point(Z_POINT_KINDS[1], pong, 4)
+    machine.resume(THREAD, step=False)
+    machine.run(1000)
+    assert machine.cpu.pc == pong
+
+
+# Under the MMU a link stays inside its block's page: the page a constant branch goes to may be
+# mapped elsewhere by the time the branch is taken again. Here a TLB0 entry written half-way
+# maps ``target``'s page onto ``other``'s, which adds 100 instead of 1.
+REMAPPED_TARGET = f"""
+    li      3, 0
+    li      6, 0
+loop:
+    b       target
+back:
+    addi    6, 6, 1
+    cmpwi   6, 500
+    bne     1f
+    li      8, 0
+    mtspr   {0x270}, 8
+    lis     8, 0x8000
+    ori     8, 8, 0x100
+    mtspr   {0x271}, 8
+    lis     8, target@ha
+    addi    8, 8, target@l
+    mtspr   {0x272}, 8
+    lis     8, other@ha
+    addi    8, 8, other@l
+    ori     8, 8, 0x3f
+    mtspr   {0x273}, 8
+    li      8, 0
+    mtspr   {0x3b0}, 8
+    tlbwe
+    isync
+1:
+    cmpwi   6, 1000
+    bne     loop
+    b       finish
+    .balign 4096
+target:
+    addi    3, 3, 1
+    ba      back
+    .balign 4096
+other:
+    addi    3, 3, 100
+    ba      back
+finish:
+"""
+
+
+def test_under_the_mmu_a_branch_to_a_remapped_page_is_not_linked():
+    from gdbstub.boards import ppce500
+    elf = snippet_elf(REMAPPED_TARGET, "translate-remapped-target")
+
+    def make():
+        return Machine(elf, board=ppce500.build).cpu
+    reference, translated = pair(make)
+    assert not translated.addressing.identity
+    for _ in range(20):
+        assert translated.run(500) == reference.run(500)
+        assert state(translated) == state(reference)
+    assert translated.gpr[3] == 500 * 1 + 500 * 100
