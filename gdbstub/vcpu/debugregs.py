@@ -44,3 +44,7 @@ class DebugHost(Protocol):
 
     def on_guest_debug_write(self, cpu: Cpu) -> None:
         """The guest wrote DBCR0/1/2, IACn or DACn (``cpu.guest_debug_regs``) with mtspr."""
+
+    def guest_owns(self, dbsr_bits: int) -> bool:
+        """True if the events of ``dbsr_bits`` come from the guest's own settings merged into
+        the host's set (they follow the guest's MSR[DE], not the host's forced one)."""

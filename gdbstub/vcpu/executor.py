@@ -164,14 +164,15 @@ class Executor:
         """One instruction with the armed comparators: IAC before, DAC/TRAP/BRT/RET during
         (before it takes effect), IC after.
 
-        An IC event is not recognized for an instruction that began with MSR[DE] = 0 (an rfi
-        into a single-stepped user program does not count as its first step): the guest's DE
-        governs while its own registers are active; under a host's (KVM forces MSR[DE] in the
-        real MSR while it debugs) every instruction counts."""
+        The guest's own IC event is recognized only for an instruction that began with
+        MSR[DE] = 1 (EREF): an rfi into a single-stepped user program, which sets DE, is not its
+        first step, and an instruction that clears DE still is one. That holds also while a
+        host's set is active with the guest's IC merged into it; the host's own IC sees every
+        instruction (KVM forces MSR[DE] in the real MSR while it debugs)."""
         cpu = self.cpu
         pc = cpu.pc
         debug = cpu.debug
-        counts_for_ic = cpu.msr & booke.MSR_DE or debug.active is not cpu.guest_debug_regs
+        began_with_de = cpu.msr & booke.MSR_DE
         skip = debug.skip_checks_at == pc
         debug.skip_checks_at = None
         if skip:
@@ -187,8 +188,11 @@ class Executor:
         finally:
             if skip:
                 cpu.debug_registers_changed()
-        if outcome is None and debug.ic_armed and counts_for_ic:
-            return self.debug_event(booke.DBSR_IC, before=False)
+        if outcome is None and debug.ic_armed:
+            host = debug.host
+            guests = debug.active is cpu.guest_debug_regs or host is not None and host.guest_owns(booke.DBSR_IC)
+            if began_with_de or not guests:
+                return self.debug_event(booke.DBSR_IC, before=False)
         return outcome
 
     def next_step_is_quiet(self) -> bool:
