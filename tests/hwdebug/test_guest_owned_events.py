@@ -1,7 +1,8 @@
-"""The guest's own single step (DBCR0[IC]) as Linux's ptrace uses it, with and without the stub
-debugging the machine: the event is recognised only for an instruction that began with
-MSR[DE] = 1 (the EREF's instruction-complete rule) also when the stub's register set is active
-and the guest's IC is merged into it and re-injected."""
+"""The guest's own debug events as Linux's ptrace uses them (a single step, a DAC watchpoint on
+the traced program), with and without the stub debugging the machine: the kernel (MSR[DE] = 0)
+arms DBCR0 and returns into the program with an rfi that sets DE. Under the stub the guest's
+settings are merged into the stub's register set and their events re-injected; they must then
+behave as they do on bare hardware."""
 from __future__ import annotations
 
 import signal
@@ -13,11 +14,13 @@ from gdbstub.machine import THREAD, Machine
 from gdbstub.target import BreakpointStop, GuestExited, PointKind, SignalStop
 from gdbstub.vcpu import booke
 
-# Linux's way: the kernel (DE = 0) sets DBCR0[IDM|IC] and returns into the stepped program with
-# an rfi whose SRR1 sets DE. The Debug handler (IVOR15) counts its entries in r20, keeps the
-# DSRR0 of the first in r24, and returns with DE off in DSRR1, so the program runs on unstepped.
-# r5 counts the program's instructions; the halt at ``done`` exits with 7.
-LINUX_STYLE_STEP_ASM = """
+
+def linux_style(*, dbcr0: int, setup: str = "") -> str:
+    """``setup`` then DBCR0 = ``dbcr0`` with DE = 0, and an rfi (DE on) into ``program``, which
+    counts in r5 and stores r5 to ``watched`` at ``store``; the halt at ``done`` exits with 7.
+    The Debug handler (IVOR15) counts its entries in r20, keeps DSRR0, DBSR and DAC1 of the
+    first in r24-r26, clears DBCR0 and DBSR and returns with rfdi."""
+    return f"""
     .globl _start
 _start:
     lis     10, 0x0010
@@ -27,7 +30,10 @@ _start:
     li      20, 0
     li      24, 0
     li      5, 0
-    lis     13, 0x4800              # DBCR0: IDM | IC
+    lis     12, watched@ha
+    addi    12, 12, watched@l
+{setup}
+    lis     13, {dbcr0 >> 16:#x}
     mtspr   308, 13
     lis     9, program@ha
     addi    9, 9, program@l
@@ -39,6 +45,8 @@ _start:
 program:
     addi    5, 5, 1
     addi    5, 5, 1
+store:
+    stw     5, 0(12)
     addi    5, 5, 1
 done:
     li      3, 7
@@ -52,38 +60,79 @@ dbg_handler:
     addi    20, 20, 1
     bne     2f
     mfspr   24, 574
-2:  mfspr   16, 304
+    mfspr   25, 304
+    mfspr   26, 316
+2:  li      15, 0
+    mtspr   308, 15
+    mfspr   16, 304
     mtspr   304, 16
-    mfspr   17, 575
-    rlwinm  17, 17, 0, 23, 21       # DSRR1 without DE: no further steps
-    mtspr   575, 17
     rfdi
 unused:
     nop
+    .data
+watched:
+    .long 0
+other:
+    .long 0
 """
 
 
 @pytest.fixture(scope="module")
 def step_elf():
-    return build_asm(LINUX_STYLE_STEP_ASM, name="hwdebug-guest-single-step")
+    return build_asm(linux_style(dbcr0=booke.DBCR0_IDM | booke.DBCR0_IC), name="hwdebug-guest-step")
 
 
-@pytest.mark.parametrize("stub_point", [False, True], ids=["guest-alone", "stub-iac-armed"])
-def test_the_guests_step_after_an_rfi_that_sets_de_stops_one_instruction_on(step_elf, stub_point):
-    """The rfi that sets DE is no step: the first Debug interrupt comes after the program's
-    first instruction (DSRR0 one instruction on). With the stub holding IAC1 (on code that never
-    runs), the guest's IC lives on in the stub's set and must follow the same rule: judged by
-    the MSR after the rfi, the guest stopped at the program's entry without moving, as Linux's
-    ptrace child did under gdb."""
-    m = Machine(step_elf)
-    if stub_point:
-        m.insert_point(PointKind.HARDWARE, m.elf.symbols["unused"], 4)
+@pytest.fixture(scope="module")
+def watch_elf():
+    return build_asm(linux_style(dbcr0=booke.DBCR0_IDM | booke.DBCR0_DAC1W, setup="    mtspr   316, 12"),
+                     name="hwdebug-guest-watch")
+
+
+def finish(m: Machine) -> None:
     m.resume(THREAD, step=False)
     assert m.run(100_000) == GuestExited(THREAD, 7)
-    if stub_point:
+
+
+def arm_stub_points(m: Machine) -> None:
+    """An hbreak and a one-byte write watchpoint of the stub's that never fire (IAC1, DAC1: a
+    wider one would take both DACs as a range)."""
+    m.insert_point(PointKind.HARDWARE, m.elf.symbols["unused"], 4)
+    m.insert_point(PointKind.WATCH_WRITE, m.elf.symbols["other"], 1)
+
+
+@pytest.mark.parametrize("stub_points", [False, True], ids=["guest-alone", "stub-points-armed"])
+def test_the_guests_step_after_an_rfi_that_sets_de_stops_one_instruction_on(step_elf, stub_points):
+    """The rfi that sets DE is no step (the EREF: an IC event needs DE when the instruction
+    begins): the first Debug interrupt comes after the program's first instruction. Under the
+    stub the guest's merged IC must follow the guest's DE too: judged as the stub's own (every
+    instruction), the program stopped at its entry without moving, as Linux's ptrace child did
+    under gdb with an hbreak armed."""
+    m = Machine(step_elf)
+    if stub_points:
+        arm_stub_points(m)
+    finish(m)
+    if stub_points:
         assert m.cpu.active_debug is not m.cpu.guest_debug_regs, "the stub's set was active"
     assert m.cpu.gpr[24] == m.elf.symbols["program"] + 4
+    assert m.cpu.gpr[25] & booke.DBSR_IC
     assert (m.cpu.gpr[20], m.cpu.gpr[5]) == (1, 3)
+
+
+@pytest.mark.parametrize("stub_points", [False, True], ids=["guest-alone", "stub-points-armed"])
+def test_the_guests_watchpoint_fires_before_the_store_also_beside_the_stubs(watch_elf, stub_points):
+    """Linux's PPC_PTRACE_SETHWDEBUG takes DAC1, as gdb's first watchpoint does: with the stub
+    holding DAC1 the guest's comparator lives on in the free DAC2, and its event reaches the
+    guest under its own slot (DBSR[DAC1W], DAC1 its own address), the store suppressed."""
+    m = Machine(watch_elf)
+    if stub_points:
+        arm_stub_points(m)
+    finish(m)
+    watched = m.elf.symbols["watched"]
+    assert m.cpu.gpr[20] == 1, "the guest's handler ran once"
+    assert m.cpu.gpr[24] == m.elf.symbols["store"], "before the store"
+    assert m.cpu.gpr[25] & (booke.DBSR_DAC1W | booke.DBSR_DAC2W) == booke.DBSR_DAC1W
+    assert m.cpu.gpr[26] == watched
+    assert int.from_bytes(m.cpu.read_memory(watched, 4), "big") == 2, "then the store completed"
 
 
 def test_the_stubs_own_step_still_counts_every_instruction(step_elf):
