@@ -6,9 +6,10 @@
 
 The kernel boots through the MMU (TLB1 entries it writes itself, TLB0 misses it refills, AS1
 trampolines), takes decrementer and MPIC interrupts, runs its /init (gdbstub/guests/linux/init.c)
-which prints its uname, single-steps a child of its own through ptrace (the kernel's own use of
-the debug facility, with gdb attached) and restarts the machine through GUTS (or,
-told so on the command line, pauses for ever while the kernel idles). gdb debugs it with vmlinux's symbols at kernel virtual
+which prints its uname, single-steps a child of its own through ptrace and watches another's
+write with a hardware watchpoint (the kernel's own use of the debug facility: with no debugger,
+and beside gdb's own hardware points, whose slots it shares) and restarts the machine through
+GUTS (or, told so on the command line, pauses for ever while the kernel idles). gdb debugs it with vmlinux's symbols at kernel virtual
 addresses: an hbreak on start_kernel, a watchpoint on jiffies, a software breakpoint patched into
 kernel text, backtraces, MMU registers, ``monitor tlb``, stepping into the decrementer interrupt
 from the idle loop's ``wait``, Ctrl-C while the kernel idles, and a late attach to a running
@@ -33,6 +34,7 @@ BOOT_TIMEOUT = 900.0        # seconds to the init's lines: ~25 M instructions in
 KERNEL_BASE = 0xC0000000    # PAGE_OFFSET: kernel text and data
 UNAME = b"init: uname: Linux 6.1."
 PTRACE = b"init: ptrace single-stepped its child 5 times, one instruction each; the child exited with 0"
+WATCH = b"init: ptrace watchpoint stopped its child at the write, SIGTRAP with the address; ok"
 RESTART = b"reboot: Restarting system"
 
 
@@ -121,6 +123,35 @@ def session(linux_guest, tmp_path):
             thing.stop()
 
 
+def test_the_kernels_own_debugging_works_with_no_debugger(linux_guest, tmp_path):
+    """The init's ptrace single steps (DBCR0[IC]) and its watchpoint (a DAC) on the machine alone:
+    the guest owns the facility and its events are Debug interrupts by the hardware's rules."""
+    server = Server(*linux_guest, tmp_path, "--run")
+    try:
+        console = server.wait_for(RESTART)
+    finally:
+        server.stop()
+    for line in (PTRACE, WATCH, b"init: restarting"):
+        assert line in console, console[-1500:]
+
+
+def test_the_kernels_own_debugging_works_beside_gdbs_hardware_points(session):
+    """gdb holds IAC1 (an hbreak on panic) and DAC1 (a write watchpoint on one byte of
+    panic_cpu: a wider one would take both DACs as a range) from reset to the restart, and
+    neither fires. The kernel's own IC and DAC, which its ptrace sets for the init's children, must
+    work all the same: merged into the stub's registers (the DAC moved to the free DAC2), their
+    events re-injected into the kernel and not reported to gdb."""
+    server, gdb = session()
+    gdb.attach()
+    assert "Hardware assisted breakpoint" in gdb.console("hbreak panic")
+    assert "Hardware watchpoint" in gdb.console("watch *(char *) &panic_cpu")
+    stop = gdb.run("-exec-continue")
+    assert stop["reason"] == "exited-normally", stop
+    console = server.output()
+    for line in (b"init: hello from user space", PTRACE, WATCH, b"init: restarting", RESTART):
+        assert line in console, console[-1500:]
+
+
 def test_the_kernel_boots_to_its_init_and_restarts_under_a_gdb_attached_late(session):
     server, gdb = session("--run")
     banner = server.wait_for(b"Linux version 6.1")
@@ -132,7 +163,7 @@ def test_the_kernel_boots_to_its_init_and_restarts_under_a_gdb_attached_late(ses
     assert stop["reason"] == "exited-normally", stop     # the restart: GUTS's reset request
     console = server.output()
     print(console.decode(errors="replace")[-1500:])
-    for line in (b"Run /init as init process", b"init: hello from user space", UNAME, PTRACE,
+    for line in (b"Run /init as init process", b"init: hello from user space", UNAME, PTRACE, WATCH,
                  b"init: restarting", RESTART):
         assert line in console, line
     uname = console[console.index(UNAME):].split(b"\n")[0]
@@ -169,7 +200,8 @@ def test_gdb_debugs_the_kernel_through_the_mmu(session):
     gdb.console("delete")
 
     gdb.cmd("-exec-continue")
-    assert PTRACE in server.wait_for(b"init: idling"), "the kernel's own single steps still work"
+    console = server.wait_for(b"init: idling")
+    assert PTRACE in console and WATCH in console, "the kernel's own single steps and watchpoint still work"
     time.sleep(1)
     stop = gdb.interrupt()                  # Ctrl-C while the init pauses and the kernel idles
     assert stop["reason"] == "signal-received" and stop["signal-name"] == "SIGINT", stop

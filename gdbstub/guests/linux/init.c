@@ -1,7 +1,8 @@
 /* The initramfs's /init: no libc, raw system calls. It prints a greeting and the kernel's
  * uname on the console (fds 0-2 are /dev/console), single-steps a child of its own through
- * ptrace (the kernel's own use of the debug facility: DBCR0[IC], the debug interrupt, which a
- * debugger attached to the machine must leave to it), then asks the kernel to restart the machine
+ * ptrace and watches a write of another with a hardware watchpoint (PPC_PTRACE_SETHWDEBUG): the
+ * kernel's own use of the debug facility (DBCR0[IC], a DAC, the debug interrupt), which a
+ * debugger attached to the machine must leave to it; then it asks the kernel to restart the machine
  * (which Linux does through the GUTS reset control register); given the argument IDLE_ARGUMENT
  * (a bare word on the kernel command line, which Linux hands to init) it pauses for ever
  * instead, and the kernel idles. */
@@ -22,13 +23,39 @@
 #endif
 
 #define PTRACE_TRACEME     0
+#define PTRACE_PEEKDATA    2
 #define PTRACE_PEEKUSR     3
 #define PTRACE_CONT        7
 #define PTRACE_SINGLESTEP  9
+#define PTRACE_GETSIGINFO  0x4202
 #define PT_NIP_OFFSET      (32 * 4)
 #define SIGTRAP            5
+#define SIGKILL            9
 #define SIGSTOP            19
+#define TRAP_HWBKPT        4
 #define STEPS              5
+
+/* arch/powerpc/include/uapi/asm/ptrace.h (Linux 6.1) */
+#define PPC_PTRACE_GETHWDBGINFO       0x89
+#define PPC_PTRACE_SETHWDEBUG         0x88
+#define PPC_BREAKPOINT_TRIGGER_WRITE  0x4
+#define PPC_BREAKPOINT_MODE_EXACT     0x0
+#define PPC_BREAKPOINT_CONDITION_NONE 0x0
+#define WATCHED_VALUE                 42
+
+struct ppc_debug_info {
+    unsigned int version, num_instruction_bps, num_data_bps, num_condition_regs, data_bp_alignment,
+                 sizeof_condition;
+    unsigned long long features;
+};
+
+struct ppc_hw_breakpoint {
+    unsigned int version, trigger_type, addr_mode, condition_mode;
+    unsigned long long addr, addr2, condition_value;
+};
+
+/* A SIGTRAP's siginfo (asm-generic/siginfo.h): signo, errno, code, then the address; 128 bytes. */
+struct trap_siginfo { int signo, error, code; unsigned long addr; int pad[28]; };
 
 #define REBOOT_MAGIC1      0xfee1deadUL
 #define REBOOT_MAGIC2      672274793UL
@@ -127,6 +154,79 @@ static void ptrace_steps(void)
     put(steps == STEPS && status == 0 ? "; the child exited with 0\n" : "; FAILED\n");
 }
 
+/* The watched child's variable: the same address in parent and child (fork), 0 until it writes. */
+static volatile unsigned long watched;
+extern const char watch_store[];
+
+/* The watched child: it stops itself, then stores WATCHED_VALUE to watched (at the label
+ * watch_store, which its parent compares the stop's PC with) and exits with what it reads back. */
+static void watch_child(void)
+{
+    syscall4(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+    syscall4(SYS_kill, syscall4(SYS_getpid, 0, 0, 0, 0), SIGSTOP, 0, 0);
+    __asm__ volatile(".globl watch_store\nwatch_store:\n\tstw %0, 0(%1)"
+                     : : "r"(WATCHED_VALUE), "b"(&watched) : "memory");
+    syscall4(SYS_exit, (long)watched, 0, 0, 0);
+}
+
+/* Watch the child's write with a DAC through ptrace: the child must stop with SIGTRAP (si_code
+ * TRAP_HWBKPT, si_addr the watched address) on the store, before the store is done (a DAC with
+ * MSR[DE] set suppresses the access), and, continued, do it. The first check that fails, or 0. */
+static const char *watch_checks(long pid)
+{
+    static struct ppc_debug_info info;
+    static struct ppc_hw_breakpoint bp;
+    static struct trap_siginfo si;
+    unsigned long value = ~0UL;
+    int status = -1;
+
+    if (!stopped_by(pid, SIGSTOP))
+        return "the child's SIGSTOP";
+    if (syscall4(SYS_ptrace, PPC_PTRACE_GETHWDBGINFO, pid, 0, (long)&info) != 0 || info.version != 1
+        || info.num_data_bps == 0)
+        return "PPC_PTRACE_GETHWDBGINFO";
+    bp.version = 1;
+    bp.trigger_type = PPC_BREAKPOINT_TRIGGER_WRITE;
+    bp.addr_mode = PPC_BREAKPOINT_MODE_EXACT;
+    bp.condition_mode = PPC_BREAKPOINT_CONDITION_NONE;
+    bp.addr = (unsigned long)&watched;
+    if (syscall4(SYS_ptrace, PPC_PTRACE_SETHWDEBUG, pid, 0, (long)&bp) <= 4)   /* a DAC's handle: 5 or 6 */
+        return "PPC_PTRACE_SETHWDEBUG";
+    if (syscall4(SYS_ptrace, PTRACE_CONT, pid, 0, 0) != 0 || !stopped_by(pid, SIGTRAP))
+        return "a SIGTRAP stop";
+    if (syscall4(SYS_ptrace, PTRACE_GETSIGINFO, pid, 0, (long)&si) != 0 || si.signo != SIGTRAP
+        || si.code != TRAP_HWBKPT || si.addr != (unsigned long)&watched)
+        return "the siginfo (TRAP_HWBKPT at the watched address)";
+    if (nip_of(pid) != (unsigned long)watch_store)
+        return "the stop's PC (the store)";
+    if (syscall4(SYS_ptrace, PTRACE_PEEKDATA, pid, (long)&watched, (long)&value) != 0 || value != 0)
+        return "the value before the store";
+    if (syscall4(SYS_ptrace, PTRACE_CONT, pid, 0, 0) != 0 || syscall4(SYS_wait4, pid, (long)&status, 0, 0) != pid
+        || status != WATCHED_VALUE << 8)
+        return "the child's exit with the stored value";
+    return 0;
+}
+
+static void ptrace_watch(void)
+{
+    long pid = syscall4(SYS_fork, 0, 0, 0, 0);
+    const char *failed = "fork";
+    if (pid == 0)
+        watch_child();
+    if (pid > 0 && (failed = watch_checks(pid)) != 0) {
+        int status;
+        syscall4(SYS_kill, pid, SIGKILL, 0, 0);
+        syscall4(SYS_wait4, pid, (long)&status, 0, 0);
+    }
+    if (failed) {
+        put("init: ptrace watchpoint FAILED at ");
+        put(failed);
+        put("\n");
+    } else {
+        put("init: ptrace watchpoint stopped its child at the write, SIGTRAP with the address; ok\n");
+    }
+}
+
 /* The process starts with r1 at argc, then argv[] (ELF ABI); C gets it as an argument. */
 __asm__(".globl _start\n_start:\n    mr 3, 1\n    stwu 1, -16(1)\n    b init_main\n");
 
@@ -143,6 +243,7 @@ void init_main(long *stack)
         put("\n");
     }
     ptrace_steps();
+    ptrace_watch();
     for (long i = 1; i < argc; i++) {
         if (same(argv[i], IDLE_ARGUMENT)) {
             put("init: idling\n");
