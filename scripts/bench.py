@@ -663,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-linux", action="store_true",
                         help="skip the Linux boot row (about a minute and a half; a first run builds the kernel)")
     parser.add_argument("--no-realistic", action="store_true",
-                        help="skip the CoreMark/Dhrystone/firmware-logging rows (about 3 minutes)")
+                        help="skip the CoreMark/Dhrystone/firmware-logging rows (about a minute)")
     parser.add_argument("--only-realistic", action="store_true", help="only the CoreMark/Dhrystone/logging rows")
     args = parser.parse_args(argv)
     if args.only_realistic:
