@@ -247,7 +247,9 @@ class Executor:
                         if block is None or paged and block.run and block.physical != addressing.code_address(pc):
                             block = INTERPRET if cpu.icount == fell_through else cpu.hot_block(pc)
                         run, length, _, _ = block
-                        end = min(limit, self.timer_deadline)
+                        end = self.timer_deadline
+                        if limit < end:
+                            end = limit
                         if run is not None and cpu.icount + length <= end:
                             if slot is not None:
                                 code.link(slot, run, length)

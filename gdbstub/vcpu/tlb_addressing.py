@@ -22,6 +22,7 @@ from .mmu import SPR_MAS4, Mmu, TlbFault
 
 _CONTEXT_BITS = booke.MSR_IS | booke.MSR_DS | booke.MSR_PR
 _MAX_CONTEXTS = 64    # cache sets kept; more (many PIDs) start over
+_FETCH = int(Access.FETCH)   # a plain int: an enum member as an index costs a lookup a block
 
 
 class TranslationContext(Protocol):
@@ -43,6 +44,7 @@ class TlbAddressing(Addressing):
         self._msr = self._pid = None   # the context of the current cache set
         self._contexts: dict[tuple[int, int], tuple] = {}
         self._ea = 0           # the address being translated (DEAR wants it, not its page)
+        self._fetch_ram = self.ram_cache[_FETCH]   # code_address's cache, of the current set
 
         def changed(spans) -> None:
             if spans is None:
@@ -79,12 +81,13 @@ class TlbAddressing(Addressing):
                 self._contexts.clear()
             caches = self._contexts[msr, pid] = (({}, {}, {}), ({}, {}, {}))
         self.page_cache, self.ram_cache = caches
+        self._fetch_ram = self.ram_cache[_FETCH]
 
     def code_address(self, ea: int) -> int | None:
         cpu = self._cpu     # sync() inline: this runs once per translated block executed
         if cpu.msr & _CONTEXT_BITS != self._msr or cpu.sprs[booke.SPR_PID] != self._pid:
             self.sync()
-        base = self.ram_cache[Access.FETCH].get(ea >> PAGE_SHIFT)
+        base = self._fetch_ram.get(ea >> PAGE_SHIFT)
         return None if base is None else base | ea & PAGE_MASK
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
