@@ -172,6 +172,44 @@ class _Emitter:
         self.may_raise(self.index)
         self.emit(lines)
 
+    def access_words(self, ea: str, first: int, store: bool) -> None:
+        """lmw/stmw: registers ``first``..31 from or to the words at ``ea`` (kept in ``ea``),
+        in one struct call when they lie aligned in one cached RAM page; anything else (an
+        Alignment interrupt, a page crossing, a device, a DAC that may match) is the
+        instruction's semantics function, called."""
+        size = 4 * (32 - first)
+        if self.debug.dac_write if store else self.debug.dac_read:
+            self.call()
+            return
+        index, pc = self.index, self.pc
+        name, words = f"F{index}", f"W{32 - first}"
+        self.constants[name] = self._semantics
+        self.constants[words] = struct.Struct(f">{32 - first}I")
+        self.sync(index)              # the call below sees exact icount and CR
+        self.flush_cr()
+        lines = [f"ea = {ea}"]
+        if self.paged:
+            cache = "wp" if store else "rp"
+            self.page_caches.add(cache)
+            lines += ["try:", f"    if ea & 0xFFF > {0x1000 - size} or ea & 3:", "        raise KeyError",
+                      f"    pa = {cache}[ea >> 12] | ea & 0xFFF", "except KeyError:"]
+            at, fast = "pa", ["else:"]
+        else:
+            lines.append(f"if ea & 3 or ea > ram_last_4 - {size - 4}:")
+            at, fast = "ea", ["else:"]
+        fields = "".join(f", {a!r}" for a in self._fields)
+        lines += [f"    cpu.pc = {pc:#x}", f"    {name}(cpu{fields})",
+                  "    if cpu.code_or_debug_changed:", "        cpu.code_or_debug_changed = False",
+                  *_indented(_indented(self.exit_lines(index, f"{pc + 4:#x}")))]
+        if store:
+            fast += [f"    {words}.pack_into(ram, {at}, *g[{first}:])",
+                     f"    if (code_lines[{at} >> 6] or code_lines[{at} + {size - 1} >> 6]) and cpu.forget_code({at}, {size}):",
+                     *_indented(_indented(self.exit_lines(index, f"{pc + 4:#x}")))]
+        else:
+            fast += [f"    g[{first}:] = {words}.unpack_from(ram, {at})"]
+        self.may_raise(index)
+        self.emit(lines + fast)
+
     def jump(self, target: int | str, conditions: tuple[str, ...] | list[str] = ()) -> None:
         """Branch to ``target`` (an address, or an expression) when all ``conditions`` hold,
         else fall through; without conditions the block ends here."""

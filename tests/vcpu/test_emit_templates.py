@@ -64,8 +64,13 @@ def test_an_emit_template_does_what_its_semantics_do(name):
         reference.translate_after, translated.translate_after = None, 0
         block = translated.hot_block(CODE)
         assert block.run is not None
-        inlined += "F0" not in block.run.__code__.co_names    # F0 would be the call of the semantics
+        calls = []
+        scope = block.run.__globals__            # F0, if there, is the call of the semantics
+        if "F0" in scope:
+            semantics = scope["F0"]
+            scope["F0"] = lambda *args: calls.append(args) or semantics(*args)
         assert translated.run(2) == reference.run(2), f"{variant:#010x}"
+        inlined += not calls
         assert register_state(translated) == register_state(reference), f"{variant:#010x}"
         assert bytes(translated.memory.ram) == bytes(reference.memory.ram), f"{variant:#010x}"
     assert inlined

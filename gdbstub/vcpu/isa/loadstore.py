@@ -121,7 +121,13 @@ _register_store("stwbrx", 4, lambda value: _byte_reverse(value, 4), None, 662, F
 # --- multiple words: one access, word-aligned or an Alignment interrupt --------------------------
 
 
-@instruction("lmw", 46, form=D)
+def _emit_multiple(store):
+    def emit(e, reg, ra, d):
+        e.access_words(f"({f'g[{ra}] + ' if ra else ''}{d}) & 0xFFFFFFFF", reg, store)
+    return emit
+
+
+@instruction("lmw", 46, form=D, emit=_emit_multiple(False))
 def lmw(cpu, rt, ra, d):
     ea = (ra_or_zero(cpu, ra) + d) & MASK32
     if ea & 3:
@@ -131,7 +137,7 @@ def lmw(cpu, rt, ra, d):
         cpu.gpr[rt + n] = int.from_bytes(data[offset:offset + 4], "big")
 
 
-@instruction("stmw", 47, form=D)
+@instruction("stmw", 47, form=D, emit=_emit_multiple(True))
 def stmw(cpu, rs, ra, d):
     ea = (ra_or_zero(cpu, ra) + d) & MASK32
     if ea & 3:
