@@ -303,6 +303,12 @@ class Cpu(ArchState):
         self.code.drop_blocks()
         self.code_or_debug_changed = self._executor.attention = True
 
+    def msr_changed(self) -> None:
+        """An instruction wrote MSR (mtmsr, wrtee, wrteei, the rfi family): an input it
+        unmasks is taken before the next instruction, so a running block ends after it."""
+        self.code_or_debug_changed = True
+        self._executor.settle()
+
     def translation_context_changed(self) -> None:
         """The TLBs, MSR[IS, DS, PR] or PID changed: a running block, whose locals hold the
         page caches of the old context, ends after the current instruction. Blocks themselves

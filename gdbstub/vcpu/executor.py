@@ -47,10 +47,21 @@ class Executor:
         self.attention = self.interpret_only = False
 
     def settle(self) -> None:
-        """Re-decide ``attention`` and ``interpret_only`` from what is armed and pending."""
-        self.debug_armed = self.cpu.debug.armed
-        self.attention = self.debug_armed or self.inputs_pending
-        self.interpret_only = self.cpu.debug.per_instruction or self.inputs_pending
+        """Re-decide ``attention`` and ``interpret_only`` from what is armed and pending.
+        An input the MSR masks needs no look between instructions: the instructions that
+        unmask (``Cpu.msr_changed``) settle again and end a running block."""
+        cpu = self.cpu
+        self.debug_armed = cpu.debug.armed
+        takeable = self.inputs_pending and self._input_unmasked()
+        self.attention = self.debug_armed or takeable
+        self.interpret_only = cpu.debug.per_instruction or takeable
+
+    def _input_unmasked(self) -> bool:
+        """True if a pending input would be taken now (as ``_take_input_interrupt`` decides)."""
+        cpu = self.cpu
+        msr, levels = cpu.msr, self.timer_levels
+        return bool(msr & booke.MSR_CE and (cpu.critical_input.level or levels & WATCHDOG)
+                    or msr & booke.MSR_EE and (cpu.external_input.level or levels & (FIXED_INTERVAL | DECREMENTER)))
 
     def inputs_changed(self) -> None:
         """An input pin or a timer level changed."""
@@ -236,6 +247,7 @@ class Executor:
                 outcome = self._take_input_interrupt()
                 if outcome is not None:
                     return outcome
+                self.settle()         # the interrupt taken (if any) masks what is still up
             if cpu.translate_after is not None and cpu.debug.skip_checks_at is None:
                 start = cpu.icount
                 limit = start + remaining
@@ -279,7 +291,9 @@ class Executor:
                 except (GuestInterrupt, HaltNow, HostStop) as exc:
                     outcome = self._instruction_raised(exc, cpu.pc)
                 else:
-                    outcome = _NO_BLOCK
+                    # progress made: back to the top, which looks at timers and inputs first
+                    # (an unmasking instruction may have ended the loop); none: interpret a step
+                    outcome = _NO_BLOCK if cpu.icount == start else None
                 if outcome is not None and outcome is not _NO_BLOCK:
                     return outcome
                 remaining -= cpu.icount - start

@@ -33,6 +33,7 @@ def _register_return(name, xo, save_pc, save_msr):
         if cpu.return_armed and save_pc == booke.SPR_SRR0:
             raise DebugEvent(booke.DBSR_RET)
         cpu.msr = cpu.sprs[save_msr] & booke.MSR_WRITABLE
+        cpu.msr_changed()
         return cpu.sprs[save_pc] & ~3
     semantics.__name__ = name
 
@@ -57,6 +58,7 @@ def mfmsr(cpu, rt, ra, rb, rc):
 def mtmsr(cpu, rs, ra, rb, rc):
     _supervisor(cpu)
     cpu.msr = cpu.gpr[rs] & booke.MSR_WRITABLE
+    cpu.msr_changed()
     cpu.translation_context_changed()      # MSR[IS, DS, PR] choose the translation
 
 
@@ -64,6 +66,7 @@ def mtmsr(cpu, rs, ra, rb, rc):
 def wrtee(cpu, rs, ra, rb, rc):
     _supervisor(cpu)
     cpu.msr = (cpu.msr & ~booke.MSR_EE) | (cpu.gpr[rs] & booke.MSR_EE)
+    cpu.msr_changed()
 
 
 @instruction("wrteei", 31, 163, form=X)
@@ -71,6 +74,7 @@ def wrteei(cpu, rs, ra, rb, rc):
     """The E bit (bit 16) lands in the rb field's most significant bit."""
     _supervisor(cpu)
     cpu.msr = (cpu.msr & ~booke.MSR_EE) | (booke.MSR_EE if rb & 0x10 else 0)
+    cpu.msr_changed()
 
 
 # --- SPRs and the time base ---------------------------------------------------------------------------
