@@ -580,32 +580,40 @@ QEMU_E500_TIMEBASE_HZ = 400_000_000   # QEMU's ppce500 time base (PLATFORM_CLK_F
 QEMU_ICOUNT_HZ = 1_000_000_000        # ... and its instructions a virtual second at -icount shift=0
 
 
-def boot_ours(image: Path, marker: bytes, count_to: str | None = None,
-              **options) -> tuple[float, int, int | None] | None:
-    """Wall seconds from reset to ``marker`` on the console of our ppce500 (in-process;
-    ``options`` for ``ppce500.Options``), the instructions to it or, with ``count_to`` (a
-    symbol), to that symbol's first execution (a hardware breakpoint, removed as it hits), and
-    the symbol's address."""
+def _ppce500(image: Path, out: bytearray, options: dict) -> Machine:
     from gdbstub.boards import ppce500
-    from gdbstub.target import BreakpointStop, PointKind
+    return Machine(image, board=functools.partial(ppce500.build, ppce500.Options(**options)), uart_output=out.extend)
+
+
+def boot_ours(image: Path, marker: bytes, **options) -> tuple[float, int] | None:
+    """Wall seconds and instructions from reset to ``marker`` on the console of our ppce500
+    (in-process, nothing armed; ``options`` for ``ppce500.Options``)."""
     out = bytearray()
-    machine = Machine(image, board=functools.partial(ppce500.build, ppce500.Options(**options)),
-                      uart_output=out.extend)
-    address = count = None
-    if count_to is not None:
-        address = machine.elf.symbols[count_to]
-        machine.insert_point(PointKind.HARDWARE, address, 4)
-        machine.resume(THREAD, step=False)
+    machine = _ppce500(image, out, options)
     start = time.perf_counter()
     while marker not in out:
-        stop = machine.run(100_000)
-        if isinstance(stop, BreakpointStop) and count is None and stop.address == address:
-            count = machine.cpu.icount
-            machine.remove_point(PointKind.HARDWARE, address, 4)
-            machine.resume(THREAD, step=False)
-        elif stop is not None or time.perf_counter() - start > BOOT_TIMEOUT:
+        if machine.run(100_000) is not None or time.perf_counter() - start > BOOT_TIMEOUT:
             return None
-    return time.perf_counter() - start, machine.cpu.icount if count_to is None else count, address
+    return time.perf_counter() - start, machine.cpu.icount
+
+
+def instructions_to_symbol(image: Path, symbol: str, **options) -> tuple[int, int] | None:
+    """The instructions from reset to the first execution of ``symbol`` on our ppce500 (a
+    hardware breakpoint: a separate run from the timed one, which has nothing armed), and its
+    address."""
+    from gdbstub.target import BreakpointStop, PointKind
+    machine = _ppce500(image, bytearray(), options)
+    address = machine.elf.symbols[symbol]
+    machine.insert_point(PointKind.HARDWARE, address, 4)
+    machine.resume(THREAD, step=False)
+    start = time.perf_counter()
+    while time.perf_counter() - start < BOOT_TIMEOUT:
+        stop = machine.run(100_000)
+        if isinstance(stop, BreakpointStop) and stop.address == address:
+            return machine.cpu.icount, address
+        if stop is not None:
+            return None
+    return None
 
 
 def boot_qemu(image: Path, marker: bytes) -> float | None:
@@ -672,21 +680,25 @@ def qemu_instructions_to(image: Path, address: int, dtb: bytes) -> int | None:
             qemu.wait()
 
 
-def boot_row(name: str, image: Path, marker: bytes, use_qemu: bool, count_to: str | None = None, **options) -> Row:
-    ours = boot_ours(image, marker, count_to, **options)
+def boot_row(name: str, image: Path, marker: bytes, use_qemu: bool, target: str, count_to: str | None = None,
+             **options) -> Row:
+    ours = boot_ours(image, marker, **options)
     if ours is not None:
-        counted = f"{ours[1]:,} instructions here" + (f" to {count_to}" if count_to else "")
-        if count_to and use_qemu:
-            theirs = qemu_instructions_to(image, ours[2], options["dtb"])
-            counted += f", {theirs:,} on QEMU -icount" if theirs is not None else ", — on QEMU -icount"
+        counted = f"{ours[1]:,} instructions here"
+        if count_to:
+            to = instructions_to_symbol(image, count_to, **options)
+            counted += f"; to {count_to}: {to[0]:,}" if to else f"; to {count_to}: —"
+            if to and use_qemu:
+                theirs = qemu_instructions_to(image, to[1], options["dtb"])
+                counted += f", {theirs:,} on QEMU -icount" if theirs is not None else ", — on QEMU -icount"
         name += f" ({counted})"
     return Row(name, "s", ours and ours[0], boot_qemu(image, marker) if use_qemu else None,
-               higher_is_better=False, target="≤ 5 s")
+               higher_is_better=False, target=target)
 
 
 def uboot_row(use_qemu: bool) -> Row:
     """Nothing typed: the boot delay and the failing autoboot included, as on QEMU."""
-    return boot_row("U-Boot 2023.01 on ppce500: reset to the => prompt", UBOOT, UBOOT_PROMPT, use_qemu)
+    return boot_row("U-Boot 2023.01 on ppce500: reset to the => prompt", UBOOT, UBOOT_PROMPT, use_qemu, "≤ 3 s")
 
 
 def linux_row(use_qemu: bool) -> Row:
@@ -695,7 +707,7 @@ def linux_row(use_qemu: bool) -> Row:
     with ours, time base scaled, for the instruction count (to the init's first write system
     call, on both: within 5 % is issue 17's target; docs/performance.md)."""
     return boot_row("Linux 6.1 on ppce500: reset to the init's first line", linux_kernel(), LINUX_FIRST_LINE,
-                    use_qemu, count_to=LINUX_FIRST_WRITE, dtb=linux_dtb().read_bytes())
+                    use_qemu, "≤ 5 s", count_to=LINUX_FIRST_WRITE, dtb=linux_dtb().read_bytes())
 
 
 def cpu_idle() -> str:
