@@ -408,7 +408,11 @@ def cmpli(cpu, bf_l, ra, ui):
     set_cr_field(cpu, bf_l >> 2, compare_field(a < ui, a > ui, cpu))
 
 
-@instruction("isel", 31, 15, form=A, registers_only=True)
+def _emit_isel(e, rt, ra, rb, bc, _):
+    e.line(f"g[{rt}] = {f'g[{ra}]' if ra else '0'} if {e.cr_bit(bc)} else g[{rb}]")
+
+
+@instruction("isel", 31, 15, form=A, registers_only=True, emit=_emit_isel)
 def isel(cpu, rt, ra, rb, bc, _):
     cpu.gpr[rt] = ra_or_zero(cpu, ra) if cr_bit(cpu, bc) else cpu.gpr[rb]
 
