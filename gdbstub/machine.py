@@ -7,6 +7,7 @@ thread :data:`THREAD`.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import threading
@@ -72,10 +73,13 @@ class Machine:
             memory.release()
             raise
         if hasattr(self, "memory"):
-            # Unmap the old RAM now: the vCPU and its debug controller refer to each other, so
-            # only the cycle collector would free them, and it counts objects, not bytes
-            # (every ``monitor reset`` or ``k`` kept another guest RAM alive for a while).
+            # Unmap the old RAM and empty the old code caches now: the vCPU and its debug
+            # controller refer to each other, so only the cycle collector would free them, and
+            # it counts objects, not bytes (every ``monitor reset`` or ``k`` kept another guest
+            # RAM alive for a while); then hand the freed heap back to the system.
             self.memory.release()
+            self.cpu.code.clear()
+            _trim_heap()
         self.board, self.memory, self.cpu, self.elf = board, memory, cpu, elf
         self.registers = board.registers
         self.debug = StubDebug(cpu, self.profile, THREAD)
@@ -404,6 +408,15 @@ monitor history the execution history for reverse execution: its span and cost
 monitor history start|stop   record from now on, forgetting what was recorded / stop recording
 monitor help    this text
 """
+
+
+def _trim_heap() -> None:
+    """Return the C heap's free memory to the system (glibc's ``malloc_trim``): the code
+    caches' large tables go back to malloc's free lists, which glibc otherwise keeps."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):   # not glibc
+        pass
 
 
 def _at_once(stop: StopEvent):

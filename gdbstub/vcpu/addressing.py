@@ -10,7 +10,9 @@ Translations are remembered per 4 KiB page (the smallest BookE page) and per acc
 physical byte address of the page, which is what translated blocks index RAM with.
 :meth:`Addressing.flush` empties both (in place: a running block holds them) and must be called
 whenever the mapping may change. While ``identity`` holds, the vCPU's fast paths and blocks
-index RAM with the effective address directly and use neither.
+index RAM with the effective address directly and use neither. Each cache holds at most
+``MAX_CACHED_PAGES`` pages, so that a guest that touches its whole address space does not grow
+the server without bound.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ PAGE_SIZE = 1 << PAGE_SHIFT
 PAGE_MASK = PAGE_SIZE - 1
 EFFECTIVE_MASK = 0xFFFFFFFF
 PHYSICAL_MASK = (1 << PHYSICAL_BITS) - 1
+MAX_CACHED_PAGES = 1 << 12   # pages a cache holds (~90 B each); a full one starts over
 
 
 class Access(IntEnum):
@@ -56,6 +59,9 @@ class Addressing:
             if physical_page is None:
                 return None
             if not for_debugger:
+                if len(cache) >= MAX_CACHED_PAGES:
+                    cache.clear()
+                    self.ram_cache[access].clear()
                 cache[page] = physical_page
                 if physical_page < self._ram_pages:
                     self.ram_cache[access][page] = physical_page << PAGE_SHIFT

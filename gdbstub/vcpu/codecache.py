@@ -15,7 +15,8 @@ KEPT_KEYS = 2    # block sets of other debug keys kept (at most ~27 MB each)
 
 
 class CodeCache:
-    """``decoded[pa]``: ``(semantics, args)``; ``blocks[ea]``: a :class:`Block` (or INTERPRET);
+    """``decoded[pa]``: ``(semantics, args)`` (the same tuple for the same word, through
+    ``by_word``); ``blocks[ea]``: a :class:`Block` (or INTERPRET);
     ``heat[ea]``: branches seen to ``ea`` before it is translated; ``code_lines``: per RAM line
     (the flag is set on the line before, too, so that an access starting there and crossing into
     a code line is seen); ``debug_key``: the comparator addresses the blocks are built for."""
@@ -23,6 +24,7 @@ class CodeCache:
     def __init__(self, ram_size: int):
         self.code_lines = bytearray((ram_size >> LINE_SHIFT) + 2)
         self.decoded: dict[int, tuple] = {}
+        self.by_word: dict[int, tuple] = {}   # what decoding a word gave: alike words share it
         self.blocks: dict[int, Block] = {}
         self._block_lines: dict[int, list[int]] = {}
         self.heat: dict[int, int] = {}
@@ -74,6 +76,7 @@ class CodeCache:
     def clear(self) -> None:
         """Forget everything."""
         self.decoded.clear()
+        self.by_word.clear()
         self.code_lines[:] = bytes(len(self.code_lines))
         self.drop_blocks()
         self.heat.clear()
@@ -90,7 +93,10 @@ class CodeCache:
 
     def add_decoded(self, pa: int, entry: tuple) -> None:
         self.decoded[pa] = entry
-        self.mark(pa >> LINE_SHIFT, pa >> LINE_SHIFT)
+        line = pa >> LINE_SHIFT
+        self.code_lines[line] = 1
+        if line:
+            self.code_lines[line - 1] = 1
 
     def add_block(self, ea: int, block: Block) -> None:
         self.blocks[ea] = block

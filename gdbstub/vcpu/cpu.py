@@ -33,8 +33,11 @@ from .stops import Fault
 from .translate import INTERPRET, Block, translate
 
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
-_MAX_BLOCKS = 4096    # translated blocks kept (~7 KB each); past that all are dropped, as QEMU flushes its TBs
-_MAX_DECODED = 1 << 19   # decoded instructions kept (~200 B each); past that all code caches start over
+# The code caches' bounds: past one, that cache starts over (as QEMU flushes its TBs), so that
+# the server's memory stays bounded whatever the guest executes (tests/vcpu/test_memory_bounds.py).
+_MAX_BLOCKS = 4096       # translated blocks kept (~7 KB each) per debug key
+_MAX_DECODED = 1 << 18   # decoded instructions kept (~260 B each); past that all code caches start over
+_MAX_HEAT = 1 << 16      # branch targets counted towards translation (~100 B each)
 _MAX_NOTED_SPRS = 256  # unmodelled-SPR accesses logged (one line per place); later ones are not
 _log = logging.getLogger(__name__)
 
@@ -475,10 +478,16 @@ class Cpu(ArchState):
         if not self.memory.is_ram(physical, 4):
             return _instruction_storage, ()
         word = self.memory.read(physical, 4)
-        entry = (_debug_instruction_hit, ()) if word == self.debug.instruction else decode(word)
-        if len(self.code.decoded) >= _MAX_DECODED:   # a guest that has run through much of its RAM
+        code = self.code
+        entry = code.by_word.get(word)
+        if entry is None:
+            entry = (_debug_instruction_hit, ()) if word == self.debug.instruction else decode(word)
+            if len(code.by_word) >= _MAX_DECODED:
+                code.by_word.clear()
+            code.by_word[word] = entry
+        if len(code.decoded) >= _MAX_DECODED:   # a guest that has run through much of its RAM
             self._forget_all_code()
-        self.code.add_decoded(physical, entry)
+        code.add_decoded(physical, entry)
         return entry
 
     def _fetch(self, physical: int) -> tuple | None:
@@ -491,9 +500,12 @@ class Cpu(ArchState):
     def hot_block(self, pc: int) -> Block:
         """The block at ``pc``, translated once the interpreter has been there often enough
         (and, with an MMU, has fetched from its page in the current context)."""
-        heat = self.code.heat.get(pc, 0)
+        counts = self.code.heat
+        heat = counts.get(pc, 0)
         if heat < self.translate_after:
-            self.code.heat[pc] = heat + 1
+            if not heat and len(counts) >= _MAX_HEAT:
+                counts.clear()
+            counts[pc] = heat + 1
             return INTERPRET
         addressing = self.addressing
         physical = pc if addressing.identity else addressing.code_address(pc)

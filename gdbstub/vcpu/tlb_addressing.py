@@ -21,7 +21,7 @@ from .interrupts import GuestInterrupt
 from .mmu import SPR_MAS4, Mmu, TlbFault
 
 _CONTEXT_BITS = booke.MSR_IS | booke.MSR_DS | booke.MSR_PR
-_MAX_CONTEXTS = 64    # cache sets kept; more (many PIDs) start over
+_MAX_CONTEXTS = 16    # cache sets kept (a process is two: its user and kernel side); more start over
 _FETCH = int(Access.FETCH)   # a plain int: an enum member as an index costs a lookup a block
 
 
