@@ -571,6 +571,37 @@ def realistic_rows(kinds: dict[str, Callable], repeat: int) -> list[Row]:
     return rows
 
 
+ALL_RAM = 64 << 20   # the guest RAM of our bare machine, all of it run as code
+
+
+def all_ram_rss(server: Callable) -> float:
+    """Peak RSS (MiB) of the ``server`` process whose guest (``allram.c``) writes code over its
+    RAM up to 64 MiB and runs all of it once: every word an instruction decoded (and, alike
+    words aside, a distinct one), the worst case for the code caches' bounds."""
+    elf = build_guest([REALISTIC_DIR / "allram.c"])
+    symbols = Machine(elf).elf.symbols
+    target = server(elf)
+    try:
+        client = target.client
+        client.timeout = BOOT_TIMEOUT
+        for name, value in (("code_end", ALL_RAM), ("loops", 1), ("passes", 1)):
+            client.write_memory(symbols[name], value.to_bytes(4, "big"))
+        _expect(client.request(f"Z0,{symbols['_exit']:x},4"), b"OK", "Z0 _exit")
+        _expect(client.request(b"vCont;c:1"), b"T", "continue")
+        _expect(client.request(b"p%x" % PC_REGNUM), b"%08x" % symbols["_exit"], "the stop's pc (not _exit)")
+        _expect(client.request(b"p3"), b"00000000", "main's verdict (r3)")
+        return peak_rss_mib(target.proc.pid)
+    finally:
+        target.close()
+
+
+def all_ram_row(kinds: dict[str, Callable]) -> Row:
+    qemu = kinds.get("QEMU")
+    return Row(f"peak RSS, a guest running all {ALL_RAM >> 20} MiB of its RAM as code (allram.c)", "MiB",
+               all_ram_rss(kinds["gdbstub"]), qemu and all_ram_rss(qemu), higher_is_better=False,
+               target=f"≤ {(ALL_RAM >> 20) + 256} (RAM + 256)")
+
+
 UBOOT = Path("/usr/lib/u-boot/qemu-ppce500/uboot.elf")
 UBOOT_PROMPT = b"\n=> "
 LINUX_FIRST_LINE = b"init: hello from user space"
@@ -745,9 +776,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-realistic", action="store_true",
                         help="skip the CoreMark/Dhrystone/firmware-logging rows (about a minute)")
     parser.add_argument("--only-realistic", action="store_true", help="only the CoreMark/Dhrystone/logging rows")
+    parser.add_argument("--no-all-ram", action="store_true",
+                        help="skip the row of a guest running all its RAM as code (about a minute and a half)")
     args = parser.parse_args(argv)
     if args.only_realistic:
-        args.no_uboot = args.no_linux = True
+        args.no_uboot = args.no_linux = args.no_all_ram = True
     elf = build_guest([GUEST_SOURCE], name="bench")
     kinds: dict[str, Callable] = {"gdbstub": functools.partial(OurServer, options=tuple(args.serve_option))}
     if not args.no_qemu and shutil.which("qemu-system-ppc"):
@@ -756,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [] if args.only_realistic else measure(kinds, elf, args.rounds, use_gdb, args.repeat)
     if not args.no_realistic:
         rows += realistic_rows(kinds, args.repeat)
+    if not args.no_all_ram:
+        rows.append(all_ram_row(kinds))
     if not args.no_uboot and UBOOT.exists():
         rows.append(uboot_row("QEMU" in kinds))
     if not args.no_linux and SOURCE_TARBALL.exists():
