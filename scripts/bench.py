@@ -13,7 +13,8 @@ run the guest in-process in run-control-sized slices with history off and on, th
 reverse-stepi and a reverse-continue back to ``main`` over ten million instructions; the rows
 through the stub have history on, as every attached client does. The realistic guests
 (``benchmarks/guests``: CoreMark, Dhrystone, firmware logging) are timed by the CPU time of the
-server process (ours or QEMU), bare, armed and on ppce500 with the MMU on.
+server process (ours or QEMU), bare, armed and on ppce500 with the MMU on. One row reads the peak
+RSS of a server whose guest (``allram.c``) runs all of its 64 MiB of RAM as code.
 """
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 # The code caches' bounds: past one, that cache starts over (as QEMU flushes its TBs), so that
 # the server's memory stays bounded whatever the guest executes (tests/vcpu/test_memory_bounds.py).
 _MAX_BLOCKS = 4096       # translated blocks kept (~7 KB each) per debug key
-_MAX_DECODED = 1 << 18   # decoded instructions kept (~260 B each); past that all code caches start over
+_MAX_DECODED = 1 << 18   # decoded instructions kept (~260 B each; as many words): past that all code caches start over
 _MAX_HEAT = 1 << 16      # branch targets counted towards translation (~100 B each)
 _MAX_NOTED_SPRS = 256  # unmodelled-SPR accesses logged (one line per place); later ones are not
 _log = logging.getLogger(__name__)
