@@ -45,8 +45,6 @@ def test_cpu_mips_times_a_whole_run_and_refuses_an_early_stop(compiler, bench):
         bench.cpu_mips(bench.OurServer, elf, 1, count, [(1, "checkpoint")], 1)
 
 
-
-
 def test_all_ram_rss_reads_the_server_after_the_whole_run(compiler, bench, monkeypatch):
     """The all-of-RAM row (on 2 MiB here) reads the peak RSS of a live server once the guest
     stopped at its ``_exit`` with its own check passed (else ``_expect`` raises)."""
