@@ -51,7 +51,7 @@ class CodeCache:
                 kept = []
                 for start in starts:
                     block = blocks.get(start)     # None: already dropped through another line
-                    if block is not None and block.physical < end and addr < block.end:
+                    if block is not None and any(first < end and addr < last for first, last in block.spans):
                         del blocks[start]
                         dropped = True
                     elif block is not None:
@@ -100,11 +100,13 @@ class CodeCache:
 
     def add_block(self, ea: int, block: Block) -> None:
         self.blocks[ea] = block
-        if block.run is not None:
-            first, last = block.physical >> LINE_SHIFT, (block.end - 1) >> LINE_SHIFT
+        for first, end in block.spans:
+            first, last = first >> LINE_SHIFT, (end - 1) >> LINE_SHIFT
             self.mark(first, last)
             for line in range(first, last + 1):
-                self._block_lines.setdefault(line, []).append(ea)
+                starts = self._block_lines.setdefault(line, [])
+                if not starts or starts[-1] != ea:     # spans of one block may share a line
+                    starts.append(ea)
 
     def set_debug_key(self, key) -> None:
         """Blocks are built for one set of comparator addresses: on a change the current ones

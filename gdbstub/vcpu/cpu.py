@@ -384,6 +384,13 @@ class Cpu(ArchState):
         if self.halt_pending:
             raise HaltNow()
 
+    def store_ends_block(self, ea: int, size: int, value: int) -> bool:
+        """A translated block's store that is not to plain RAM (a device, a line holding code,
+        an unmapped page): True if it changed code or a device, which ends the block."""
+        self.store(ea, size, value)
+        changed, self.code_or_debug_changed = self.code_or_debug_changed, False
+        return changed
+
     def load_bytes(self, ea: int, length: int) -> bytes:
         """A guest load of ``length`` raw bytes (lmw), compared against the DACs as one access."""
         if self._dac_armed:

@@ -1,13 +1,17 @@
 """Block translation: straight-line guest code compiled into one Python function.
 
-``translate(fetch, pc, debug, namespace)`` decodes instructions from ``pc`` up to an
-unconditional branch or ``MAX_BLOCK`` instructions (a conditional branch leaves the block when
-taken; translation goes on with the fall-through path) and emits Python source for them, which
-``compile()`` turns into a function ``block(cpu, left)``. This module names no instruction: an
-instruction whose table entry has an emit template (``isa/``, ``@instruction(..., emit=)``)
-gets the inline code its template writes through the ``_Emitter`` methods below; every other
-one is a call of its semantics function with its decoded fields. A branch back to the block's
-own start loops inside the function while ``left`` allows.
+``translate(fetch, pc, debug, namespace)`` decodes instructions from ``pc`` for up to
+``MAX_BLOCK`` instructions and emits Python source for them, which ``compile()`` turns into a
+function ``block(cpu, left)``. A conditional branch leaves the block when taken; translation
+goes on with the fall-through path. While the block is short, an unconditional branch to a
+known address is followed (real code ends most of its runs of straight-line code with ``b`` or
+``bl``), and so is a ``blr`` back to a call the block followed, behind a test that LR still
+holds that return address; any other unconditional branch ends the block. This module names
+no instruction: an instruction whose table entry has an emit template (``isa/``,
+``@instruction(..., emit=)``) gets the inline code its template writes through the
+``_Emitter`` methods below; every other one is a call of its semantics function with its
+decoded fields. A branch back to the block's own start loops inside the function while
+``left`` allows.
 
 The block keeps the interpreter's contract exactly:
 
@@ -36,6 +40,7 @@ from .addressing import PAGE_MASK, Access
 from .isa import lookup
 
 MAX_BLOCK = 16   # longer superblocks compiled slower and ran no faster (docs/performance.md)
+FOLLOW_WITHIN = 8   # a block follows branches while shorter than this (docs/performance.md)
 M32 = 0xFFFFFFFF
 
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
@@ -56,14 +61,16 @@ NO_DEBUG = DebugKey()
 class Block(NamedTuple):
     """A translated block: ``run(cpu, left)`` executes at most ``length`` instructions per pass
     and loops only while ``left`` has room for another full pass, and returns the link slot of
-    the exit it took (None if that exit has none); its code is the physical ``[physical, end)``."""
+    the exit it took (None if that exit has none); it starts at the physical ``physical`` and
+    its code is the physical ranges ``spans`` (``(first, end)`` each; more than one where it
+    followed a branch)."""
     run: Callable | None
     length: int
     physical: int
-    end: int
+    spans: tuple[tuple[int, int], ...]
 
 
-INTERPRET = Block(None, 0, -1, -1)
+INTERPRET = Block(None, 0, -1, ())
 """Entry for an address the interpreter must execute (armed IAC, not RAM, not aligned)."""
 
 
@@ -95,6 +102,7 @@ class _Emitter:
         self.paged = paged
         self.page_caches: set[str] = set()   # "rp"/"wp": the RAM page caches the code reads
         self.lines: list[str] = []
+        self.owners: list[int] = []        # the instruction each line belongs to
         self.synced = 0            # instructions already added to cpu.icount at this point
         self.deltas: dict[int, int] = {}   # instruction that may raise -> icount it still lacks
         self.pending_at: dict[int, set[int]] = {}   # ... -> CR fields cpu.cr still lacks
@@ -104,11 +112,16 @@ class _Emitter:
         self.closed = False        # an unconditional branch ended the block
         self.compared: set[int] = set()    # CR fields whose f<field> local is current here
         self.pending: set[int] = set()     # of those, the ones cpu.cr does not hold yet
+        self.addresses: list[int] = []    # of each instruction, in block order
+        self.next_pc: int | None = None    # where a followed branch goes on
+        self.returns: list[int] = []       # the return addresses of the calls followed
         self.index, self.pc, self._semantics, self._fields = 0, start, None, ()
 
     def begin(self, index: int, pc: int, semantics: Callable, fields: tuple) -> None:
         """Instruction ``index`` of the block, at ``pc``, is next."""
         self.index, self.pc, self._semantics, self._fields = index, pc, semantics, fields
+        self.addresses.append(pc)
+        self.next_pc = None
 
     # --- the template API ---------------------------------------------------------------
     def line(self, *lines: str) -> None:
@@ -143,32 +156,36 @@ class _Emitter:
             near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
         # (as an expression: an exit after a store that changed code or a device is not linked)
-        leave = _indented(self.exit_lines(self.index, f"{self.pc + 4:#x}"))
+        leave = _indented([*then, *self.exit_lines(self.index, f"{self.pc + 4:#x}")])
+        crossing = [f"ea & 0xFFF > {0x1000 - size}"] if size > 1 else []   # into a page mapped anywhere
         if store:
-            def fast(at: str) -> list[str]:
-                write = (f"ram[{at}] = {data} & 0xFF" if size == 1 else
-                         f"pack{size}(ram, {at}, {data}{' & 0xFFFF' if size == 2 else ''})")
-                return [write, *then, f"if code_lines[{at} >> 6] and cpu.forget_code({at}, {size}):", *leave]
-            slow = [f"cpu.store(ea, {size}, {data})", *then,
-                    "if cpu.code_or_debug_changed:", "    cpu.code_or_debug_changed = False", *leave]
+            write = (f"ram[{{}}] = {data} & 0xFF" if size == 1 else
+                     f"pack{size}(ram, {{}}, {data}{' & 0xFFFF' if size == 2 else ''})")
+            # RAM without code inline; anything else (a device, a line holding code) through cpu
+            slow = [f"if cpu.store_ends_block(ea, {size}, {data}):", *leave]
+            if self.paged:
+                self.page_caches.add("wp")
+                lines += ["try:", f"    if {' or '.join([*crossing, 'code_lines[(pa := wp[ea >> 12] | ea & 0xFFF) >> 6]'])}:",
+                          "        raise KeyError", "    " + write.format("pa"), "except KeyError:", *_indented(slow)]
+            else:
+                lines += [f"if ea <= ram_last_{size} and not code_lines[ea >> 6]:", "    " + write.format("ea"),
+                          "el" + slow[0], *slow[1:]]
         else:
-            def fast(at: str) -> list[str]:
-                read = f"ram[{at}]" if size == 1 else f"unpack{size}(ram, {at})[0]"
-                return [f"{data} = {_sign_extended(read, size) if signed else read}", *then]
-            read = f"cpu.load(ea, {size})"
-            slow = [f"{data} = {_sign_extended(read, size) if signed else read}", *then]
-        if self.paged:
-            # the RAM page cache raises KeyError for a page it does not hold, as does an access
-            # that would cross into the next page (which may be mapped anywhere)
-            cache = "wp" if store else "rp"
-            self.page_caches.add(cache)
-            lines.append("try:")
-            if size > 1:
-                lines += [f"    if ea & 0xFFF > {0x1000 - size}:", "        raise KeyError"]
-            lines += [f"    pa = {cache}[ea >> 12] | ea & 0xFFF", "except KeyError:", *_indented(slow),
-                      "else:", *_indented(fast("pa"))]
-        else:
-            lines += [f"if ea <= ram_last_{size}:", *_indented(fast("ea")), "else:", *_indented(slow)]
+            def loaded(read: str) -> str:
+                return _sign_extended(read, size) if signed else read
+            slow = loaded(f"cpu.load(ea, {size})")
+            if self.paged:
+                # the RAM page cache raises KeyError for a page it does not hold, as does an
+                # access that would cross into the next page
+                self.page_caches.add("rp")
+                at = "rp[ea >> 12] | ea & 0xFFF"
+                lines += ["try:", *(f"    if {c}:" for c in crossing), *(["        raise KeyError"] if crossing else []),
+                          f"    {data} = {loaded(f'ram[{at}]' if size == 1 else f'unpack{size}(ram, {at})[0]')}",
+                          "except KeyError:", f"    {data} = {slow}"]
+            else:
+                fast = loaded("ram[ea]" if size == 1 else f"unpack{size}(ram, ea)[0]")
+                lines.append(f"{data} = {fast} if ea <= ram_last_{size} else {slow}")
+        lines += then
         self.may_raise(self.index)
         self.emit(lines)
 
@@ -210,10 +227,25 @@ class _Emitter:
         self.may_raise(index)
         self.emit(lines + fast)
 
-    def jump(self, target: int | str, conditions: tuple[str, ...] | list[str] = ()) -> None:
+    def jump(self, target: int | str, conditions: tuple[str, ...] | list[str] = (), *,
+             call: bool = False, returns: bool = False) -> None:
         """Branch to ``target`` (an address, or an expression) when all ``conditions`` hold,
-        else fall through; without conditions the block ends here."""
+        else fall through. Without conditions the block follows an address it may (``call``:
+        the branch set LR to its return address) and goes on at the innermost followed call's
+        return address for a ``returns`` branch (``target`` is LR), if LR still holds it;
+        otherwise it ends here."""
         index = self.index
+        if not conditions and isinstance(target, int) and target != self.start and self.may_follow(target):
+            if call:
+                self.returns.append(self.pc + 4)
+            self.next_pc = target
+            return
+        if not conditions and returns and self.returns and self.may_follow(self.returns[-1]):
+            back = self.returns.pop()
+            self.emit([f"if {target} != {back:#x}:"])
+            self.emit(self.exit_lines(index, target), 1)
+            self.next_pc = back
+            return
         if target == self.start:
             self.loops = True
             taken = [_CR_FLUSH, f"cpu.icount += {index + 1 - self.synced}", f"left -= {index + 1}",
@@ -242,9 +274,15 @@ class _Emitter:
                    f"cpu.pc = {pc + 4:#x} if r is None else r", "return"], 1)
 
     # --- bookkeeping --------------------------------------------------------------------
+    def may_follow(self, target: int) -> bool:
+        """Whether the block goes on at ``target``: while it is short (in a long one, following
+        mostly adds code that runs rarely, which costs its compile for a dispatch it seldom
+        saves), and under the MMU within the start's page (whose one translation covers the
+        whole block)."""
+        return self.index + 1 < FOLLOW_WITHIN and not (self.paged and (target ^ self.start) & ~PAGE_MASK)
+
     def may_raise(self, index: int) -> None:
-        """Mark instruction ``index``: an exception from here on leaves it at this address."""
-        self.emit([f"n = {index}"])
+        """Mark instruction ``index`` as one that may raise: what the handler must complete."""
         self.deltas[index] = index - self.synced
         self.pending_at[index] = set(self.pending)
 
@@ -254,12 +292,17 @@ class _Emitter:
         for line in lines:
             pad = "    " * indent + line[:len(line) - len(line.lstrip())]
             if line.strip() == _CR_FLUSH:
-                self.lines.extend(pad + write for write in self.cr_writes(self.pending))
+                self._append(pad + write for write in self.cr_writes(self.pending))
                 continue
             if "cpu.cr =" in line:
                 self.flush_cr(pad)
                 self.compared.clear()
-            self.lines.append("    " * indent + line)
+            self._append(["    " * indent + line])
+
+    def _append(self, lines) -> None:
+        for line in lines:
+            self.lines.append(line)
+            self.owners.append(self.index)
 
     @staticmethod
     def cr_writes(fields) -> list[str]:
@@ -271,7 +314,7 @@ class _Emitter:
 
     def flush_cr(self, pad: str = "") -> None:
         """Write the pending CR fields on this path (unconditional code only)."""
-        self.lines.extend(pad + write for write in self.cr_writes(self.pending))
+        self._append(pad + write for write in self.cr_writes(self.pending))
         self.pending.clear()
 
     def exit_lines(self, index: int, target: int | str) -> list[str]:
@@ -300,20 +343,24 @@ class _Emitter:
             self.synced = index
 
     def source(self, length: int) -> str:
-        """The function's text: the lines inside ``try`` (and a loop), the exception handler."""
+        """The function's text: the lines inside ``try`` (and a loop), the exception handler.
+        The handler finds the instruction that raised by the line it was on (``LN``), so that
+        the code keeps no instruction index as it goes; ``D`` and ``A`` give that instruction's
+        missing count and its address."""
         indent = "    " * (3 if self.loops else 2)
-        head = ["def block(cpu, left):", "    g = cpu.gpr", "    n = 0", f"    length = {length}"]
+        head = ["def block(cpu, left):", "    g = cpu.gpr", *([f"    length = {length}"] if self.loops else [])]
         head += [f"    {cache} = addressing.ram_cache[{_PAGE_CACHES[cache]}]" for cache in sorted(self.page_caches)]
         head.append("    try:")
         if self.loops:
             head.append("        while True:")
-        deltas = tuple(self.deltas.get(i, 0) for i in range(max(self.deltas, default=0) + 1))
-        tail = ["    except BaseException:"]
+        self.constants["LN"] = (0,) * (len(head) + 1) + tuple(self.owners)   # by line number, from 1
+        self.constants["D"] = tuple(self.deltas.get(i, 0) for i in range(length))
+        self.constants["A"] = tuple(self.addresses)
+        tail = ["    except BaseException as x:", "        n = LN[x.__traceback__.tb_lineno]"]
         for index, fields in self.pending_at.items():
             if fields:
                 tail += [f"        if n == {index}:"] + ["            " + w for w in self.cr_writes(fields)]
-        tail += [f"        cpu.icount += {deltas!r}[n]",
-                f"        cpu.pc = {self.start:#x} + 4 * n", "        raise"]
+        tail += ["        cpu.icount += D[n]", "        cpu.pc = A[n]", "        raise"]
         return "\n".join(head + [indent + line for line in self.lines] + tail) + "\n"
 
 
@@ -322,16 +369,22 @@ def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, names
     """The block at effective ``start``, whose code is at ``physical``. ``fetch(addr)`` gives
     ``(word, semantics, args)`` for the physical ``addr`` or None where nothing can be fetched;
     ``namespace`` holds the memory names the code uses (``ram``, ``code_lines``, ``ram_last_1/2/4``
-    and, when ``paged`` (the mapping is not the identity), ``addressing``). A block never
-    crosses a 4 KiB page, so that the one translation of its start covers all of it."""
+    and, when ``paged`` (the mapping is not the identity), ``addressing``). Under the MMU a
+    block's code lies in its start's 4 KiB page, so that the one translation of its start
+    covers all of it."""
     if start in debug.iac or fetch(physical) is None:
         return INTERPRET
     emitter = _Emitter(start, debug, paged)
-    addr, index = start, 0
-    while not emitter.closed and index < MAX_BLOCK and not (index and (addr in debug.iac or not addr & PAGE_MASK)):
-        fetched = fetch(physical + addr - start)
+    addr, index, spans = start, 0, []
+    while not emitter.closed and index < MAX_BLOCK and not (index and (addr in debug.iac or (addr ^ start) & ~PAGE_MASK and paged)):
+        at = physical + addr - start
+        fetched = fetch(at)
         if fetched is None:
             break
+        if spans and spans[-1][1] == at:
+            spans[-1][1] += 4
+        else:
+            spans.append([at, at + 4])
         word, semantics, args = fetched
         encoding = lookup(word)
         known = encoding is not None and encoding.semantics is semantics
@@ -340,13 +393,14 @@ def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, names
             encoding.emit(emitter, *args)
         else:
             emitter.call()
-        addr += 4
+        addr = addr + 4 if emitter.next_pc is None else emitter.next_pc
         index += 1
         if not known:           # an illegal word or invalid form, or the debug instruction
             break
     if not emitter.closed:
         emitter.emit(emitter.exit_lines(index - 1, addr))
+    source = emitter.source(index)
     scope = {**namespace, **emitter.constants, "pack2": _HALF.pack_into, "pack4": _WORD.pack_into,
              "unpack2": _HALF.unpack_from, "unpack4": _WORD.unpack_from}
-    exec(compile(emitter.source(index), f"<block {start:#010x}>", "exec"), scope)
-    return Block(scope["block"], index, physical, physical + 4 * index)
+    exec(compile(source, f"<block {start:#010x}>", "exec"), scope)
+    return Block(scope["block"], index, physical, tuple((first, end) for first, end in spans))

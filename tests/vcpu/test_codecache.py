@@ -9,7 +9,7 @@ HBREAK = DebugKey(iac=frozenset({0x2000}))
 
 
 def _block(physical: int) -> Block:
-    return Block(lambda cpu, left: None, 1, physical, physical + 4)
+    return Block(lambda cpu, left: None, 1, physical, ((physical, physical + 4),))
 
 
 def test_the_blocks_of_a_key_come_back_with_it():

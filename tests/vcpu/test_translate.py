@@ -224,6 +224,64 @@ def test_guest_arming_single_step_in_a_block_gets_its_debug_interrupt_at_once():
     assert translated.gpr[20] == load(elf).symbols["second"] and translated.gpr[3] == 3
 
 
+# --- blocks that follow branches -------------------------------------------------------------------
+
+# A loop calling a leaf function in another 4 KiB page: the loop's block follows ``bl`` into it
+# and its ``blr`` back. On every other pass the leaf returns one instruction further (it adds
+# r10, 0 or 4, to LR), past the ``addi 3, 3, 1``: the block leaves at the test of the return
+# address. In pass 200 (after its call) the loop rewrites the leaf's ``addi 3, 3, 2``: the
+# loop's block, which holds the leaf's code, must go.
+FOLLOWED_CALLS = """
+    li      3, 0
+    li      4, 300
+    mtctr   4
+    li      10, 0
+    lis     5, patched@ha
+    addi    5, 5, patched@l
+    lis     6, 0x3863        /* addi 3, 3, 16 */
+    ori     6, 6, 16
+loop:
+    bl      leaf
+    addi    3, 3, 1
+back:
+    xori    10, 10, 4
+    mfctr   7
+    cmpwi   7, 100
+    bne     1f
+    stw     6, 0(5)
+1:  bdnz    loop
+    b       done
+    .balign 4096
+leaf:
+    mflr    9
+    add     9, 9, 10
+    mtlr    9
+patched:
+    addi    3, 3, 2
+    blr
+"""
+
+
+def test_a_block_follows_calls_and_returns_as_the_interpreter_runs_them(monkeypatch):
+    blocks = []
+
+    def kept(*args, **options):
+        blocks.append(translate(*args, **options))
+        return blocks[-1]
+    monkeypatch.setattr(cpu_module, "translate", kept)
+    elf = snippet_elf(FOLLOWED_CALLS, "translate-follow")
+    symbols = load(elf).symbols
+    reference, translated = pair(lambda: load(elf).cpu)
+    run_lockstep(reference, translated, slice_steps=1000)
+    passes, skipped = 300, 150            # every other pass returns past the addi
+    patched = 99                          # passes after the leaf was rewritten (ctr 99..1)
+    assert translated.gpr[3] == 2 * (passes - patched) + 16 * patched + passes - skipped
+    # the loop's block went on into the leaf, in its other page, and back
+    followed = [b for b in blocks if b.run is not None and len(b.spans) > 1]
+    assert any(first <= symbols["leaf"] < end for b in followed for first, end in b.spans)
+    assert sum(1 for b in blocks if b.physical == symbols["loop"]) >= 2   # dropped by the patch, made again
+
+
 # --- code that changes under a translated block ----------------------------------------------------
 
 PATCHING_LOOP = """
@@ -397,7 +455,8 @@ def test_a_full_decode_cache_starts_over(monkeypatch):
 
 # --- links between blocks (an exit's slot leads straight to the next block) ---------------------
 
-# Two blocks that branch to each other with constant targets, so each exit gets linked.
+# Two blocks that branch to each other with conditional branches to constant targets (a block
+# follows an unconditional one), so each exit gets linked.
 PING_PONG = """
     li      3, 0
     li      4, 3000
@@ -406,7 +465,8 @@ PING_PONG = """
     .balign 64
 ping:
     addi    3, 3, 1
-    b       pong
+    cmpwi   3, 0
+    bne     pong
     .balign 64
 pong:
 patched:
@@ -423,7 +483,7 @@ def test_a_debugger_write_reaches_a_linked_block():
     assert cpu.code.links
     cpu.write_memory(patched, (0x38630000 | 100).to_bytes(4, "big"))   # addi 3, 3, 100
     before = cpu.gpr[3]
-    cpu.run(40)                                          # ten more passes
+    cpu.run(50)                                          # ten more passes
     assert cpu.gpr[3] == before + 10 * 101
 
 

@@ -42,8 +42,9 @@ Writing an instruction family (``integer.py``, ``loadstore.py``, ``branch.py``, 
   instruction's address. ``e.line(...)`` adds statements; ``e.set_cr_field(field, value)``
   and ``e.cr_bit(bit)`` keep CR fields in locals that branches test; ``e.access(size, ea,
   data, store=..., signed=..., then=...)`` is the only way to touch memory (loads and stores
-  never spell ``ram`` themselves); ``e.jump(target, conditions)`` branches; ``e.call()``
-  hands this instance to the semantics after all (e.g. for OE=1). Source twins of the
+  never spell ``ram`` themselves); ``e.jump(target, conditions, call=, returns=)`` branches
+  (``call``: the branch set LR; ``returns``: its target is LR); ``e.call()`` hands this
+  instance to the semantics after all (e.g. for OE=1). Source twins of the
   ``bits.py`` helpers (``record_cr0_source``, ...) sit next to them. A template must do
   exactly what the semantics do for every valid form: ``tests/vcpu/test_emit_templates.py``
   runs each against its semantics over random operands. Where a family's table gives each

@@ -53,7 +53,7 @@ def _emit_link(e, lk):
 
 def _emit_b(e, offset, aa, lk):
     _emit_link(e, lk)
-    e.jump((offset if aa else e.pc + offset) & MASK32)
+    e.jump((offset if aa else e.pc + offset) & MASK32, call=bool(lk))
 
 
 @instruction("b", 18, form=I, registers_only=True, emit=_emit_b)
@@ -68,7 +68,7 @@ def b(cpu, offset, aa, lk):
 def _emit_bc(e, bo, bi, offset, aa, lk):
     conditions = _emit_condition(e, bo, bi)
     _emit_link(e, lk)
-    e.jump((offset if aa else e.pc + offset) & MASK32, conditions)
+    e.jump((offset if aa else e.pc + offset) & MASK32, conditions, call=bool(lk))
 
 
 @instruction("bc", 16, form=B, registers_only=True, emit=_emit_bc)
@@ -85,7 +85,7 @@ def _emit_to_register(register):
         e.line(f"target = cpu.{register} & 0xFFFFFFFC")
         conditions = _emit_condition(e, bo, bi)
         _emit_link(e, lk)
-        e.jump("target", conditions)
+        e.jump("target", conditions, returns=register == "lr" and not lk)
     return emit
 
 
