@@ -11,7 +11,9 @@ no instruction: an instruction whose table entry has an emit template (``isa/``,
 ``@instruction(..., emit=)``) gets the inline code its template writes through the
 ``_Emitter`` methods below; every other one is a call of its semantics function with its
 decoded fields. A branch back to the block's own start loops inside the function while
-``left`` allows.
+``left`` allows; such a loop that calls nothing (a call ends it before) keeps the registers it
+uses in locals, the CR fields it compares in theirs from pass to pass, and its count in
+``left``, and gives them back when it leaves.
 
 The block keeps the interpreter's contract exactly:
 
@@ -33,6 +35,7 @@ Only portable Python is generated (no bytecode tricks), so it runs on PyPy as we
 """
 from __future__ import annotations
 
+import re
 import struct
 from typing import Callable, NamedTuple
 
@@ -84,6 +87,12 @@ def _sign_extended(expr: str, size: int) -> str:
 
 
 _CR_FLUSH = "@cr-flush"   # write pending CR fields here (on this path only)
+_CR_FLUSH_UNCARRIED, _CR_FLUSH_CARRIED = "@cr-flush-uncarried", "@cr-flush-carried"   # ... those not / only carried
+# A loop's counting, written when the block's text is put together (``_Emitter.source``): at a
+# back-edge, the instructions of the pass; where the loop leaves after its last pass, what its
+# passes owe. A loop that calls nothing keeps the passes' count in ``left`` (``left0 - left``)
+# instead of adding each pass to cpu.icount, and its exits add it.
+_PASS, _PASSES = "@pass", "@passes"
 
 
 class _Emitter:
@@ -96,10 +105,11 @@ class _Emitter:
     ``cr_bit`` (CR fields kept in locals), ``access`` (the one way to reach memory), ``jump``
     (branches) and ``call`` (give this instance to its semantics function after all)."""
 
-    def __init__(self, start: int, debug: DebugKey, paged: bool):
+    def __init__(self, start: int, debug: DebugKey, paged: bool, carried: frozenset = frozenset()):
         self.start = start
         self.debug = debug
         self.paged = paged
+        self.carried = carried     # CR fields a loop keeps in their locals from pass to pass
         self.page_caches: set[str] = set()   # "rp"/"wp": the RAM page caches the code reads
         self.lines: list[str] = []
         self.owners: list[int] = []        # the instruction each line belongs to
@@ -110,8 +120,10 @@ class _Emitter:
         self.links: list[str] = []         # the names of the exits' link slots
         self.loops = False
         self.closed = False        # an unconditional branch ended the block
-        self.compared: set[int] = set()    # CR fields whose f<field> local is current here
-        self.pending: set[int] = set()     # of those, the ones cpu.cr does not hold yet
+        self.compared: set[int] = set(carried)   # CR fields whose f<field> local is current here
+        self.pending: set[int] = set(carried)    # of those, the ones cpu.cr does not hold yet
+        self.back_edges: list[tuple[frozenset, frozenset]] = []   # (pending, compared) at each
+        self.calls = False         # a semantics function is called (it reads cpu.gpr, cpu.icount)
         self.addresses: list[int] = []    # of each instruction, in block order
         self.next_pc: int | None = None    # where a followed branch goes on
         self.returns: list[int] = []       # the return addresses of the calls followed
@@ -201,6 +213,7 @@ class _Emitter:
         index, pc = self.index, self.pc
         name, words = f"F{index}", f"W{32 - first}"
         self.constants[name] = self._semantics
+        self.calls = True
         self.constants[words] = struct.Struct(f">{32 - first}I")
         self.sync(index)              # the call below sees exact icount and CR
         self.flush_cr()
@@ -248,8 +261,10 @@ class _Emitter:
             return
         if target == self.start:
             self.loops = True
-            taken = [_CR_FLUSH, f"cpu.icount += {index + 1 - self.synced}", f"left -= {index + 1}",
-                     "if left >= length:", "    continue", f"cpu.pc = {self.start:#x}", "return"]
+            self.back_edges.append((frozenset(self.pending), frozenset(self.compared)))
+            taken = [_CR_FLUSH_UNCARRIED, f"{_PASS} {index + 1 - self.synced}", f"left -= {index + 1}",
+                     "if left >= length:", "    continue", _CR_FLUSH_CARRIED, _PASSES,
+                     f"cpu.pc = {self.start:#x}", "return"]
         else:
             taken = self.exit_lines(index, target)
         if not conditions:
@@ -264,6 +279,7 @@ class _Emitter:
         index, pc = self.index, self.pc
         name = f"F{index}"
         self.constants[name] = self._semantics
+        self.calls = True
         self.sync(index)
         self.flush_cr()
         self.may_raise(index)
@@ -291,13 +307,24 @@ class _Emitter:
         before another CR writer."""
         for line in lines:
             pad = "    " * indent + line[:len(line) - len(line.lstrip())]
-            if line.strip() == _CR_FLUSH:
-                self._append(pad + write for write in self.cr_writes(self.pending))
+            flushed = self._flushed(line.strip())
+            if flushed is not None:
+                self._append(pad + write for write in self.cr_writes(flushed))
                 continue
             if "cpu.cr =" in line:
                 self.flush_cr(pad)
                 self.compared.clear()
             self._append(["    " * indent + line])
+
+    def _flushed(self, statement: str) -> set[int] | None:
+        """The CR fields a flush marker writes here, None if ``statement`` is not one."""
+        if statement == _CR_FLUSH:
+            return self.pending
+        if statement == _CR_FLUSH_UNCARRIED:
+            return self.pending - self.carried
+        if statement == _CR_FLUSH_CARRIED:
+            return self.pending & self.carried
+        return None
 
     def _append(self, lines) -> None:
         for line in lines:
@@ -342,26 +369,130 @@ class _Emitter:
             self.emit([f"cpu.icount += {index - self.synced}"])
             self.synced = index
 
+    def loop_carried(self) -> frozenset:
+        """For a block that loops and calls nothing: the CR fields pending at its back-edges,
+        which a second pass may keep in their locals round the loop (if every back-edge has
+        them current); empty for any other block."""
+        if not self.loops or self.calls:
+            return frozenset()
+        carried = frozenset().union(*(pending for pending, _ in self.back_edges))
+        return carried if all(carried <= compared for _, compared in self.back_edges) else frozenset()
+
     def source(self, length: int) -> str:
         """The function's text: the lines inside ``try`` (and a loop), the exception handler.
         The handler finds the instruction that raised by the line it was on (``LN``), so that
         the code keeps no instruction index as it goes; ``D`` and ``A`` give that instruction's
-        missing count and its address."""
-        indent = "    " * (3 if self.loops else 2)
+        missing count and its address. A loop that calls nothing keeps the registers it uses
+        in locals (and its ``carried`` CR fields in theirs) and its count in ``left``."""
+        in_locals = self.loops and not self.calls
+        body = list(zip(self.lines, self.owners))   # (line, instruction), within the try (and loop)
+        if self.loops:
+            dropped = _PASS if in_locals else _PASSES
+            body = [(_counted(line, in_locals), owner) for line, owner in body if line.split(None, 1)[0] != dropped]
         head = ["def block(cpu, left):", "    g = cpu.gpr", *([f"    length = {length}"] if self.loops else [])]
         head += [f"    {cache} = addressing.ram_cache[{_PAGE_CACHES[cache]}]" for cache in sorted(self.page_caches)]
+        stores, after = [], []    # after: the lines following the loop, within the try
+        if in_locals:
+            body, loads, stores = _state_in_locals(body)
+            head += ["    left0 = left", *(f"    f{f} = cpu.cr >> {28 - 4 * f} & 0xF" for f in sorted(self.carried)),
+                     *("    " + load for load in loads)]
+            after = [*stores, "return out"]
         head.append("    try:")
         if self.loops:
             head.append("        while True:")
-        self.constants["LN"] = (0,) * (len(head) + 1) + tuple(self.owners)   # by line number, from 1
+        indent = "    " * (3 if self.loops else 2)
+        text = [indent + line for line, _ in body] + ["        " + line for line in after]
+        self.constants["LN"] = (0,) * (len(head) + 1) + tuple(owner for _, owner in body)   # by line number, from 1
         self.constants["D"] = tuple(self.deltas.get(i, 0) for i in range(length))
         self.constants["A"] = tuple(self.addresses)
-        tail = ["    except BaseException as x:", "        n = LN[x.__traceback__.tb_lineno]"]
+        tail = ["    except BaseException as x:", *("        " + line for line in stores),
+                "        n = LN[x.__traceback__.tb_lineno]"]
         for index, fields in self.pending_at.items():
             if fields:
                 tail += [f"        if n == {index}:"] + ["            " + w for w in self.cr_writes(fields)]
-        tail += ["        cpu.icount += D[n]", "        cpu.pc = A[n]", "        raise"]
-        return "\n".join(head + [indent + line for line in self.lines] + tail) + "\n"
+        tail += [f"        cpu.icount += {'left0 - left + ' if in_locals else ''}D[n]", "        cpu.pc = A[n]",
+                 "        raise"]
+        return "\n".join(head + text + tail) + "\n"
+
+
+_COUNTED = re.compile(r"^(\s*)cpu\.icount \+= (\d+)$")
+
+
+def _counted(line: str, in_locals: bool) -> str:
+    """A loop's line with its counting written out (the markers of the other way dropped): a
+    loop that keeps its passes' count in ``left`` adds it at every exit, and after its last
+    pass."""
+    statement = line.lstrip()
+    pad = line[:len(line) - len(statement)]
+    if statement == _PASSES:
+        return pad + "cpu.icount += left0 - left"
+    if statement.startswith(_PASS):
+        return f"{pad}cpu.icount += {statement.split()[1]}"
+    return _COUNTED.sub(r"\1cpu.icount += left0 - left + \2", line) if in_locals else line
+
+
+_REGISTER = re.compile(r"\bg\[(\d+)\]")
+_SPR = re.compile(r"\bcpu\.(cr|xer|lr|ctr)\b")
+
+
+def _state_in_locals(body: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[str], list[str]]:
+    """A loop's lines (each with its instruction) with the GPRs as locals (``g[N]`` as
+    ``rN``) and CR, XER, LR and CTR too (``cpu.cr`` as ``cr_``), every exit leaving the loop
+    with what it returns in ``out``, for one place after the loop that gives the written ones
+    back: the lines, the loads that fill the locals on entry, the stores (which the handler
+    makes too). Only for code that calls nothing, which would see ``cpu``; code that takes a
+    slice of ``g`` keeps the GPRs there."""
+    text = "\n".join(line for line, _ in body)
+    names = {f"cpu.{spr}": f"{spr}_" for spr in _SPR.findall(text)}
+    written = [f"cpu.{spr}" for spr in sorted(set(re.findall(r"\bcpu\.(cr|xer|lr|ctr) =(?!=)", text)))]
+    text = _SPR.sub(r"\1_", text)
+    if not re.search(r"\bg\[(?!\d+\])", text):
+        names.update({f"g[{n}]": f"r{n}" for n in _REGISTER.findall(text)})
+        written += [f"g[{n}]" for n in sorted(set(re.findall(r"\bg\[(\d+)\] =(?!=)", text)), key=int)]
+        text = _REGISTER.sub(r"r\1", text)
+    lines = []
+    for line, (_, owner) in zip(text.split("\n"), body):
+        statement = line.lstrip()
+        if statement == "return" or statement.startswith("return "):
+            pad = line[:len(line) - len(statement)]
+            lines += [(f"{pad}out = {statement[7:] or 'None'}", owner), (f"{pad}break", owner)]
+        else:
+            lines.append((line, owner))
+    return lines, [f"{names[name]} = {name}" for name in sorted(names)], [f"{name} = {names[name]}" for name in written]
+
+
+def _emit(fetch: Callable, start: int, physical: int, debug: DebugKey, paged: bool,
+          carried: frozenset) -> tuple[_Emitter, int, list[list[int]]]:
+    """One pass of translation: the emitter holding the block's lines, its length, its spans."""
+    emitter = _Emitter(start, debug, paged, carried)
+    addr, index, spans = start, 0, []
+    while not emitter.closed and index < MAX_BLOCK and not (index and (addr in debug.iac or (addr ^ start) & ~PAGE_MASK and paged)):
+        at = physical + addr - start
+        fetched = fetch(at)
+        if fetched is None:
+            break
+        word, semantics, args = fetched
+        encoding = lookup(word)
+        known = encoding is not None and encoding.semantics is semantics
+        inline = known and encoding.emit is not None
+        if emitter.loops and not inline:
+            break               # a loop keeps its registers in locals only if it calls nothing
+        if spans and spans[-1][1] == at:
+            spans[-1][1] += 4
+        else:
+            spans.append([at, at + 4])
+        emitter.begin(index, addr, semantics, args)
+        if inline:
+            encoding.emit(emitter, *args)
+        else:
+            emitter.call()
+        addr = addr + 4 if emitter.next_pc is None else emitter.next_pc
+        index += 1
+        if not known:           # an illegal word or invalid form, or the debug instruction
+            break
+    if not emitter.closed:
+        emitter.emit(emitter.exit_lines(index - 1, addr))
+    return emitter, index, spans
 
 
 def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, namespace: dict,
@@ -374,31 +505,10 @@ def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, names
     covers all of it."""
     if start in debug.iac or fetch(physical) is None:
         return INTERPRET
-    emitter = _Emitter(start, debug, paged)
-    addr, index, spans = start, 0, []
-    while not emitter.closed and index < MAX_BLOCK and not (index and (addr in debug.iac or (addr ^ start) & ~PAGE_MASK and paged)):
-        at = physical + addr - start
-        fetched = fetch(at)
-        if fetched is None:
-            break
-        if spans and spans[-1][1] == at:
-            spans[-1][1] += 4
-        else:
-            spans.append([at, at + 4])
-        word, semantics, args = fetched
-        encoding = lookup(word)
-        known = encoding is not None and encoding.semantics is semantics
-        emitter.begin(index, addr, semantics, args)
-        if known and encoding.emit is not None:
-            encoding.emit(emitter, *args)
-        else:
-            emitter.call()
-        addr = addr + 4 if emitter.next_pc is None else emitter.next_pc
-        index += 1
-        if not known:           # an illegal word or invalid form, or the debug instruction
-            break
-    if not emitter.closed:
-        emitter.emit(emitter.exit_lines(index - 1, addr))
+    emitter, index, spans = _emit(fetch, start, physical, debug, paged, frozenset())
+    carried = emitter.loop_carried()
+    if carried:     # once more, with those CR fields in their locals from the loop's start
+        emitter, index, spans = _emit(fetch, start, physical, debug, paged, carried)
     source = emitter.source(index)
     scope = {**namespace, **emitter.constants, "pack2": _HALF.pack_into, "pack4": _WORD.pack_into,
              "unpack2": _HALF.unpack_from, "unpack4": _WORD.unpack_from}

@@ -282,6 +282,57 @@ def test_a_block_follows_calls_and_returns_as_the_interpreter_runs_them(monkeypa
     assert sum(1 for b in blocks if b.physical == symbols["loop"]) >= 2   # dropped by the patch, made again
 
 
+# A loop that calls nothing runs with its registers in locals: the GPRs, CTR, XER (addc, addze)
+# and CR, whose field 0 (cmpwi) stays in its local from pass to pass. Its loads walk off the
+# end of RAM: the Data Storage interrupt in the middle of a pass must see every register,
+# the count and CR0 as the interpreter leaves them.
+LOOP_IN_LOCALS = f"""
+    lis     9, handler@ha
+    addi    9, 9, handler@l
+    mtspr   {booke.SPR_IVPR}, 9
+    mtspr   {booke.SPR_IVOR0 + booke.IVOR_DATA_STORAGE}, 9
+    li      3, -40
+    li      6, 0
+    li      7, 1000
+    mtctr   7
+    lis     4, {(TEST_RAM - 64) >> 16:#x}
+    ori     4, 4, {(TEST_RAM - 64) & 0xFFFF:#x}
+    li      8, -1
+    stw     8, 0(4)
+    stw     8, 8(4)
+loop:
+    lwz     5, 0(4)
+    addc    3, 3, 5
+    addze   6, 6
+    addi    4, 4, 4
+    cmpwi   3, 0
+    bdnz    loop
+    b       done
+    .balign 16
+handler:
+    mfcr    10
+    mfctr   11
+    b       done
+"""
+
+
+def test_a_loop_keeps_its_registers_in_locals_and_gives_them_back_at_an_interrupt(monkeypatch):
+    blocks = []
+
+    def kept(*args, **options):
+        blocks.append(translate(*args, **options))
+        return blocks[-1]
+    monkeypatch.setattr(cpu_module, "translate", kept)
+    elf = snippet_elf(LOOP_IN_LOCALS, "translate-loop-locals")
+    loop = load(elf).symbols["loop"]
+    reference, translated = pair(lambda: load(elf).cpu)
+    run_lockstep(reference, translated, slice_steps=50)
+    assert translated.gpr[4] == TEST_RAM and translated.gpr[11] == 1000 - 16   # faulted in pass 17
+    assert translated.gpr[6] == 2 and translated.gpr[10] >> 28 == 0b1000      # carries; CR0: -42 < 0
+    names = {name for block in blocks if block.physical == loop for name in block.run.__code__.co_varnames}
+    assert {"r3", "ctr_", "xer_", "cr_", "left0"} <= names
+
+
 # --- code that changes under a translated block ----------------------------------------------------
 
 PATCHING_LOOP = """
