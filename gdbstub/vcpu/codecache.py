@@ -31,6 +31,7 @@ class CodeCache:
         self.debug_key = NO_DEBUG
         self._kept: dict[object, tuple[dict, dict]] = {}   # debug key -> its blocks, put aside
         self.links: list[list] = []   # the filled link slots of the blocks (translate.exit_lines)
+        self.translated = 0           # blocks translated since the caches started over
 
     def forget(self, addr: int, length: int) -> bool:
         """Drop decoded instructions and translated blocks (of every debug key kept) overlapping
@@ -80,6 +81,7 @@ class CodeCache:
         self.code_lines[:] = bytes(len(self.code_lines))
         self.drop_blocks()
         self.heat.clear()
+        self.translated = 0
 
     def drop_blocks(self) -> None:
         self.unlink()
@@ -100,6 +102,7 @@ class CodeCache:
 
     def add_block(self, ea: int, block: Block) -> None:
         self.blocks[ea] = block
+        self.translated += block.run is not None
         for first, end in block.spans:
             first, last = first >> LINE_SHIFT, (end - 1) >> LINE_SHIFT
             self.mark(first, last)

@@ -38,6 +38,9 @@ _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 _MAX_BLOCKS = 4096       # translated blocks kept (~7 KB each) per debug key
 _MAX_DECODED = 1 << 18   # decoded instructions kept (~260 B each; as many words): past that all code caches start over
 _MAX_HEAT = 1 << 16      # branch targets counted towards translation (~100 B each)
+# Past this many blocks translated, a guest runs code of a large footprint (a kernel, firmware),
+# most of which runs a few times each: translating waits LATER more branches there.
+LARGE_CODE, LATER = 512, 4
 _MAX_NOTED_SPRS = 256  # unmodelled-SPR accesses logged (one line per place); later ones are not
 _log = logging.getLogger(__name__)
 
@@ -127,7 +130,8 @@ class Cpu(ArchState):
 
     translate_after = 2
     """How often control must branch to an address with no block before one is translated
-    there (0: at once); None runs everything with the interpreter."""
+    there (0: at once; ``LATER`` more once ``LARGE_CODE`` blocks were made); None runs
+    everything with the interpreter."""
 
     def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2, booke_mmu: bool = False,
                  ticks_per_instruction: int | Fraction = 1):
@@ -509,7 +513,7 @@ class Cpu(ArchState):
         (and, with an MMU, has fetched from its page in the current context)."""
         counts = self.code.heat
         heat = counts.get(pc, 0)
-        if heat < self.translate_after:
+        if heat < self.translate_after + (LATER if self.code.translated >= LARGE_CODE else 0):
             if not heat and len(counts) >= _MAX_HEAT:
                 counts.clear()
             counts[pc] = heat + 1

@@ -333,6 +333,18 @@ def test_a_loop_keeps_its_registers_in_locals_and_gives_them_back_at_an_interrup
     assert {"r3", "ctr_", "xer_", "cr_", "left0"} <= names
 
 
+def test_once_a_guest_has_made_many_blocks_translating_waits_longer(monkeypatch):
+    """A kernel or firmware runs most of its large code a few times each: past LARGE_CODE
+    blocks, a branch target needs LATER more arrivals before it is translated."""
+    loaded = load(snippet_elf(PING_PONG, "translate-links"))
+    cpu, ping, pong = loaded.cpu, loaded.symbols["ping"], loaded.symbols["pong"]
+    cpu.translate_after = 0
+    assert cpu.hot_block(ping).run is not None           # at once: few blocks made so far
+    monkeypatch.setattr(cpu_module, "LARGE_CODE", 1)
+    arrivals = [cpu.hot_block(pong).run is not None for _ in range(cpu_module.LATER + 1)]
+    assert arrivals == [False] * cpu_module.LATER + [True]
+
+
 # --- code that changes under a translated block ----------------------------------------------------
 
 PATCHING_LOOP = """
