@@ -334,10 +334,11 @@ class _Emitter:
     @staticmethod
     def cr_writes(fields) -> list[str]:
         """The statement that writes the locals of ``fields`` into ``cpu.cr``, if any."""
-        if not fields:
-            return []
-        keep = M32 & ~sum(0xF << (28 - 4 * field) for field in fields)
-        return [f"cpu.cr = cpu.cr & {keep:#x}" + "".join(f" | f{f} << {28 - 4 * f}" for f in sorted(fields))]
+        return [f"cpu.cr = {_merged(fields)}"] if fields else []
+
+    def cr_value(self) -> str:
+        """An expression, the whole CR here (with the fields pending in locals)."""
+        return f"({_merged(self.pending)})" if self.pending else "cpu.cr"
 
     def flush_cr(self, pad: str = "") -> None:
         """Write the pending CR fields on this path (unconditional code only)."""
@@ -413,6 +414,12 @@ class _Emitter:
         tail += [f"        cpu.icount += {'left0 - left + ' if in_locals else ''}D[n]", "        cpu.pc = A[n]",
                  "        raise"]
         return "\n".join(head + text + tail) + "\n"
+
+
+def _merged(fields) -> str:
+    """``cpu.cr`` with the locals of ``fields`` in their places."""
+    keep = M32 & ~sum(0xF << (28 - 4 * field) for field in fields)
+    return f"cpu.cr & {keep:#x}" + "".join(f" | f{f} << {28 - 4 * f}" for f in sorted(fields))
 
 
 _COUNTED = re.compile(r"^(\s*)cpu\.icount \+= (\d+)$")

@@ -333,6 +333,34 @@ def test_a_loop_keeps_its_registers_in_locals_and_gives_them_back_at_an_interrup
     assert {"r3", "ctr_", "xer_", "cr_", "left0"} <= names
 
 
+# mfcr and mtcrf inline between a compare, whose CR field is still in its local, and a branch
+# that reads the field mtcrf wrote.
+CR_MOVES = """
+    li      3, 5
+    li      4, 40
+    li      9, 64
+    mtctr   9
+    li      10, 0
+loop:
+    cmpw    1, 3, 4
+    mfcr    5
+    xor     6, 5, 3
+    mtcrf   0x40, 6
+    mfocrf  7, 0x40
+    add     10, 10, 7
+    addi    3, 3, 1
+    isel    11, 3, 4, 6
+    add     10, 10, 11
+    bdnz    loop
+"""
+
+
+def test_cr_moves_see_the_fields_a_block_keeps_in_locals():
+    reference, translated = pair(lambda: load(snippet_elf(CR_MOVES, "translate-cr-moves")).cpu)
+    run_lockstep(reference, translated, slice_steps=37)
+    assert translated.gpr[10] != 0
+
+
 def test_once_a_guest_has_made_many_blocks_translating_waits_longer(monkeypatch):
     """A kernel or firmware runs most of its large code a few times each: past LARGE_CODE
     blocks, a branch target needs LATER more arrivals before it is translated."""

@@ -420,9 +420,8 @@ def isel(cpu, rt, ra, rb, bc, _):
 # --- CR and XER moves -------------------------------------------------------------------------------
 
 
-def _field_mask(fxm):
-    """The CR bits selected by an 8-bit field mask (bit 7 selects CR0)."""
-    return sum(0xF << (4 * n) for n in range(8) if fxm >> n & 1)
+_FIELD_MASKS = tuple(sum(0xF << (4 * n) for n in range(8) if fxm >> n & 1) for fxm in range(256))
+"""The CR bits each 8-bit field mask selects (bit 7 selects CR0)."""
 
 
 def _single_field(fxm):
@@ -433,20 +432,33 @@ def _single_field(fxm):
 _RC_AND_BIT_11 = 0x801   # reserved in mfcr/mtcrf: an invalid form, illegal as in QEMU
 
 
-@instruction("mfcr", 31, 19, form=XFX_CR, reserved=_RC_AND_BIT_11)
+def _emit_mfcr(e, rt, fxm, one_field):
+    if not one_field:
+        e.line(f"g[{rt}] = {e.cr_value()}")
+    elif _single_field(fxm):
+        e.line(f"g[{rt}] = {e.cr_value()} & {_FIELD_MASKS[fxm]:#x}")
+
+
+@instruction("mfcr", 31, 19, form=XFX_CR, reserved=_RC_AND_BIT_11, emit=_emit_mfcr)
 def mfcr(cpu, rt, fxm, one_field):
     """mfcr, or mfocrf when ``one_field``: only the selected field, the rest zero."""
     if not one_field:
         cpu.gpr[rt] = cpu.cr
     elif _single_field(fxm):
-        cpu.gpr[rt] = cpu.cr & _field_mask(fxm)
+        cpu.gpr[rt] = cpu.cr & _FIELD_MASKS[fxm]
 
 
-@instruction("mtcrf", 31, 144, form=XFX_CR, reserved=_RC_AND_BIT_11)
+def _emit_mtcrf(e, rs, fxm, one_field):
+    if not one_field or _single_field(fxm):
+        mask = _FIELD_MASKS[fxm]
+        e.line(f"cpu.cr = cpu.cr & {~mask & MASK32:#x} | g[{rs}] & {mask:#x}")
+
+
+@instruction("mtcrf", 31, 144, form=XFX_CR, reserved=_RC_AND_BIT_11, emit=_emit_mtcrf)
 def mtcrf(cpu, rs, fxm, one_field):
     if one_field and not _single_field(fxm):
         return
-    mask = _field_mask(fxm)
+    mask = _FIELD_MASKS[fxm]
     cpu.cr = (cpu.cr & ~mask & MASK32) | (cpu.gpr[rs] & mask)
 
 
