@@ -293,9 +293,10 @@ class _Emitter:
     def may_follow(self, target: int) -> bool:
         """Whether the block goes on at ``target``: while it is short (in a long one, following
         mostly adds code that runs rarely, which costs its compile for a dispatch it seldom
-        saves), and under the MMU within the start's page (whose one translation covers the
-        whole block)."""
-        return self.index + 1 < FOLLOW_WITHIN and not (self.paged and (target ^ self.start) & ~PAGE_MASK)
+        saves), to code it does not hold yet (it would unroll a loop, or ``b .``), and under
+        the MMU within the start's page (whose one translation covers the whole block)."""
+        return (self.index + 1 < FOLLOW_WITHIN and target not in self.addresses
+                and not (self.paged and (target ^ self.start) & ~PAGE_MASK))
 
     def may_raise(self, index: int) -> None:
         """Mark instruction ``index`` as one that may raise: what the handler must complete."""

@@ -181,13 +181,29 @@ def _divide(cpu, rt, dividend, divisor, invalid, oe, rc):
         record_cr0(cpu, result)
 
 
-@instruction("divw", 31, 491, form=XO, registers_only=True)
+def _emit_divw(e, rt, ra, rb, oe, rc):
+    """Python's ``//`` floors: the quotient's magnitude is divided, its sign put back
+    (INT_MIN / -1 comes out as the dividend, as ``_divide`` has it, once masked)."""
+    if oe:
+        return e.call()
+    e.line(f"a = (g[{ra}] ^ 0x80000000) - 0x80000000", f"b = (g[{rb}] ^ 0x80000000) - 0x80000000")
+    _emit_result(e, rt, f"g[{ra}] if not b else "
+                        f"(abs(a) // abs(b) if (a < 0) == (b < 0) else -(abs(a) // abs(b))) & 0xFFFFFFFF", rc)
+
+
+@instruction("divw", 31, 491, form=XO, registers_only=True, emit=_emit_divw)
 def divw(cpu, rt, ra, rb, oe, rc):
     dividend, divisor = signed32(cpu.gpr[ra]), signed32(cpu.gpr[rb])
     _divide(cpu, rt, dividend, divisor, divisor == 0 or (dividend == -0x80000000 and divisor == -1), oe, rc)
 
 
-@instruction("divwu", 31, 459, form=XO, registers_only=True)
+def _emit_divwu(e, rt, ra, rb, oe, rc):
+    if oe:
+        return e.call()
+    _emit_result(e, rt, f"g[{ra}] // g[{rb}] if g[{rb}] else g[{ra}]", rc)
+
+
+@instruction("divwu", 31, 459, form=XO, registers_only=True, emit=_emit_divwu)
 def divwu(cpu, rt, ra, rb, oe, rc):
     divisor = cpu.gpr[rb]
     _divide(cpu, rt, cpu.gpr[ra], divisor, divisor == 0, oe, rc)
