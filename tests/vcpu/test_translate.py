@@ -262,13 +262,19 @@ patched:
 """
 
 
-def test_a_block_follows_calls_and_returns_as_the_interpreter_runs_them(monkeypatch):
+def _translations(monkeypatch) -> list:
+    """Every block the vCPUs translate from now on, in order."""
     blocks = []
 
     def kept(*args, **options):
         blocks.append(translate(*args, **options))
         return blocks[-1]
     monkeypatch.setattr(cpu_module, "translate", kept)
+    return blocks
+
+
+def test_a_block_follows_calls_and_returns_as_the_interpreter_runs_them(monkeypatch):
+    blocks = _translations(monkeypatch)
     elf = snippet_elf(FOLLOWED_CALLS, "translate-follow")
     symbols = load(elf).symbols
     reference, translated = pair(lambda: load(elf).cpu)
@@ -317,12 +323,7 @@ handler:
 
 
 def test_a_loop_keeps_its_registers_in_locals_and_gives_them_back_at_an_interrupt(monkeypatch):
-    blocks = []
-
-    def kept(*args, **options):
-        blocks.append(translate(*args, **options))
-        return blocks[-1]
-    monkeypatch.setattr(cpu_module, "translate", kept)
+    blocks = _translations(monkeypatch)
     elf = snippet_elf(LOOP_IN_LOCALS, "translate-loop-locals")
     loop = load(elf).symbols["loop"]
     reference, translated = pair(lambda: load(elf).cpu)
