@@ -248,7 +248,7 @@ class _Emitter:
         return address for a ``returns`` branch (``target`` is LR), if LR still holds it;
         otherwise it ends here."""
         index = self.index
-        if not conditions and isinstance(target, int) and target != self.start and self.may_follow(target):
+        if not conditions and isinstance(target, int) and self.may_follow(target):
             if call:
                 self.returns.append(self.pc + 4)
             self.next_pc = target
@@ -390,7 +390,7 @@ class _Emitter:
         body = list(zip(self.lines, self.owners))   # (line, instruction), within the try (and loop)
         if self.loops:
             dropped = _PASS if in_locals else _PASSES
-            body = [(_counted(line, in_locals), owner) for line, owner in body if line.split(None, 1)[0] != dropped]
+            body = [(_counted(line, in_locals), owner) for line, owner in body if line.split()[:1] != [dropped]]
         head = ["def block(cpu, left):", "    g = cpu.gpr", *([f"    length = {length}"] if self.loops else [])]
         head += [f"    {cache} = addressing.ram_cache[{_PAGE_CACHES[cache]}]" for cache in sorted(self.page_caches)]
         stores, after = [], []    # after: the lines following the loop, within the try
