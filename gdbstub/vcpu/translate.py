@@ -167,10 +167,10 @@ class _Emitter:
         if watched:
             near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
-        # (as an expression: an exit after a store that changed code or a device is not linked)
-        leave = _indented([*then, *self.exit_lines(self.index, f"{self.pc + 4:#x}")])
         crossing = [f"ea & 0xFFF > {0x1000 - size}"] if size > 1 else []   # into a page mapped anywhere
         if store:
+            # (as an expression: an exit after a store that changed code or a device is not linked)
+            leave = _indented([*then, *self.exit_lines(self.index, f"{self.pc + 4:#x}")])
             write = (f"ram[{{}}] = {data} & 0xFF" if size == 1 else
                      f"pack{size}(ram, {{}}, {data}{' & 0xFFFF' if size == 2 else ''})")
             # RAM without code inline; anything else (a device, a line holding code) through cpu

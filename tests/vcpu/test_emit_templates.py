@@ -47,6 +47,19 @@ def _machine(rng: random.Random, word: int) -> Cpu:
     return cpu
 
 
+def _interpreted_and_translated(word: int, seed: int, gprs: dict[int, int] | None = None):
+    """Two like machines at ``word`` (GPRs from ``seed``, then ``gprs``): one interpreting, one
+    with the block there translated (returned too), short enough to run in 2 steps."""
+    reference, translated = _machine(random.Random(seed), word), _machine(random.Random(seed), word)
+    for cpu in (reference, translated):
+        for number, value in (gprs or {}).items():
+            cpu.gpr[number] = value
+    reference.translate_after, translated.translate_after = None, 0
+    block = translated.hot_block(CODE)
+    assert block.run is not None and block.length <= 2
+    return reference, translated, block
+
+
 @pytest.mark.parametrize("name", sorted(TEMPLATED))
 def test_an_emit_template_does_what_its_semantics_do(name):
     """The instruction, then a branch, as a translated block and interpreted: the same exit
@@ -59,11 +72,7 @@ def test_an_emit_template_does_what_its_semantics_do(name):
         variant = _random_word(rng, word, encoding)
         if decode(variant)[0] is not encoding.semantics:
             continue                                   # an invalid form: no template involved
-        seed = rng.getrandbits(32)
-        reference, translated = _machine(random.Random(seed), variant), _machine(random.Random(seed), variant)
-        reference.translate_after, translated.translate_after = None, 0
-        block = translated.hot_block(CODE)
-        assert block.run is not None and block.length <= 2      # runs within the 2 steps below
+        reference, translated, block = _interpreted_and_translated(variant, rng.getrandbits(32))
         calls = []
         scope = block.run.__globals__            # F0, if there, is the call of the semantics
         if "F0" in scope:
@@ -87,12 +96,7 @@ DIVISIONS = [(7, 0), (0x80000000, 0xFFFFFFFF), (0x80000000, 0), (0xFFFFFFF9, 2),
 def test_the_divide_templates_at_their_edges(xo, rc):
     word = 31 << 26 | 3 << 21 | 4 << 16 | 5 << 11 | xo << 1 | rc        # rt 3, ra 4, rb 5, OE 0
     for dividend, divisor in DIVISIONS:
-        reference, translated = _machine(random.Random(0), word), _machine(random.Random(0), word)
-        for cpu in (reference, translated):
-            cpu.gpr[4], cpu.gpr[5] = dividend, divisor
-        reference.translate_after, translated.translate_after = None, 0
-        block = translated.hot_block(CODE)
-        assert block.run is not None and block.length <= 2      # runs within the 2 steps below
+        reference, translated, _ = _interpreted_and_translated(word, 0, {4: dividend, 5: divisor})
         assert translated.run(2) == reference.run(2)
         assert register_state(translated) == register_state(reference), (dividend, divisor)
 
