@@ -185,7 +185,7 @@ def write_site_exp(directory: Path, testsuite: Path, startup: list[Path], libc: 
 
 
 def check_tools() -> None:
-    missing = [tool for tool in ("runtest", GDB, QEMU) if not shutil.which(tool)]
+    missing = [tool for tool in ("runtest", GDB, QEMU, "setpriv") if not shutil.which(tool)]
     try:
         cross_prefix()
     except RuntimeError as exc:
