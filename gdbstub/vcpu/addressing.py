@@ -73,6 +73,15 @@ class Addressing:
         base = self.ram_cache[Access.FETCH].get(ea >> PAGE_SHIFT)
         return None if base is None else base | ea & PAGE_MASK
 
+    def ram_address(self, ea: int, size: int, access: int) -> int | None:
+        """The physical address of a ``size``-byte access at ``ea`` if its page is cached as RAM
+        for ``access`` and the access stays in it, else None (then ``translate`` decides): the
+        interpreter's way to RAM, which neither looks a page up nor raises."""
+        if ea & PAGE_MASK > PAGE_SIZE - size:
+            return None
+        base = self.ram_cache[access].get(ea >> PAGE_SHIFT)
+        return None if base is None else base | ea & PAGE_MASK
+
     def lookup(self, page: int, access: Access, for_debugger: bool) -> int | None:
         """The physical page mapped at effective ``page`` (no MMU: the same page)."""
         return page

@@ -32,6 +32,7 @@ from .state import ArchState, SavedState
 from .stops import Fault
 from .translate import INTERPRET, Block, translate
 
+_READ, _WRITE = int(Access.READ), int(Access.WRITE)   # plain ints index the caches faster
 _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 # The code caches' bounds: past one, that cache starts over (as QEMU flushes its TBs), so that
 # the server's memory stays bounded whatever the guest executes (tests/vcpu/test_memory_bounds.py).
@@ -352,8 +353,9 @@ class Cpu(ArchState):
         """A guest load of ``size`` bytes (big-endian), after the DAC read comparators."""
         if self._dac_armed:
             self.check_dac(ea, size, False)
-        if ea + size <= self._direct_limit:
-            return int.from_bytes(self._ram[ea:ea + size], "big")
+        physical = ea if ea + size <= self._direct_limit else self.addressing.ram_address(ea, size, _READ)
+        if physical is not None:
+            return int.from_bytes(self._ram[physical:physical + size], "big")
         return self.peek(ea, size)
 
     def peek(self, ea: int, size: int) -> int:
@@ -371,10 +373,11 @@ class Cpu(ArchState):
         value &= _SIZE_MASK[size]
         if self._dac_armed:
             self.check_dac(ea, size, True, value)
-        if ea + size <= self._direct_limit:
-            self._ram[ea:ea + size] = value.to_bytes(size, "big")
-            if self.code.code_lines[ea >> LINE_SHIFT]:
-                self.forget_code(ea, size)
+        physical = ea if ea + size <= self._direct_limit else self.addressing.ram_address(ea, size, _WRITE)
+        if physical is not None:
+            self._ram[physical:physical + size] = value.to_bytes(size, "big")
+            if self.code.code_lines[physical >> LINE_SHIFT]:
+                self.forget_code(physical, size)
             return
         physical = self._physical(ea, size, Access.WRITE)
         try:
@@ -416,17 +419,19 @@ class Cpu(ArchState):
             raise HaltNow()
 
     def _read_spans(self, ea: int, length: int, for_debugger: bool = False) -> bytes:
-        if ea + length <= self._direct_limit:
-            return bytes(self._ram[ea:ea + length])
+        physical = ea if ea + length <= self._direct_limit else self.addressing.ram_address(ea, length, _READ)
+        if physical is not None:
+            return bytes(self._ram[physical:physical + length])
         spans = self._spans(ea, length, Access.READ, for_debugger)
         if spans is None:
             raise BusError(ea, length, False)
         return b"".join(self.memory.read_bytes(physical, part) for physical, part in spans)
 
     def _write_spans(self, ea: int, data: bytes, for_debugger: bool = False) -> None:
-        if ea + len(data) <= self._direct_limit:
-            self._ram[ea:ea + len(data)] = data
-            self.forget_code(ea, len(data))
+        physical = ea if ea + len(data) <= self._direct_limit else self.addressing.ram_address(ea, len(data), _WRITE)
+        if physical is not None:
+            self._ram[physical:physical + len(data)] = data
+            self.forget_code(physical, len(data))
             return
         spans = self._spans(ea, len(data), Access.WRITE, for_debugger)
         if spans is None:
