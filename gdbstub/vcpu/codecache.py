@@ -8,6 +8,7 @@ it empty). A store into a flagged line drops what overlaps it (``forget``).
 """
 from __future__ import annotations
 
+from .addressing import PAGE_MASK
 from .translate import NO_DEBUG, Block
 
 LINE_SHIFT = 6   # bookkeeping granule: the 64-byte cache line
@@ -62,9 +63,11 @@ class CodeCache:
             self.unlink()
         return dropped
 
-    def link(self, slot: list, run, length: int) -> None:
-        """An exit's link slot leads to the block ``run`` of ``length`` instructions from now on."""
-        slot[0], slot[1] = run, length
+    def link(self, slot: list, block: Block) -> None:
+        """An exit's link slot ``[run, length, page]`` leads to ``block`` from now on; ``page``,
+        the physical page its code starts in, is what an exit into another page under the MMU
+        compares with that page's current translation."""
+        slot[0], slot[1], slot[2] = block.run, block.length, block.physical & ~PAGE_MASK
         self.links.append(slot)
 
     def unlink(self) -> None:

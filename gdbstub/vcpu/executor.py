@@ -264,12 +264,12 @@ class Executor:
                             end = limit
                         if run is not None and cpu.icount + length <= end:
                             if slot is not None:
-                                code.link(slot, run, length)
+                                code.link(slot, block)
                             slot = run(cpu, end - cpu.icount)
                             # linked blocks: an exit that leaves nothing to look at (a called
                             # instruction that changes anything ends its block unlinked)
                             while slot is not None:
-                                run, length = slot
+                                run, length, _ = slot
                                 if run is None:
                                     break
                                 if cpu.icount + length > end:

@@ -44,10 +44,11 @@ from .isa import lookup
 
 MAX_BLOCK = 16   # longer superblocks compiled slower and ran no faster (docs/performance.md)
 FOLLOW_WITHIN = 8   # a block follows branches while shorter than this (docs/performance.md)
+COMPUTED_TARGETS = 4   # link slots an exit to a computed target keeps, one per target
 M32 = 0xFFFFFFFF
 
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
-_PAGE_CACHES = {"rp": int(Access.READ), "wp": int(Access.WRITE)}   # block locals -> Addressing.ram_cache
+_PAGE_CACHES = {"fp": int(Access.FETCH), "rp": int(Access.READ), "wp": int(Access.WRITE)}   # block locals -> Addressing.ram_cache
 
 
 class DebugKey(NamedTuple):
@@ -100,8 +101,8 @@ class _Emitter:
 
     A template ``emit(e, *fields)`` runs for one instruction, at address ``e.pc``; the code it
     adds sees ``cpu``, ``g`` (``cpu.gpr``) and may use scratch locals other than the
-    framework's (``n``, ``left``, ``length``, ``ea``, ``f0``..``f7``, ``X<k>`` and the names ``access``
-    emits). Its means: ``line`` (statements), ``set_cr_field`` /
+    framework's (``n``, ``left``, ``length``, ``ea``, ``slot``, ``f0``..``f7``, ``X<k>`` and the
+    names ``access`` emits). Its means: ``line`` (statements), ``set_cr_field`` /
     ``cr_bit`` (CR fields kept in locals), ``access`` (the one way to reach memory), ``jump``
     (branches) and ``call`` (give this instance to its semantics function after all)."""
 
@@ -348,21 +349,29 @@ class _Emitter:
 
     def exit_lines(self, index: int, target: int | str) -> list[str]:
         """Leave after instruction ``index`` completed, continuing at ``target`` (an address, or
-        an expression). An exit to an address the block's own translation covers (any, when
-        not ``paged``; one in its page, when paged) returns its link slot: ``[run, length]`` of
-        the block there, filled by the run loop the first time, so that it runs next without
-        a lookup (``CodeCache.unlink`` empties the slots when blocks go)."""
+        an expression). The exit returns its link slot, ``[run, length, page]`` of the block
+        there, filled by the run loop the first time (``CodeCache.link``), so that it runs next
+        without a lookup (``CodeCache.unlink`` empties the slots when blocks go); an
+        expression's exit keeps a slot per value it took (``_slot_for``). When ``paged``, an
+        exit out of the start's page (whose translation the run loop checked) returns a filled
+        slot only while the fetch page cache still maps the target's page to its ``page``."""
         lines = [_CR_FLUSH]
         if index + 1 - self.synced:
             lines.append(f"cpu.icount += {index + 1 - self.synced}")
-        if isinstance(target, str):
-            return lines + [f"cpu.pc = {target}", "return"]
-        lines.append(f"cpu.pc = {target:#x}")
-        if self.paged and (target ^ self.start) & ~PAGE_MASK:
-            return lines + ["return"]
         name = f"X{len(self.links)}"
         self.links.append(name)
-        self.constants[name] = [None, 0]
+        if isinstance(target, str):
+            self.constants[name] = {}
+            lines += [f"cpu.pc = {target}", f"slot = {name}.get({target}) or slot_for({name}, {target})"]
+            if self.paged:
+                self.page_caches.add("fp")
+                return lines + [f"return slot if slot is None or fp.get({target} >> 12) == slot[2] or slot[0] is None else None"]
+            return lines + ["return slot"]
+        lines.append(f"cpu.pc = {target:#x}")
+        self.constants[name] = [None, 0, None]
+        if self.paged and (target ^ self.start) & ~PAGE_MASK:
+            self.page_caches.add("fp")
+            return lines + [f"return {name} if fp.get({target >> 12:#x}) == {name}[2] or {name}[0] is None else None"]
         return lines + [f"return {name}"]
 
     def sync(self, index: int) -> None:
@@ -415,6 +424,16 @@ class _Emitter:
         tail += [f"        cpu.icount += {'left0 - left + ' if in_locals else ''}D[n]", "        cpu.pc = A[n]",
                  "        raise"]
         return "\n".join(head + text + tail) + "\n"
+
+
+def _slot_for(slots: dict, target: int) -> list | None:
+    """A new, empty link slot for a computed exit's ``target``, kept in its ``slots``; None
+    once the exit has as many as ``COMPUTED_TARGETS`` (a return from a function called from
+    many places goes on unlinked rather than holding a slot per caller)."""
+    if len(slots) >= COMPUTED_TARGETS:
+        return None
+    slot = slots[target] = [None, 0, None]
+    return slot
 
 
 def _merged(fields) -> str:
@@ -518,7 +537,7 @@ def translate(fetch: Callable, start: int, physical: int, debug: DebugKey, names
     if carried:     # once more, with those CR fields in their locals from the loop's start
         emitter, index, spans = _emit(fetch, start, physical, debug, paged, carried)
     source = emitter.source(index)
-    scope = {**namespace, **emitter.constants, "pack2": _HALF.pack_into, "pack4": _WORD.pack_into,
+    scope = {**namespace, **emitter.constants, "slot_for": _slot_for, "pack2": _HALF.pack_into, "pack4": _WORD.pack_into,
              "unpack2": _HALF.unpack_from, "unpack4": _WORD.unpack_from}
     exec(compile(source, f"<block {start:#010x}>", "exec"), scope)
     return Block(scope["block"], index, physical, tuple((first, end) for first, end in spans))

@@ -17,7 +17,7 @@ from gdbstub.vcpu.cpu import Cpu
 from gdbstub.vcpu.stops import Halted
 from gdbstub.vcpu.memory import Memory
 from gdbstub.boards.standalone import register_state
-from gdbstub.vcpu.translate import translate
+from gdbstub.vcpu.translate import COMPUTED_TARGETS, translate
 
 from .conftest import TEST_RAM, load, snippet_elf
 
@@ -591,8 +591,80 @@ def test_a_breakpoint_on_a_linked_block_stops_there():
     assert machine.cpu.pc == pong
 
 
-# Under the MMU a link stays inside its block's page: the page a constant branch goes to may be
-# mapped elsewhere by the time the branch is taken again. Here a TLB0 entry written half-way
+# A function returned to from six places, more than a computed exit keeps slots for: each
+# call comes after eight instructions of its block, so that it is not followed and ``f``'s
+# ``blr`` is an exit of its own.
+RETURNS = """
+    li      3, 0
+    li      4, 40
+    mtctr   4
+loop:
+    .rept   8
+    addi    5, 5, 1
+    .endr
+    bl      f
+r0:
+    addi    3, 3, 1
+    .rept   8
+    addi    5, 5, 1
+    .endr
+    bl      f
+r1:
+    addi    3, 3, 2
+    .rept   8
+    addi    5, 5, 1
+    .endr
+    bl      f
+r2:
+    addi    3, 3, 3
+    .rept   8
+    addi    5, 5, 1
+    .endr
+    bl      f
+r3:
+    addi    3, 3, 4
+    .rept   8
+    addi    5, 5, 1
+    .endr
+    bl      f
+r4:
+    addi    3, 3, 5
+    .rept   8
+    addi    5, 5, 1
+    .endr
+    bl      f
+r5:
+    addi    3, 3, 6
+    bdnz    loop
+    b       finish
+f:
+    addi    3, 3, 1000
+    blr
+finish:
+"""
+
+
+@pytest.mark.parametrize("board", ["bare", "ppce500"])
+def test_a_return_is_linked_to_the_callers_it_goes_back_to(board):
+    from gdbstub.boards import ppce500
+    elf = snippet_elf(RETURNS, "translate-returns")
+
+    def make():
+        return load(elf).cpu if board == "bare" else Machine(elf, board=ppce500.build).cpu
+    reference, translated = pair(make)
+    for _ in range(12):
+        assert translated.run(400) == reference.run(400)
+        assert same_state(translated, reference)
+    assert translated.gpr[3] == reference.gpr[3] > 40 * 6 * 1000
+    symbols = load(elf).symbols
+    linked = {id(slot[0]) for slot in translated.code.links}
+    returned_to = [k for k in range(6) if id(translated.code.blocks[symbols[f"r{k}"]].run) in linked]
+    assert len(returned_to) == COMPUTED_TARGETS       # the first ones; the others go on unlinked
+
+
+# Under the MMU a link out of its block's page is taken only while the target's page maps where
+# it did when linked: the page a constant branch goes to may be mapped elsewhere by the time
+# the branch is taken again. Here a TLB0 entry written half-way
 # maps ``target``'s page onto ``other``'s, which adds 100 instead of 1.
 REMAPPED_TARGET = f"""
     li      3, 0
@@ -635,7 +707,7 @@ finish:
 """
 
 
-def test_under_the_mmu_a_branch_to_a_remapped_page_is_not_linked():
+def test_under_the_mmu_a_link_into_a_remapped_page_is_not_taken():
     from gdbstub.boards import ppce500
     elf = snippet_elf(REMAPPED_TARGET, "translate-remapped-target")
 
