@@ -203,43 +203,54 @@ class _Emitter:
         self.emit(lines)
 
     def access_words(self, ea: str, first: int, store: bool) -> None:
-        """lmw/stmw: registers ``first``..31 from or to the words at ``ea`` (kept in ``ea``),
-        in one struct call when they lie aligned in one cached RAM page; anything else (an
-        Alignment interrupt, a page crossing, a device, a DAC that may match) is the
-        instruction's semantics function, called."""
-        size = 4 * (32 - first)
+        """lmw/stmw: registers ``first``..31 from or to the aligned words at ``ea`` (kept in
+        ``ea``), one struct call (see ``_access_range``)."""
+        words = f"W{32 - first}"
+        self.constants[words] = struct.Struct(f">{32 - first}I")
+        move = f"{words}.pack_into(ram, {{}}, *g[{first}:])" if store else f"g[{first}:] = {words}.unpack_from(ram, {{}})"
+        self._access_range(ea, 4 * (32 - first), store, move, aligned=4)
+
+    def zero_bytes(self, ea: str, size: int) -> None:
+        """``size`` zero bytes at ``ea`` (kept in ``ea``; a multiple of ``size``, which divides
+        the page): dcbz (see ``_access_range``)."""
+        self.constants[f"Z{size}"] = bytes(size)
+        self._access_range(ea, size, True, f"ram[{{0}}:{{0}} + {size}] = Z{size}")
+
+    def _access_range(self, ea: str, size: int, store: bool, move: str, aligned: int = 1) -> None:
+        """``move`` (a statement, ``{}`` standing for the physical address) inline where the
+        ``size`` bytes at ``ea`` lie in one cached RAM page and ``ea`` is a multiple of
+        ``aligned``; anything else (an Alignment interrupt, a page crossing, a device, a DAC that
+        may match) is the instruction's semantics function, called."""
         if self.debug.dac_write if store else self.debug.dac_read:
             self.call()
             return
         index, pc = self.index, self.pc
-        name, words = f"F{index}", f"W{32 - first}"
+        name = f"F{index}"
         self.constants[name] = self._semantics
         self.calls = True
-        self.constants[words] = struct.Struct(f">{32 - first}I")
         self.sync(index)              # the call below sees exact icount and CR
         self.flush_cr()
+        misaligned = [f"ea & {aligned - 1}"] if aligned > 1 else []
         lines = [f"ea = {ea}"]
         if self.paged:
             cache = "wp" if store else "rp"
             self.page_caches.add(cache)
-            lines += ["try:", f"    if ea & 0xFFF > {0x1000 - size} or ea & 3:", "        raise KeyError",
+            lines += ["try:", f"    if {' or '.join([f'ea & 0xFFF > {0x1000 - size}', *misaligned])}:", "        raise KeyError",
                       f"    pa = {cache}[ea >> 12] | ea & 0xFFF", "except KeyError:"]
-            at, fast = "pa", ["else:"]
+            at = "pa"
         else:
-            lines.append(f"if ea & 3 or ea > ram_last_4 - {size - 4}:")
-            at, fast = "ea", ["else:"]
+            lines.append(f"if {' or '.join([*misaligned, f'ea > ram_last_1 - {size - 1}'])}:")
+            at = "ea"
         fields = "".join(f", {a!r}" for a in self._fields)
+        leave = _indented(_indented(self.exit_lines(index, f"{pc + 4:#x}")))
         lines += [f"    cpu.pc = {pc:#x}", f"    {name}(cpu{fields})",
-                  "    if cpu.code_or_debug_changed:", "        cpu.code_or_debug_changed = False",
-                  *_indented(_indented(self.exit_lines(index, f"{pc + 4:#x}")))]
+                  "    if cpu.code_or_debug_changed:", "        cpu.code_or_debug_changed = False", *leave,
+                  "else:", "    " + move.format(at)]
         if store:
-            fast += [f"    {words}.pack_into(ram, {at}, *g[{first}:])",
-                     f"    if (code_lines[{at} >> 6] or code_lines[{at} + {size - 1} >> 6]) and cpu.forget_code({at}, {size}):",
-                     *_indented(_indented(self.exit_lines(index, f"{pc + 4:#x}")))]
-        else:
-            fast += [f"    g[{first}:] = {words}.unpack_from(ram, {at})"]
+            lines += [f"    if (code_lines[{at} >> 6] or code_lines[{at} + {size - 1} >> 6]) and cpu.forget_code({at}, {size}):",
+                      *leave]
         self.may_raise(index)
-        self.emit(lines + fast)
+        self.emit(lines)
 
     def jump(self, target: int | str, conditions: tuple[str, ...] | list[str] = (), *,
              call: bool = False, returns: bool = False) -> None:

@@ -743,6 +743,55 @@ finish:
 """
 
 
+# dcbz walking through a buffer a line a pass (the line just written, and the line of code
+# ``victim`` at the end, which ran translated before it is zeroed into illegal words).
+ZEROED_LINES = """
+    lis     3, buffer@ha
+    addi    3, 3, buffer@l
+    li      4, 0x5a
+    li      5, 200
+    mtctr   5
+loop:
+    stw     4, 0(3)
+    stw     4, 60(3)
+    stw     4, 64(3)
+    dcbz    0, 3
+    lwz     6, 60(3)
+    lwz     7, 64(3)
+    add     8, 8, 6
+    add     9, 9, 7
+    bl      victim
+    addi    3, 3, 64
+    bdnz    loop
+    lis     3, victim@ha
+    addi    3, 3, victim@l
+    dcbz    0, 3
+    bl      victim
+    b       finish
+    .balign 64
+victim:
+    addi    10, 10, 1
+    blr
+    .balign 4096
+buffer:
+    .space  16384
+finish:
+"""
+
+
+@pytest.mark.parametrize("board", ["bare", "ppce500"])
+def test_zeroed_lines_match_the_interpreter(board):
+    from gdbstub.boards import ppce500
+    elf = snippet_elf(ZEROED_LINES, "translate-zeroed-lines")
+
+    def make():
+        return load(elf).cpu if board == "bare" else Machine(elf, board=ppce500.build).cpu
+    reference, translated = pair(make)
+    outcome = run_lockstep(reference, translated, slice_steps=173)
+    assert "illegal instruction" in outcome.reason, outcome
+    assert translated.gpr[8] == 0 and translated.gpr[9] == 200 * 0x5a and translated.gpr[10] == 200
+
+
 @pytest.mark.parametrize("board", ["bare", "ppce500"])
 def test_multiple_word_accesses_match_the_interpreter(board):
     from gdbstub.boards import ppce500

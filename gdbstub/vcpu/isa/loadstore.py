@@ -181,7 +181,11 @@ def stwcx(cpu, rs, ra, rb, rc):
 LINE = booke.E500MC_CACHE_LINE
 
 
-@instruction("dcbz", 31, 1014, form=X)
+def _emit_dcbz(e, _, ra, rb, rc):
+    e.zero_bytes(f"({f'g[{ra}] + ' if ra else ''}g[{rb}]) & {MASK32 & ~(LINE - 1):#x}", LINE)
+
+
+@instruction("dcbz", 31, 1014, form=X, emit=_emit_dcbz)
 def dcbz(cpu, _, ra, rb, rc):
     cpu.store_bytes(_ea_x(cpu, ra, rb) & ~(LINE - 1), bytes(LINE))
 
