@@ -6,7 +6,7 @@ from .. import booke
 from ..interrupts import GuestInterrupt, privileged
 from .bits import MASK32, ra_or_zero, sext, set_cr_field
 from .forms import D, X
-from .table import instruction
+from .table import instruction, no_code
 
 # --- effective addresses ----------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ def dcbi(cpu, _, ra, rb, rc):
 
 def _register_cache_hint(name, xo):
     """Instructions that only manage caches: no architected effect in the model."""
-    @instruction(name, 31, xo, form=X)
+    @instruction(name, 31, xo, form=X, emit=no_code)
     def semantics(cpu, _, ra, rb, rc):
         return None
     semantics.__name__ = name

@@ -7,7 +7,7 @@ from ..interrupts import DebugEvent, GuestInterrupt, illegal, privileged
 from ..spr import is_privileged
 from .bits import MASK32, cr_bit, set_cr_field, signed32
 from .forms import D, SC, X, XFX, XL
-from .table import instruction
+from .table import instruction, no_code
 
 
 def _supervisor(cpu):
@@ -151,7 +151,7 @@ def twi(cpu, to, ra, si):
 
 
 def _register_no_op(name, opcode, xo, form):
-    @instruction(name, opcode, xo, form=form, registers_only=True)
+    @instruction(name, opcode, xo, form=form, registers_only=True, emit=no_code)
     def semantics(cpu, *_):
         return None
     semantics.__name__ = name

@@ -61,6 +61,11 @@ def instruction(name: str, opcode: int, xo: int | None = None, *, form: Form, re
     return register
 
 
+def no_code(emitter, *fields) -> None:
+    """The emit template of an instruction without effect on this model (a barrier, a cache
+    hint): nothing, so that blocks neither call it nor end a loop's registers in locals there."""
+
+
 def lookup(word: int) -> Encoding | None:
     """The table entry ``word``'s opcode selects (valid form or not), or None if there is none."""
     opcode = word >> 26
