@@ -118,12 +118,16 @@ class BookeTimers:
 
     # --- bringing the state up to date -----------------------------------------------------
 
-    def sync(self, icount: int) -> None:
-        """Advances every timer to ``icount``, setting the status bits of what happened since."""
+    def _elapsed(self, icount: int) -> int:
+        """Ticks from the anchor to ``icount``."""
         if icount < self.anchor_icount:
             raise ValueError(f"timers are at icount {self.anchor_icount}; cannot go back to {icount}"
                              " (restore a snapshot instead)")
-        elapsed = self.ticks(icount) - self.ticks(self.anchor_icount) if self.enabled else 0
+        return self.ticks(icount) - self.ticks(self.anchor_icount) if self.enabled else 0
+
+    def sync(self, icount: int) -> None:
+        """Advances every timer to ``icount``, setting the status bits of what happened since."""
+        elapsed = self._elapsed(icount)
         self.anchor_icount = icount
         if elapsed <= 0:
             return
@@ -205,8 +209,9 @@ class BookeTimers:
     # --- registers -------------------------------------------------------------------------
 
     def read_timebase(self, icount: int) -> int:
-        self.sync(icount)
-        return self.timebase & TB_MASK
+        """The time base at ``icount``; reading it advances nothing (a delay loop reads it
+        often, and the other timers follow when they are next looked at)."""
+        return (self.timebase + self._elapsed(icount)) & TB_MASK
 
     def set_timebase_enabled(self, enabled: bool, icount: int) -> None:
         """HID0[TBEN] changed (or was written) at ``icount``."""
@@ -214,13 +219,13 @@ class BookeTimers:
         self.enabled = bool(enabled)
 
     def read_spr(self, spr: int, icount: int) -> int:
+        if spr == SPR_TBL_READ:
+            return self.read_timebase(icount) & WORD
+        if spr == SPR_TBU_READ:
+            return self.read_timebase(icount) >> 32
         self.sync(icount)
         if spr == SPR_DEC:
             return self.dec
-        if spr == SPR_TBL_READ:
-            return self.timebase & WORD
-        if spr == SPR_TBU_READ:
-            return self.timebase >> 32 & WORD
         if spr == SPR_TSR:
             return self.tsr
         if spr == SPR_TCR:

@@ -186,9 +186,20 @@ def test_many_periods_at_once_are_counted_not_looped():
 
 def test_icount_cannot_go_backwards():
     timers = running(1)
-    timers.read_timebase(100)
+    timers.read_spr(SPR_DEC, 100)                  # reading DEC brings the timers to 100
     with pytest.raises(ValueError, match="snapshot"):
         timers.read_timebase(99)
+
+
+def test_reading_the_time_base_advances_nothing():
+    """A read of TB is the time base then, and leaves the timers where they are: the
+    decrementer that expires in between is seen when it is looked at, as if read then."""
+    timers, read = running(1), running(1)
+    for t in (timers, read):
+        t.write_spr(SPR_DEC, 50, 0)
+    assert read.read_spr(SPR_TBL_READ, 80) == 80 and read.read_timebase(90) == 90
+    assert read.anchor_icount == 0
+    assert [read.read_spr(SPR_DEC, 100), read.tsr] == [timers.read_spr(SPR_DEC, 100), timers.tsr]
 
 
 def test_unknown_sprs_and_bad_rates_are_clear_errors():
