@@ -61,6 +61,22 @@ def _elf_cpu(elf):
     return lambda: load(elf).cpu
 
 
+def _board_pair(elf, board: str):
+    """``pair`` of vCPUs loaded with ``elf`` on the ``bare`` board or on ``ppce500`` (MMU on)."""
+    from gdbstub.boards import ppce500
+
+    def make():
+        return load(elf).cpu if board == "bare" else Machine(elf, board=ppce500.build).cpu
+    return pair(make)
+
+
+def _in_step(reference: Cpu, translated: Cpu, slices: int, steps: int) -> None:
+    """``slices`` runs of ``steps`` on both, with the same outcome and state after each."""
+    for _ in range(slices):
+        assert translated.run(steps) == reference.run(steps)
+        assert same_state(translated, reference)
+
+
 C_GUESTS = ["arith64", "bits", "bytes", "recursion", "float"]
 ASM_GUESTS = ["branches", "carry", "crops", "fpcorner", "interrupts", "invalidforms", "memops", "muldiv", "rotate"]
 
@@ -646,15 +662,9 @@ finish:
 
 @pytest.mark.parametrize("board", ["bare", "ppce500"])
 def test_a_return_is_linked_to_the_callers_it_goes_back_to(board):
-    from gdbstub.boards import ppce500
     elf = snippet_elf(RETURNS, "translate-returns")
-
-    def make():
-        return load(elf).cpu if board == "bare" else Machine(elf, board=ppce500.build).cpu
-    reference, translated = pair(make)
-    for _ in range(12):
-        assert translated.run(400) == reference.run(400)
-        assert same_state(translated, reference)
+    reference, translated = _board_pair(elf, board)
+    _in_step(reference, translated, slices=12, steps=400)
     assert translated.gpr[3] == reference.gpr[3] > 40 * 6 * 1000
     symbols = load(elf).symbols
     linked = {id(slot[0]) for slot in translated.code.links}
@@ -708,16 +718,9 @@ finish:
 
 
 def test_under_the_mmu_a_link_into_a_remapped_page_is_not_taken():
-    from gdbstub.boards import ppce500
-    elf = snippet_elf(REMAPPED_TARGET, "translate-remapped-target")
-
-    def make():
-        return Machine(elf, board=ppce500.build).cpu
-    reference, translated = pair(make)
+    reference, translated = _board_pair(snippet_elf(REMAPPED_TARGET, "translate-remapped-target"), "ppce500")
     assert not translated.addressing.identity
-    for _ in range(20):
-        assert translated.run(500) == reference.run(500)
-        assert same_state(translated, reference)
+    _in_step(reference, translated, slices=20, steps=500)
     assert translated.gpr[3] == 500 * 1 + 500 * 100
 
 
@@ -781,12 +784,8 @@ finish:
 
 @pytest.mark.parametrize("board", ["bare", "ppce500"])
 def test_zeroed_lines_match_the_interpreter(board):
-    from gdbstub.boards import ppce500
     elf = snippet_elf(ZEROED_LINES, "translate-zeroed-lines")
-
-    def make():
-        return load(elf).cpu if board == "bare" else Machine(elf, board=ppce500.build).cpu
-    reference, translated = pair(make)
+    reference, translated = _board_pair(elf, board)
     outcome = run_lockstep(reference, translated, slice_steps=173)
     assert "illegal instruction" in outcome.reason, outcome
     assert translated.gpr[8] == 0 and translated.gpr[9] == 200 * 0x5a and translated.gpr[10] == 200
@@ -794,13 +793,7 @@ def test_zeroed_lines_match_the_interpreter(board):
 
 @pytest.mark.parametrize("board", ["bare", "ppce500"])
 def test_multiple_word_accesses_match_the_interpreter(board):
-    from gdbstub.boards import ppce500
     elf = snippet_elf(MULTIPLE_WORDS, "translate-multiple-words")
-
-    def make():
-        return load(elf).cpu if board == "bare" else Machine(elf, board=ppce500.build).cpu
-    reference, translated = pair(make)
-    for _ in range(10):
-        assert translated.run(300) == reference.run(300)
-        assert same_state(translated, reference)
+    reference, translated = _board_pair(elf, board)
+    _in_step(reference, translated, slices=10, steps=300)
     assert translated.icount == reference.icount > 1800
