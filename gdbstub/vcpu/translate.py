@@ -104,7 +104,8 @@ class _Emitter:
     framework's (``n``, ``left``, ``length``, ``ea``, ``slot``, ``f0``..``f7``, ``X<k>`` and the
     names ``access`` emits). Its means: ``line`` (statements), ``set_cr_field`` /
     ``cr_bit`` (CR fields kept in locals), ``access`` (the one way to reach memory), ``jump``
-    (branches) and ``call`` (give this instance to its semantics function after all)."""
+    (branches), ``exact_count`` (what reads the time) and ``call`` (give this instance to its
+    semantics function after all)."""
 
     def __init__(self, start: int, debug: DebugKey, paged: bool, carried: frozenset = frozenset()):
         self.start = start
@@ -285,6 +286,14 @@ class _Emitter:
             return
         self.emit([f"if {' and '.join(conditions)}:"])
         self.emit(taken, 1)
+
+    def exact_count(self) -> str:
+        """An expression, the instruction count before this instruction as the interpreter
+        has it (``cpu.icount`` brought up to date here; the block then keeps no loop in locals,
+        which counts in ``left``)."""
+        self.calls = True
+        self.sync(self.index)
+        return "cpu.icount"
 
     def call(self) -> None:
         """The instruction as a call of its semantics function, with its fields."""

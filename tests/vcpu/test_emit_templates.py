@@ -24,12 +24,12 @@ BRANCH_TO_SELF = 0x48000000
 
 
 def _random_word(rng: random.Random, word: int, encoding) -> int:
-    """``word`` (the entry's opcodes) with random other bits; SPR moves name LR or CTR half the
-    time, as only those have inline code."""
+    """``word`` (the entry's opcodes) with random other bits; SPR moves name LR, CTR or a
+    time-base half half the time, as only those have inline code."""
     fixed = 0xFC000000 | (encoding.form.xo_mask or 0) << 1            # the opcode bits
     word = word & fixed | rng.getrandbits(32) & ~fixed
     if encoding.form.name == "XFX" and rng.random() < 0.5:
-        spr = rng.choice((8, 9))
+        spr = rng.choice((8, 9, 268, 269))
         word = word & ~(0x3FF << 11) | (spr & 31) << 16 | (spr >> 5) << 11
     return word
 

@@ -724,6 +724,35 @@ def test_under_the_mmu_a_link_into_a_remapped_page_is_not_taken():
     assert translated.gpr[3] == 500 * 1 + 500 * 100
 
 
+# A delay loop's kind of code: the time base (running: HID0[TBEN]) read in a loop, after a few
+# instructions of the same block, by mftb and by mfspr, into a sum that depends on each read.
+TIME_BASE_READS = """
+    lis     3, 0x4000@h
+    ori     3, 3, 0x4000@l
+    mtspr   1008, 3
+    li      4, 300
+    mtctr   4
+loop:
+    addi    5, 5, 1
+    addi    5, 5, 1
+    mftb    6
+    add     8, 8, 6
+    addi    5, 5, 1
+    mfspr   7, 269
+    mfspr   6, 268
+    add     8, 8, 6
+    add     8, 8, 7
+    bdnz    loop
+"""
+
+
+@pytest.mark.parametrize("board", ["bare", "ppce500"])
+def test_time_base_reads_match_the_interpreter(board):
+    reference, translated = _board_pair(snippet_elf(TIME_BASE_READS, "translate-time-base"), board)
+    _in_step(reference, translated, slices=10, steps=313)
+    assert translated.gpr[8] == reference.gpr[8] > 300 * 300
+
+
 # lmw/stmw walking through a buffer 44 bytes a pass, so that some cross a page boundary (one
 # struct call inline; by the semantics function where the words leave the page or RAM).
 MULTIPLE_WORDS = """
