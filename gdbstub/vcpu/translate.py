@@ -171,8 +171,7 @@ class _Emitter:
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
         crossing = [f"ea & 0xFFF > {0x1000 - size}"] if size > 1 else []   # into a page mapped anywhere
         if store:
-            # (as an expression: an exit after a store that changed code or a device is not linked)
-            leave = _indented([*then, *self.exit_lines(self.index, f"{self.pc + 4:#x}")])
+            leave = _indented([*then, *self.exit_lines(self.index, self.pc + 4, linked=False)])
             write = (f"ram[{{}}] = {data} & 0xFF" if size == 1 else
                      f"pack{size}(ram, {{}}, {data}{' & 0xFFFF' if size == 2 else ''})")
             # RAM without code inline; anything else (a device, a line holding code) through cpu
@@ -243,7 +242,7 @@ class _Emitter:
             lines.append(f"if {' or '.join([*misaligned, f'ea > ram_last_1 - {size - 1}'])}:")
             at = "ea"
         fields = "".join(f", {a!r}" for a in self._fields)
-        leave = _indented(_indented(self.exit_lines(index, f"{pc + 4:#x}")))
+        leave = _indented(_indented(self.exit_lines(index, pc + 4, linked=False)))
         lines += [f"    cpu.pc = {pc:#x}", f"    {name}(cpu{fields})",
                   "    if cpu.code_or_debug_changed:", "        cpu.code_or_debug_changed = False", *leave,
                   "else:", "    " + move.format(at)]
@@ -367,17 +366,21 @@ class _Emitter:
         self._append(pad + write for write in self.cr_writes(self.pending))
         self.pending.clear()
 
-    def exit_lines(self, index: int, target: int | str) -> list[str]:
+    def exit_lines(self, index: int, target: int | str, linked: bool = True) -> list[str]:
         """Leave after instruction ``index`` completed, continuing at ``target`` (an address, or
         an expression). The exit returns its link slot, ``[run, length, page]`` of the block
         there, filled by the run loop the first time (``CodeCache.link``), so that it runs next
         without a lookup (``CodeCache.unlink`` empties the slots when blocks go); an
         expression's exit keeps a slot per value it took (``_slot_for``). When ``paged``, an
         exit out of the start's page (whose translation the run loop checked) returns a filled
-        slot only while the fetch page cache still maps the target's page to its ``page``."""
+        slot only while the fetch page cache still maps the target's page to its ``page``. An
+        exit that is not ``linked`` (to an address, after a store or a call that changed code, a
+        device or what the run loop looks at) returns None: the run loop looks first."""
         lines = [_CR_FLUSH]
         if index + 1 - self.synced:
             lines.append(f"cpu.icount += {index + 1 - self.synced}")
+        if not linked:
+            return lines + [f"cpu.pc = {target:#x}", "return"]
         name = f"X{len(self.links)}"
         self.links.append(name)
         if isinstance(target, str):

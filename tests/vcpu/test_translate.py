@@ -463,6 +463,19 @@ def test_a_store_to_data_beside_code_keeps_the_translated_blocks():
     assert cpu.read_memory(loaded.symbols["counter"], 4) == cpu.gpr[3].to_bytes(4, "big")
 
 
+def test_the_exit_after_a_store_that_ends_the_block_is_not_linked():
+    """A store that changed code or a device (an input pin it raised, say) ends its block with
+    no link slot, so that the run loop looks at what changed before the next block runs."""
+    cpu = Cpu(Memory(0x10000))
+    cpu.write_memory(0x1000, (0x90640000).to_bytes(4, "big") + (0x48000000).to_bytes(4, "big"))  # stw 3,0(4); b .
+    cpu.gpr[4] = 0x20000                               # beyond RAM: the store's slow path
+    cpu.store_ends_block = lambda ea, size, value: True
+    cpu.pc, cpu.translate_after = 0x1000, 0
+    block = cpu.hot_block(0x1000)
+    assert block.run(cpu, 100) is None
+    assert (cpu.pc, cpu.icount) == (0x1004, 1)
+
+
 def test_icount_is_exact_when_a_called_instruction_reads_the_time_base():
     text = "    li 3, 1\n    li 4, 2\n    add 5, 3, 4\n    mftb 6\n    addi 6, 6, 0\n    mftb 7\n"
     reference, translated = pair(lambda: load(snippet_elf(text, "translate-tb")).cpu)
