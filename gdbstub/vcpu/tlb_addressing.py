@@ -91,9 +91,7 @@ class TlbAddressing(Addressing):
         return None if base is None else base | ea & PAGE_MASK
 
     def ram_address(self, ea: int, size: int, access: int) -> int | None:
-        cpu = self._cpu     # sync() inline, as in code_address
-        if cpu.msr & _CONTEXT_BITS != self._msr or cpu.sprs[booke.SPR_PID] != self._pid:
-            self.sync()
+        self.sync()
         return super().ram_address(ea, size, access)
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:

@@ -387,15 +387,20 @@ class _Emitter:
             self.constants[name] = {}
             lines += [f"cpu.pc = {target}", f"slot = {name}.get({target}) or slot_for({name}, {target})"]
             if self.paged:
-                self.page_caches.add("fp")
-                return lines + [f"return slot if slot is None or fp.get({target} >> 12) == slot[2] or slot[0] is None else None"]
+                return lines + [f"return slot if slot is None or {self._still_mapped('slot', f'{target} >> 12')} else None"]
             return lines + ["return slot"]
         lines.append(f"cpu.pc = {target:#x}")
         self.constants[name] = [None, 0, None]
         if self.paged and (target ^ self.start) & ~PAGE_MASK:
-            self.page_caches.add("fp")
-            return lines + [f"return {name} if fp.get({target >> 12:#x}) == {name}[2] or {name}[0] is None else None"]
+            return lines + [f"return {name} if {self._still_mapped(name, f'{target >> 12:#x}')} else None"]
         return lines + [f"return {name}"]
+
+    def _still_mapped(self, slot: str, page: str) -> str:
+        """A condition: the link slot ``slot`` may be taken to effective ``page`` (an
+        expression), the fetch page cache mapping that page where its block was made, or the
+        slot is still empty (the run loop then fills it)."""
+        self.page_caches.add("fp")
+        return f"fp.get({page}) == {slot}[2] or {slot}[0] is None"
 
     def sync(self, index: int) -> None:
         """Bring ``cpu.icount`` up to the start of instruction ``index``."""

@@ -93,20 +93,19 @@ def _spr_access(cpu, spr, direction):
 
 
 _MOVED_INLINE = {booke.SPR_LR: "lr", booke.SPR_CTR: "ctr"}   # plain attributes: no accessor needed
-# The time-base halves (readable in user mode): what of the 64-bit time base each one is.
-_TIME_BASE_HALVES = {booke.SPR_TBL_R: " & 0xFFFFFFFF", booke.SPR_TBU_R: " >> 32"}
+_TIME_BASE = (booke.SPR_TBL_R, booke.SPR_TBU_R)   # the time-base halves, readable in user mode
 
 
 def _emit_time_base(e, rt, spr):
     """A read of a time-base half inline (a delay loop reads it on every pass)."""
-    e.line(f"g[{rt}] = cpu.timers.read_timebase({e.exact_count()}){_TIME_BASE_HALVES[spr]}")
+    e.line(f"g[{rt}] = cpu.timers.read_spr({spr}, {e.exact_count()})")
 
 
 def _emit_move(to_gpr):
     """mfspr/mtspr of LR and CTR, and mfspr of the time base, inline; other SPRs through the
     semantics and their accessor."""
     def emit(e, reg, spr, rc):
-        if to_gpr and spr in _TIME_BASE_HALVES:
+        if to_gpr and spr in _TIME_BASE:
             return _emit_time_base(e, reg, spr)
         attribute = _MOVED_INLINE.get(spr)
         if attribute is None:
@@ -128,7 +127,7 @@ def mtspr(cpu, rs, spr, rc):
 
 
 @instruction("mftb", 31, 371, form=XFX, reserved=1, emit=lambda e, rt, tbr, rc: _emit_time_base(e, rt, tbr),
-             valid=lambda rt, tbr, rc: tbr in (booke.SPR_TBL_R, booke.SPR_TBU_R))
+             valid=lambda rt, tbr, rc: tbr in _TIME_BASE)
 def mftb(cpu, rt, tbr, rc):
     """Rc=1 and time-base numbers other than TBL/TBU are invalid forms: illegal, as in QEMU."""
     cpu.gpr[rt] = _spr_access(cpu, tbr, 0)(cpu)
