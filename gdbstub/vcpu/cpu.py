@@ -40,8 +40,9 @@ _MAX_BLOCKS = 4096       # translated blocks kept (~7 KB each) per debug key
 _MAX_DECODED = 1 << 18   # decoded instructions kept (~260 B each; as many words): past that all code caches start over
 _MAX_HEAT = 1 << 16      # branch targets counted towards translation (~100 B each)
 # Past this many blocks translated, a guest runs code of a large footprint (a kernel, firmware),
-# most of which runs a few times each: translating waits LATER more branches there.
-LARGE_CODE, LATER = 512, 4
+# most of which runs a few times each: translating waits LATER more branches there (a block
+# costs ~0.5 ms to compile, what interpreting ~400 instructions costs; docs/performance.md).
+LARGE_CODE, LATER = 512, 32
 _MAX_NOTED_SPRS = 256  # unmodelled-SPR accesses logged (one line per place); later ones are not
 _log = logging.getLogger(__name__)
 

@@ -135,7 +135,9 @@ class Executor:
     def execute(self, budget: int, stop_at: dict | None = None):
         """Execute up to ``budget`` instructions (each possibly entering an interrupt), or one
         at a time while ``attention`` holds: ``(outcome or None, instructions done)``.
-        With ``stop_at``, also stop where the PC reaches one of its keys (a translated block).
+        With ``stop_at`` (cold code, between translated blocks), also stop after a taken branch,
+        so that the run loop counts its target towards a block (a loop in cold code becomes
+        hot), and where the PC reaches one of its keys (a translated block).
         A DebugEvent escapes with its instruction undone."""
         cpu = self.cpu
         decoded = cpu.code.decoded
@@ -154,7 +156,12 @@ class Executor:
                     return outcome, done
             else:
                 cpu.icount += 1
-                cpu.pc = pc + 4 if next_pc is None else next_pc
+                if next_pc is None:
+                    cpu.pc = pc + 4
+                else:
+                    cpu.pc = next_pc
+                    if stop_at is not None:
+                        return None, done
             if self.attention or (stop_at is not None and cpu.pc in stop_at):
                 return None, done
         return None, budget
@@ -278,11 +285,15 @@ class Executor:
                                 slot = run(cpu, end - cpu.icount)
                         elif run is None and not self.attention and end > cpu.icount:
                             slot = None
-                            # cold code: interpreted up to the next block start, without the
-                            # round through the outer loop (nothing it looks at is pending)
-                            outcome, _ = self.execute(min(end - cpu.icount, _COLD_STEPS), blocks)
+                            # cold code: interpreted up to the next taken branch or block
+                            # start, without the round through the outer loop (nothing it looks
+                            # at is pending)
+                            steps = min(end - cpu.icount, _COLD_STEPS)
+                            outcome, done = self.execute(steps, blocks)
                             if outcome is not None:
                                 return outcome
+                            if done == steps:   # stopped by the budget, not at a branch target
+                                fell_through = cpu.icount
                         else:
                             break
                 except DebugEvent as event:

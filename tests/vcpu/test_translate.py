@@ -390,6 +390,36 @@ def test_once_a_guest_has_made_many_blocks_translating_waits_longer(monkeypatch)
     assert arrivals == [False] * cpu_module.LATER + [True]
 
 
+# A loop entered by falling through from code run once (longer than the interpreter's
+# budget for one run of cold code): only the interpreter ever sees it.
+COLD_LOOP = """
+    li      3, 0
+    li      4, 300
+    mtctr   4
+    .rept   70
+    addi    7, 7, 1
+    .endr
+loop:
+    addi    3, 3, 1
+    xori    5, 3, 7
+    add     6, 5, 3
+    bdnz    loop
+"""
+
+
+def test_a_loop_in_cold_code_becomes_a_block_at_its_branch_target():
+    """The interpreter hands each taken branch back to the run loop, which counts the target
+    towards a block: the loop's start is translated after ``translate_after`` passes, and no
+    block starts where a run of interpreted instructions merely ran out of budget."""
+    loaded = load(snippet_elf(COLD_LOOP, "translate-cold-loop"))
+    cpu, loop = loaded.cpu, loaded.symbols["loop"]
+    cpu.translate_after = 2
+    cpu.run(3 + 70 + 4 * 5)
+    assert cpu.code.blocks[loop].run is not None
+    assert [pc for pc in cpu.code.blocks if pc != loop] == []
+    assert set(cpu.code.heat) == {loop}
+
+
 # --- code that changes under a translated block ----------------------------------------------------
 
 PATCHING_LOOP = """
