@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import booke
 from .booke_timers import DECREMENTER, FIXED_INTERVAL, WATCHDOG
+from .addressing import PAGE_MASK
 from .interrupts import DebugEvent, GuestInterrupt, HaltNow, HostStop
 from .isa import touches_only_registers
 from .stops import Halted
@@ -143,19 +144,30 @@ class Executor:
         decoded = cpu.code.decoded
         identity = cpu.addressing.identity
         code_address = cpu.addressing.code_address
+        sequel = -1    # under the MMU: the PC after the last instruction, whose page it knows
         for done in range(1, budget + 1):
             pc = cpu.pc
-            # decoded is keyed by physical address: under the MMU the fetch page cache gives
-            # it, and anything not cached there (or not decoded yet) takes the full fetch
-            semantics, args = decoded.get(pc if identity else code_address(pc)) or cpu.decode(pc)
+            # decoded is keyed by physical address. Under the MMU the fetch page cache gives it;
+            # the next instruction of the same page is 4 bytes on, unless an instruction changed
+            # the translation context (which sets code_or_debug_changed) or an interrupt came
+            if identity:
+                physical = pc
+            elif pc == sequel and pc & PAGE_MASK and not cpu.code_or_debug_changed:
+                physical += 4
+            else:
+                cpu.code_or_debug_changed = False
+                physical = code_address(pc)   # None: not fetched in this context yet
+            semantics, args = decoded.get(physical) or cpu.decode(pc)
             try:
                 next_pc = semantics(cpu, *args)
             except (GuestInterrupt, HaltNow, HostStop) as exc:
+                sequel = -1
                 outcome = self._instruction_raised(exc, pc)
                 if outcome is not None:
                     return outcome, done
             else:
                 cpu.icount += 1
+                sequel = -1 if physical is None else pc + 4
                 if next_pc is None:
                     cpu.pc = pc + 4
                 else:

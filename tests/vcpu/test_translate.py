@@ -767,6 +767,59 @@ def test_under_the_mmu_a_link_into_a_remapped_page_is_not_taken():
     assert translated.gpr[3] == 500 * 1 + 500 * 100
 
 
+# A TLB0 entry that maps the page being executed onto another one, written by the code in it
+# on its second pass: the next instruction comes from the new mapping (``other`` has a nop
+# where the old page has the isync, and adds 100 where it adds 1), although the old page's
+# instructions there are decoded already. The interpreter, which steps from one instruction
+# to the next of a page without translating its PC again, must see that.
+REMAPPED_CURRENT_PAGE = f"""
+    b       page
+    .balign 4096
+page:
+    li      3, 0
+    li      6, 0
+loop:
+    cmpwi   6, 1
+    bne     synced
+    li      8, 0
+    mtspr   {0x270}, 8
+    lis     8, 0x8000
+    ori     8, 8, 0x100
+    mtspr   {0x271}, 8
+    lis     8, page@ha
+    addi    8, 8, page@l
+    mtspr   {0x272}, 8
+    lis     8, other@ha
+    addi    8, 8, other@l
+    ori     8, 8, 0x3f
+    mtspr   {0x273}, 8
+    li      8, 0
+    mtspr   {0x3b0}, 8
+    tlbwe
+synced:
+    isync
+    addi    3, 3, 1
+    addi    6, 6, 1
+    b       loop
+    .balign 4096
+other:
+    .rept   (synced - page) / 4
+    nop
+    .endr
+    nop
+    addi    3, 3, 100
+    ba      finish
+finish:
+    b       finish
+"""
+
+
+def test_the_instruction_after_a_remap_of_its_own_page_comes_from_the_new_page():
+    reference, translated = _board_pair(snippet_elf(REMAPPED_CURRENT_PAGE, "translate-remapped-page"), "ppce500")
+    _in_step(reference, translated, slices=4, steps=16)
+    assert reference.gpr[3] == translated.gpr[3] == 1 + 100
+
+
 # A delay loop's kind of code: the time base (running: HID0[TBEN]) read in a loop, after a few
 # instructions of the same block, by mftb and by mfspr, into a sum that depends on each read.
 TIME_BASE_READS = """
