@@ -91,8 +91,10 @@ class TlbAddressing(Addressing):
         return None if base is None else base | ea & PAGE_MASK
 
     def ram_address(self, ea: int, size: int, access: int) -> int | None:
-        self.sync()
-        return super().ram_address(ea, size, access)
+        cpu = self._cpu     # sync() inline: this runs once per interpreted load and store
+        if cpu.msr & _CONTEXT_BITS != self._msr or cpu.sprs[booke.SPR_PID] != self._pid:
+            self.sync()
+        return Addressing.ram_address(self, ea, size, access)
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
         self.sync()
