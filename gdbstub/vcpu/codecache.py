@@ -33,6 +33,7 @@ class CodeCache:
         self._kept: dict[object, tuple[dict, dict]] = {}   # debug key -> its blocks, put aside
         self.links: list[list] = []   # the filled link slots of the blocks (translate.exit_lines)
         self.translated = 0           # blocks translated since the caches started over
+        self.namespace: dict = {}     # the names translated code reads (the vCPU fills it)
 
     def forget(self, addr: int, length: int) -> bool:
         """Drop decoded instructions and translated blocks (of every debug key kept) overlapping

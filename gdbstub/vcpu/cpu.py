@@ -145,17 +145,14 @@ class Cpu(ArchState):
         ram_size = self.memory.ram_size
         self.addressing = (Addressing(ram_size) if self.tlb is None
                            else TlbAddressing(self, self.tlb, ram_size, self.translation_context_changed))
-        self.interrupt_acknowledge: Callable[[], int | None] | None = None
-        """The interrupt controller's acknowledge (coreint): called on entering the external
-        input interrupt; an int it returns is latched in EPR."""
-        self._noted_sprs: set[tuple[int, int]] = set()
-        self._ram, self._ram_size = self.memory.ram, self.memory.ram_size
-        self.code = CodeCache(self._ram_size)
+        # CPython keeps at most 29 attributes of an instance inline, where reading and writing
+        # one is cheapest: everything else a Cpu needs lives elsewhere (test_cpu_state.py)
+        self._ram = self.memory.ram
+        self.code = CodeCache(ram_size)
         self.code_or_debug_changed = False   # ends a running block after a called instruction
         # the namespace of translated code (``addressing``: set by mapping_changed)
-        self._block_scope = {"ram": self._ram, "code_lines": self.code.code_lines,
-                             **{f"ram_last_{n}": self._ram_size - n for n in (1, 2, 4)}}
-        self.iac_slots = iac_slots
+        self.code.namespace.update({"ram": self._ram, "code_lines": self.code.code_lines,
+                                    **{f"ram_last_{n}": ram_size - n for n in (1, 2, 4)}})
         self._sprs = spr_table(iac_slots, booke_mmu)
         self.debug = DebugFacility()
         self.external_input = IrqLine("external input")
@@ -166,6 +163,21 @@ class Cpu(ArchState):
         self.timers_changed()
         self.mapping_changed()
         self.debug_registers_changed()
+
+    @property
+    def iac_slots(self) -> int:
+        """The instruction address comparators this core has (2 or 4): those its SPRs name."""
+        return sum(booke.SPR_IAC1 + n in self._sprs for n in range(4))
+
+    @property
+    def interrupt_acknowledge(self) -> Callable[[], int | None] | None:
+        """The interrupt controller's acknowledge (coreint): called on entering the external
+        input interrupt; an int it returns is latched in EPR."""
+        return self._executor.interrupt_acknowledge
+
+    @interrupt_acknowledge.setter
+    def interrupt_acknowledge(self, acknowledge: Callable[[], int | None] | None) -> None:
+        self._executor.interrupt_acknowledge = acknowledge
 
     # --- the debug facility ----------------------------------------------------------------
     @property
@@ -214,7 +226,7 @@ class Cpu(ArchState):
         debug = self.debug
         self.code.set_debug_key(debug.rearm())
         self._dac_armed = debug.dac_armed
-        self.branch_armed, self.return_armed = debug.branch_armed, debug.return_armed
+        self.branch_armed = debug.branch_armed
         self.code_or_debug_changed = True
         self._executor.settle()
 
@@ -243,7 +255,7 @@ class Cpu(ArchState):
 
     def suspend_data_comparators(self) -> None:
         """DAC, TRAP, BRT and RET are off for one instruction (until ``debug_registers_changed``)."""
-        self._dac_armed = self.debug.trap_armed = self.branch_armed = self.return_armed = False
+        self._dac_armed = self.debug.trap_armed = self.debug.return_armed = self.branch_armed = False
 
     def _input_changed(self, level: bool) -> None:
         self.code_or_debug_changed = True     # a store to a device raised it: the block ends
@@ -277,9 +289,10 @@ class Cpu(ArchState):
     def note_unmodelled_spr(self, spr: int, write: bool) -> None:
         """Log (once per place and SPR) a guest mfspr/mtspr of an SPR the vCPU does not model."""
         key = (self.pc, spr << 1 | write)
-        if key in self._noted_sprs or len(self._noted_sprs) >= _MAX_NOTED_SPRS:
+        noted = self._sprs.unmodelled_noted
+        if key in noted or len(noted) >= _MAX_NOTED_SPRS:
             return
-        self._noted_sprs.add(key)
+        noted.add(key)
         _log.warning("%s of SPR %d, which is not modelled, at %#010x: program interrupt",
                      "mtspr" if write else "mfspr", spr, self.pc)
 
@@ -307,8 +320,8 @@ class Cpu(ArchState):
         RAM paths hold only while the mapping is the identity. The TLB model's own changes take
         the cheaper way (``translation_context_changed``)."""
         self.addressing.flush()
-        self._direct_limit = self._ram_size if self.addressing.identity else 0
-        self._block_scope["addressing"] = self.addressing
+        self._direct_limit = self.memory.ram_size if self.addressing.identity else 0
+        self.code.namespace["addressing"] = self.addressing
         self.code.drop_blocks()
         self.code_or_debug_changed = self._executor.attention = True
 
@@ -531,7 +544,7 @@ class Cpu(ArchState):
         if len(self.code.blocks) >= _MAX_BLOCKS:
             self.code.drop_blocks()
             self.code.heat.clear()
-        block = translate(self._fetch, pc, physical, self.code.debug_key, self._block_scope,
+        block = translate(self._fetch, pc, physical, self.code.debug_key, self.code.namespace,
                           paged=not addressing.identity)
         self.code.add_block(pc, block)
         return block

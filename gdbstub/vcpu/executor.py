@@ -46,6 +46,7 @@ class Executor:
         self.timer_levels = 0          # booke_timers.pending() as of the last look
         self.timer_deadline = _NEVER   # icount of the next timer event
         self.attention = self.interpret_only = False
+        self.interrupt_acknowledge = None   # the board's (``Cpu.interrupt_acknowledge``)
 
     def settle(self) -> None:
         """Re-decide ``attention`` and ``interpret_only`` from what is armed and pending.
@@ -103,7 +104,7 @@ class Executor:
                 return cpu.deliver_interrupt(booke.IVOR_WATCHDOG, cpu.pc)
         if msr & booke.MSR_EE:
             if cpu.external_input.level:
-                acknowledge = cpu.interrupt_acknowledge
+                acknowledge = self.interrupt_acknowledge
                 vector = None if acknowledge is None else acknowledge()
                 if vector is not None:
                     cpu.sprs[booke.SPR_EPR] = vector & 0xFFFFFFFF

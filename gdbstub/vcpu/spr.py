@@ -179,10 +179,19 @@ def _mmu_sprs() -> dict[int, Spr]:
     return table
 
 
-def spr_table(iac_slots: int, booke_mmu: bool = False) -> dict[int, Spr]:
+class SprTable(dict):
+    """SPR number -> ``Spr``; and ``unmodelled_noted``, the (PC, SPR) places where a guest used
+    an SPR the table lacks that were logged (``Cpu.note_unmodelled_spr``: once each)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.unmodelled_noted: set[tuple[int, int]] = set()
+
+
+def spr_table(iac_slots: int, booke_mmu: bool = False) -> SprTable:
     """Every SPR of an e500mc with ``iac_slots`` instruction address comparators (2 or 4), with
     the MMU registers if ``booke_mmu``."""
-    table = {number: _stored(number, mask) for number, mask in _STORED.items()}
+    table = SprTable({number: _stored(number, mask) for number, mask in _STORED.items()})
     table.update({number: _self_clearing(number, bits) for number, bits in _SELF_CLEARING.items()})
     table.update({number: Spr(lambda cpu, n=number: cpu.sprs[n], None) for number in _READ_ONLY_STORED})
     table[booke.SPR_MCSR] = _write_one_to_clear(booke.SPR_MCSR)

@@ -30,7 +30,7 @@ def _register_return(name, xo, save_pc, save_msr):
     @instruction(name, 19, xo, form=XL)
     def semantics(cpu, *_):
         _supervisor(cpu)
-        if cpu.return_armed and save_pc == booke.SPR_SRR0:
+        if cpu.debug.return_armed and save_pc == booke.SPR_SRR0:
             raise DebugEvent(booke.DBSR_RET)
         cpu.msr = cpu.sprs[save_msr] & booke.MSR_WRITABLE
         cpu.msr_changed()

@@ -1,0 +1,44 @@
+"""The vCPU's own attributes stay few enough for CPython to keep them inline in the instance.
+
+CPython 3.11 stores up to 29 attributes of an instance in line, where an attribute read or
+write specialises to the cheapest path; from the 30th on, the instance gets a dict and every
+``cpu.pc``, ``cpu.icount``, ``cpu.gpr`` of the interpreter and of translated code goes through it
+(the interpreter ran 6 % slower with 30: docs/performance.md). What a ``Cpu`` needs beyond
+that lives with its parts (the code cache, the executor, the SPR table).
+"""
+from __future__ import annotations
+
+import platform
+
+import pytest
+
+from gdbstub.boards import ppce500
+from gdbstub.machine import THREAD, Machine
+
+from .conftest import snippet_elf
+
+INLINE_ATTRIBUTES = 29
+LOOP = """
+    b       1f
+word:
+    .long   0
+1:  li      3, 0
+    li      4, 100
+    mtctr   4
+    lis     5, word@ha
+    addi    5, 5, word@l
+loop:
+    addi    3, 3, 1
+    stw     3, 0(5)
+    bdnz    loop
+"""
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython", reason="a CPython layout")
+@pytest.mark.parametrize("board", ["bare", "ppce500"])
+def test_a_running_cpu_has_at_most_29_attributes_of_its_own(board):
+    machine = Machine(snippet_elf(LOOP, "cpu-state-loop"), board=ppce500.build if board == "ppce500" else None)
+    machine.resume(THREAD, step=False)
+    machine.run(500)
+    assert machine.cpu.gpr[3] == 100
+    assert len(vars(machine.cpu)) <= INLINE_ATTRIBUTES, sorted(vars(machine.cpu))
