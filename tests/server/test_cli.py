@@ -57,10 +57,13 @@ def test_a_busy_port(demo_elf):
 
 
 def _listening_server(demo_elf, tmp_path, *args) -> tuple[subprocess.Popen, int]:
-    """A server started with ``args``, once it listens, and its port."""
+    """A server started with ``args``, once it listens, and its port. Its SIGINT is at the
+    default a terminal's Ctrl-C finds, whatever this process inherited (a shell that starts
+    the tests in the background ignores SIGINT, and a child inherits that)."""
     port_file = tmp_path / "port"
     server = subprocess.Popen([*SERVE, str(demo_elf), "--port", "0", "--port-file", str(port_file), *args],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
     while not port_file.exists():
         if time.monotonic() > deadline or server.poll() is not None:
