@@ -130,10 +130,17 @@ class SavedCpu:
 class Cpu(ArchState):
     """One e500mc core. Registers are plain attributes; ``run()`` executes guest code."""
 
-    translate_after = 2
-    """How often control must branch to an address with no block before one is translated
-    there (0: at once; ``LATER`` more once ``LARGE_CODE`` blocks were made); None runs
-    everything with the interpreter."""
+    @property
+    def translate_after(self) -> int | None:
+        """How often control must branch to an address with no block before one is translated
+        there (0: at once; ``LATER`` more once ``LARGE_CODE`` blocks were made); None runs
+        everything with the interpreter. (The executor's: a setting kept on the Cpu would be one
+        attribute too many for CPython to keep them inline.)"""
+        return self._executor.translate_after
+
+    @translate_after.setter
+    def translate_after(self, value: int | None) -> None:
+        self._executor.translate_after = value
 
     def __init__(self, memory: Memory | None = None, *, iac_slots: int = 2, booke_mmu: bool = False,
                  ticks_per_instruction: int | Fraction = 1):
@@ -532,7 +539,7 @@ class Cpu(ArchState):
         (and, with an MMU, has fetched from its page in the current context)."""
         counts = self.code.heat
         heat = counts.get(pc, 0)
-        if heat < self.translate_after + (LATER if self.code.translated >= LARGE_CODE else 0):
+        if heat < self._executor.translate_after + (LATER if self.code.translated >= LARGE_CODE else 0):
             if not heat and len(counts) >= _MAX_HEAT:
                 counts.clear()
             counts[pc] = heat + 1

@@ -47,6 +47,7 @@ class Executor:
         self.timer_deadline = _NEVER   # icount of the next timer event
         self.attention = self.interpret_only = False
         self.interrupt_acknowledge = None   # the board's (``Cpu.interrupt_acknowledge``)
+        self.translate_after: int | None = 2    # see ``Cpu.translate_after``
 
     def settle(self) -> None:
         """Re-decide ``attention`` and ``interpret_only`` from what is armed and pending.
@@ -268,7 +269,7 @@ class Executor:
                 if outcome is not None:
                     return outcome
                 self.settle()         # the interrupt taken (if any) masks what is still up
-            if cpu.translate_after is not None and cpu.debug.skip_checks_at is None:
+            if self.translate_after is not None and cpu.debug.skip_checks_at is None:
                 start = cpu.icount
                 limit = start + remaining
                 slot = None    # the link slot of the exit the last block took, if any
@@ -331,7 +332,7 @@ class Executor:
                     fell_through = cpu.icount
             else:
                 budget = max(1, min(remaining, self.timer_deadline - cpu.icount))
-                outcome, done = (self.execute(budget) if cpu.translate_after is None
+                outcome, done = (self.execute(budget) if self.translate_after is None
                                  else self.execute(min(budget, _COLD_STEPS), blocks))
             if outcome is not None:
                 return outcome
