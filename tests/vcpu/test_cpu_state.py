@@ -16,30 +16,18 @@ from gdbstub.boards import ppce500
 from gdbstub.machine import THREAD, Machine
 
 from .conftest import snippet_elf
+from .test_translate import DATA_BESIDE_CODE
 
 INLINE_ATTRIBUTES = 29
-LOOP = """
-    b       1f
-word:
-    .long   0
-1:  li      3, 0
-    li      4, 100
-    mtctr   4
-    lis     5, word@ha
-    addi    5, 5, word@l
-loop:
-    addi    3, 3, 1
-    stw     3, 0(5)
-    bdnz    loop
-"""
 
 
 @pytest.mark.skipif(platform.python_implementation() != "CPython", reason="a CPython layout")
 @pytest.mark.parametrize("board", ["bare", "ppce500"])
 def test_a_running_cpu_has_at_most_29_attributes_of_its_own(board):
-    machine = Machine(snippet_elf(LOOP, "cpu-state-loop"), board=ppce500.build if board == "ppce500" else None)
+    machine = Machine(snippet_elf(DATA_BESIDE_CODE, "translate-data-beside-code"),
+                      board=ppce500.build if board == "ppce500" else None)
     machine.cpu.translate_after = None     # the interpreter-only runs of tests and benchmarks too
     machine.resume(THREAD, step=False)
     machine.run(500)
-    assert machine.cpu.gpr[3] == 100
+    assert machine.cpu.gpr[3] > 100                # the loop ran
     assert len(vars(machine.cpu)) <= INLINE_ATTRIBUTES, sorted(vars(machine.cpu))

@@ -715,6 +715,27 @@ def test_a_return_is_linked_to_the_callers_it_goes_back_to(board):
     assert len(returned_to) == COMPUTED_TARGETS       # the first ones; the others go on unlinked
 
 
+def _tlb0_maps(page: str, onto: str) -> str:
+    """Assembly writing a TLB0 entry (way 0, valid, 4 KiB, supervisor RWX) that maps the page
+    of symbol ``page`` onto that of ``onto``."""
+    return f"""    li      8, 0
+    mtspr   {0x270}, 8
+    lis     8, 0x8000
+    ori     8, 8, 0x100
+    mtspr   {0x271}, 8
+    lis     8, {page}@ha
+    addi    8, 8, {page}@l
+    mtspr   {0x272}, 8
+    lis     8, {onto}@ha
+    addi    8, 8, {onto}@l
+    ori     8, 8, 0x3f
+    mtspr   {0x273}, 8
+    li      8, 0
+    mtspr   {0x3b0}, 8
+    tlbwe
+"""
+
+
 # Under the MMU a link out of its block's page is taken only while the target's page maps where
 # it did when linked: the page a constant branch goes to may be mapped elsewhere by the time
 # the branch is taken again. Here a TLB0 entry written half-way
@@ -728,22 +749,7 @@ back:
     addi    6, 6, 1
     cmpwi   6, 500
     bne     1f
-    li      8, 0
-    mtspr   {0x270}, 8
-    lis     8, 0x8000
-    ori     8, 8, 0x100
-    mtspr   {0x271}, 8
-    lis     8, target@ha
-    addi    8, 8, target@l
-    mtspr   {0x272}, 8
-    lis     8, other@ha
-    addi    8, 8, other@l
-    ori     8, 8, 0x3f
-    mtspr   {0x273}, 8
-    li      8, 0
-    mtspr   {0x3b0}, 8
-    tlbwe
-    isync
+{_tlb0_maps('target', 'other')}    isync
 1:
     cmpwi   6, 1000
     bne     loop
@@ -781,22 +787,7 @@ page:
 loop:
     cmpwi   6, 1
     bne     synced
-    li      8, 0
-    mtspr   {0x270}, 8
-    lis     8, 0x8000
-    ori     8, 8, 0x100
-    mtspr   {0x271}, 8
-    lis     8, page@ha
-    addi    8, 8, page@l
-    mtspr   {0x272}, 8
-    lis     8, other@ha
-    addi    8, 8, other@l
-    ori     8, 8, 0x3f
-    mtspr   {0x273}, 8
-    li      8, 0
-    mtspr   {0x3b0}, 8
-    tlbwe
-synced:
+{_tlb0_maps('page', 'other')}synced:
     isync
     addi    3, 3, 1
     addi    6, 6, 1
