@@ -332,8 +332,13 @@ class Executor:
                     fell_through = cpu.icount
             else:
                 budget = max(1, min(remaining, self.timer_deadline - cpu.icount))
-                outcome, done = (self.execute(budget) if self.translate_after is None
-                                 else self.execute(min(budget, _COLD_STEPS), blocks))
+                if self.translate_after is None:
+                    outcome, done = self.execute(budget)
+                else:
+                    steps = min(budget, _COLD_STEPS)
+                    outcome, done = self.execute(steps, blocks)
+                    if done == steps:   # as above: stopped by the budget, not at a branch target
+                        fell_through = cpu.icount
             if outcome is not None:
                 return outcome
             remaining -= done
