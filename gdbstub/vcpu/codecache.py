@@ -12,6 +12,7 @@ from .addressing import PAGE_MASK
 from .translate import NO_DEBUG, Block
 
 LINE_SHIFT = 6   # bookkeeping granule: the 64-byte cache line
+LINE_MASK = (1 << LINE_SHIFT) - 1
 KEPT_KEYS = 2    # block sets of other debug keys kept (at most ~27 MB each)
 
 
@@ -97,8 +98,11 @@ class CodeCache:
         """Flag lines ``first..last`` (and the line before) as holding code."""
         self.code_lines[first - 1 if first else 0:last + 1] = b"\x01" * (last + 1 - max(first - 1, 0))
 
-    def add_decoded(self, pa: int, entry: tuple) -> None:
-        self.decoded[pa] = entry
+    def add_decoded(self, pa: int, entries: list[tuple]) -> None:
+        """The ``entries`` of the consecutive words from ``pa``, all in one line."""
+        decoded = self.decoded
+        for offset, entry in enumerate(entries):
+            decoded[pa + 4 * offset] = entry
         line = pa >> LINE_SHIFT
         self.code_lines[line] = 1
         if line:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import struct
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
 from ..devices.irq import IrqLine
 from . import booke
-from .codecache import LINE_SHIFT, CodeCache
+from .codecache import LINE_MASK, LINE_SHIFT, CodeCache
 from .debug import DebugFacility, SavedDebug
 from .debugregs import DebugHost, DebugRegs
 from .executor import Executor
@@ -38,6 +39,7 @@ _SIZE_MASK = {1: 0xFF, 2: 0xFFFF, 4: MASK32, 8: (1 << 64) - 1}
 # the server's memory stays bounded whatever the guest executes (tests/vcpu/test_memory_bounds.py).
 _MAX_BLOCKS = 4096       # translated blocks kept (~7 KB each) per debug key
 _MAX_DECODED = 1 << 18   # decoded instructions kept (~260 B each; as many words): past that all code caches start over
+_WORDS = struct.Struct(">I")
 _MAX_HEAT = 1 << 16      # branch targets counted towards translation (~100 B each)
 # Past this many blocks translated, a guest runs code of a large footprint (a kernel, firmware),
 # most of which runs a few times each: translating waits LATER more branches there (a block
@@ -509,23 +511,30 @@ class Cpu(ArchState):
         return self._decode_physical(physical)
 
     def _decode_physical(self, physical: int) -> tuple:
-        entry = self.code.decoded.get(physical)
+        """The entry at ``physical``. A miss decodes the words from there to the end of its
+        64-byte line as well: code goes on there, and one look at memory costs less than one
+        a word."""
+        code = self.code
+        entry = code.decoded.get(physical)
         if entry is not None:
             return entry
         if not self.memory.is_ram(physical, 4):
             return _instruction_storage, ()
-        word = self.memory.read(physical, 4)
-        code = self.code
-        entry = code.by_word.get(word)
-        if entry is None:
-            entry = (_debug_instruction_hit, ()) if word == self.debug.instruction else decode(word)
-            if len(code.by_word) >= _MAX_DECODED:
-                code.by_word.clear()
-            code.by_word[word] = entry
-        if len(code.decoded) >= _MAX_DECODED:   # a guest that has run through much of its RAM
+        end = (physical | LINE_MASK) + 1
+        if len(code.decoded) + (end - physical >> 2) > _MAX_DECODED:   # a guest that ran through much of its RAM
             self._forget_all_code()
-        code.add_decoded(physical, entry)
-        return entry
+        by_word = code.by_word
+        entries = []
+        for word, in _WORDS.iter_unpack(self._ram[physical:end]):
+            entry = by_word.get(word)
+            if entry is None:
+                entry = (_debug_instruction_hit, ()) if word == self.debug.instruction else decode(word)
+                if len(by_word) >= _MAX_DECODED:
+                    by_word.clear()
+                by_word[word] = entry
+            entries.append(entry)
+        code.add_decoded(physical, entries)
+        return entries[0]
 
     def _fetch(self, physical: int) -> tuple | None:
         """``(word, semantics, args)`` at ``physical`` for the translator, None if not RAM."""
