@@ -7,7 +7,8 @@ every address to itself (``identity``); the e500mc TLBs (``tlb_addressing.py``) 
 
 Translations are remembered per 4 KiB page (the smallest BookE page) and per access kind:
 ``page_cache`` holds every page translated, ``ram_cache`` the RAM pages among them as the
-physical byte address of the page, which is what translated blocks index RAM with.
+distance from the effective to the physical address, which translated blocks add to an
+effective address to index RAM (one addition, where a page base would take a mask and an or).
 :meth:`Addressing.flush` empties both (in place: a running block holds them) and must be called
 whenever the mapping may change. While ``identity`` holds, the vCPU's fast paths and blocks
 index RAM with the effective address directly and use neither. Each cache holds at most
@@ -37,7 +38,8 @@ class Access(IntEnum):
 class Addressing:
     """Effective to physical translation with per-page caches: ``page_cache[access][page]``
     is the physical page number of effective page ``page``, ``ram_cache[access][page]`` the
-    physical address of its first byte when that page is RAM (below ``ram_size``)."""
+    physical minus the effective address of its bytes when that page is RAM (below
+    ``ram_size``)."""
 
     identity = True
     """True while every effective address is its own physical address."""
@@ -64,14 +66,14 @@ class Addressing:
                     self.ram_cache[access].clear()
                 cache[page] = physical_page
                 if physical_page < self._ram_pages:
-                    self.ram_cache[access][page] = physical_page << PAGE_SHIFT
+                    self.ram_cache[access][page] = (physical_page - page) << PAGE_SHIFT
         return physical_page << PAGE_SHIFT | ea & PAGE_MASK
 
     def code_address(self, ea: int) -> int | None:
         """The physical address a fetch at ``ea`` reads, if its page is cached and RAM (None:
         not translated yet, or not RAM): where translated blocks look their code up."""
-        base = self.ram_cache[Access.FETCH].get(ea >> PAGE_SHIFT)
-        return None if base is None else base | ea & PAGE_MASK
+        delta = self.ram_cache[Access.FETCH].get(ea >> PAGE_SHIFT)
+        return None if delta is None else ea + delta
 
     def ram_address(self, ea: int, size: int, access: int) -> int | None:
         """The physical address of a ``size``-byte access at ``ea`` if its page is cached as RAM
@@ -79,8 +81,8 @@ class Addressing:
         interpreter's way to RAM, which neither looks a page up nor raises."""
         if ea & PAGE_MASK > PAGE_SIZE - size:
             return None
-        base = self.ram_cache[access].get(ea >> PAGE_SHIFT)
-        return None if base is None else base | ea & PAGE_MASK
+        delta = self.ram_cache[access].get(ea >> PAGE_SHIFT)
+        return None if delta is None else ea + delta
 
     def lookup(self, page: int, access: Access, for_debugger: bool) -> int | None:
         """The physical page mapped at effective ``page`` (no MMU: the same page)."""

@@ -8,7 +8,6 @@ it empty). A store into a flagged line drops what overlaps it (``forget``).
 """
 from __future__ import annotations
 
-from .addressing import PAGE_MASK
 from .translate import NO_DEBUG, Block
 
 LINE_SHIFT = 6   # bookkeeping granule: the 64-byte cache line
@@ -65,11 +64,12 @@ class CodeCache:
             self.unlink()
         return dropped
 
-    def link(self, slot: list, block: Block) -> None:
-        """An exit's link slot ``[run, length, page]`` leads to ``block`` from now on; ``page``,
-        the physical page its code starts in, is what an exit into another page under the MMU
-        compares with that page's current translation."""
-        slot[0], slot[1], slot[2] = block.run, block.length, block.physical & ~PAGE_MASK
+    def link(self, slot: list, block: Block, start: int) -> None:
+        """An exit's link slot ``[run, length, page]`` leads to ``block``, at effective
+        ``start``, from now on; ``page``, how far its code lies from ``start`` (the fetch RAM
+        cache's value for that page when the block was made), is what an exit into another page
+        under the MMU compares with that page's current translation."""
+        slot[0], slot[1], slot[2] = block.run, block.length, block.physical - start
         self.links.append(slot)
 
     def unlink(self) -> None:

@@ -87,8 +87,8 @@ class TlbAddressing(Addressing):
         cpu = self._cpu     # sync() inline: this runs once per translated block executed
         if cpu.msr & _CONTEXT_BITS != self._msr or cpu.sprs[booke.SPR_PID] != self._pid:
             self.sync()
-        base = self._fetch_ram.get(ea >> PAGE_SHIFT)
-        return None if base is None else base | ea & PAGE_MASK
+        delta = self._fetch_ram.get(ea >> PAGE_SHIFT)
+        return None if delta is None else ea + delta
 
     def ram_address(self, ea: int, size: int, access: int) -> int | None:
         cpu = self._cpu     # sync() inline: this runs once per interpreted load and store

@@ -178,7 +178,7 @@ class _Emitter:
             slow = [f"if cpu.store_ends_block(ea, {size}, {data}):", *leave]
             if self.paged:
                 self.page_caches.add("wp")
-                lines += ["try:", f"    if {' or '.join([*crossing, 'code_lines[(pa := wp[ea >> 12] | ea & 0xFFF) >> 6]'])}:",
+                lines += ["try:", f"    if {' or '.join([*crossing, 'code_lines[(pa := ea + wp[ea >> 12]) >> 6]'])}:",
                           "        raise KeyError", "    " + write.format("pa"), "except KeyError:", *_indented(slow)]
             else:
                 lines += [f"if ea <= ram_last_{size} and not code_lines[ea >> 6]:", "    " + write.format("ea"),
@@ -191,7 +191,7 @@ class _Emitter:
                 # the RAM page cache raises KeyError for a page it does not hold, as does an
                 # access that would cross into the next page
                 self.page_caches.add("rp")
-                at = "rp[ea >> 12] | ea & 0xFFF"
+                at = "ea + rp[ea >> 12]"
                 lines += ["try:", *(f"    if {c}:" for c in crossing), *(["        raise KeyError"] if crossing else []),
                           f"    {data} = {loaded(f'ram[{at}]' if size == 1 else f'unpack{size}(ram, {at})[0]')}",
                           "except KeyError:", f"    {data} = {slow}"]
@@ -236,7 +236,7 @@ class _Emitter:
             cache = "wp" if store else "rp"
             self.page_caches.add(cache)
             lines += ["try:", f"    if {' or '.join([f'ea & 0xFFF > {0x1000 - size}', *misaligned])}:", "        raise KeyError",
-                      f"    pa = {cache}[ea >> 12] | ea & 0xFFF", "except KeyError:"]
+                      f"    pa = ea + {cache}[ea >> 12]", "except KeyError:"]
             at = "pa"
         else:
             lines.append(f"if {' or '.join([*misaligned, f'ea > ram_last_1 - {size - 1}'])}:")
