@@ -11,7 +11,13 @@ distance from the effective to the physical address, which translated blocks add
 effective address to index RAM (one addition, where a page base would take a mask and an or).
 :meth:`Addressing.flush` empties both (in place: a running block holds them) and must be called
 whenever the mapping may change. While ``identity`` holds, the vCPU's fast paths and blocks
-index RAM with the effective address directly and use neither. Each cache holds at most
+index RAM with the effective address directly and use neither.
+
+``windows[access]`` is one range of effective addresses that a single large TLB entry maps onto
+RAM at one distance, as a kernel's linear map or a firmware's boot mapping is: a block checks an
+address against its bounds (one chained comparison, which also rules out running past its end)
+and adds the distance, without a page lookup. ``NO_WINDOW`` contains no address; a mapping
+change that touches a window removes it. Each cache holds at most
 ``MAX_CACHED_PAGES`` pages, so that a guest that touches its whole address space does not grow
 the server without bound.
 """
@@ -27,6 +33,14 @@ PAGE_MASK = PAGE_SIZE - 1
 EFFECTIVE_MASK = 0xFFFFFFFF
 PHYSICAL_MASK = (1 << PHYSICAL_BITS) - 1
 MAX_CACHED_PAGES = 1 << 12   # pages a cache holds (~90 B each); a full one starts over
+NO_WINDOW = (1, 0, 0, 0, 0)
+
+
+def window(first: int, size: int, distance: int) -> tuple[int, int, int, int, int]:
+    """The window of the ``size`` bytes at effective ``first``, ``distance`` below their
+    physical addresses: ``(first, last 1-byte, last 2-byte, last 4-byte access, distance)``."""
+    end = first + size
+    return first, end - 1, end - 2, end - 4, distance
 
 
 class Access(IntEnum):
@@ -48,6 +62,7 @@ class Addressing:
         self._ram_pages = ram_size >> PAGE_SHIFT
         self.page_cache: tuple[dict[int, int], ...] = ({}, {}, {})
         self.ram_cache: tuple[dict[int, int], ...] = ({}, {}, {})
+        self.windows = [NO_WINDOW, NO_WINDOW, NO_WINDOW]
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
         """The physical address of ``ea`` for ``access``. A guest access that is not permitted
@@ -92,3 +107,4 @@ class Addressing:
         """Forget every cached translation (call on any change of the mapping)."""
         for cache in (*self.page_cache, *self.ram_cache):
             cache.clear()
+        self.windows[:] = [NO_WINDOW] * 3

@@ -413,6 +413,16 @@ class Mmu:
 
     # --- lookup --------------------------------------------------------------------------------
 
+    def alone(self, first: int, end: int, found: Translation, address_space: int, pid: int) -> bool:
+        """True if no valid entry but the one of ``found`` maps any address of ``[first, end)``
+        for ``pid`` in ``address_space``: that entry then translates every one of them."""
+        for tlb, entries in ((0, self.tlb0), (1, self.tlb1)):
+            for index, entry in enumerate(entries):
+                if (entry.valid and entry.epn < end and first < entry.epn + entry.size and entry.ts == address_space
+                        and (entry.tid == 0 or entry.tid == pid) and (tlb, index) != (found.tlb, found.index)):
+                    return False
+        return True
+
     def _lookup(self, ea: int, address_space: int, pid: int, privileged: bool) -> Translation | None:
         """The translation of ``ea`` by the first matching entry, whatever the access; None on a miss."""
         found = self._search(ea, pid, address_space)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from . import booke
-from .addressing import EFFECTIVE_MASK, PAGE_MASK, PAGE_SHIFT, Access, Addressing
+from .addressing import EFFECTIVE_MASK, NO_WINDOW, PAGE_MASK, PAGE_SHIFT, Access, Addressing, window
 from .interrupts import GuestInterrupt
-from .mmu import SPR_MAS4, Mmu, TlbFault
+from .mmu import SPR_MAS4, Mmu, TlbFault, Translation
 
 _CONTEXT_BITS = booke.MSR_IS | booke.MSR_DS | booke.MSR_PR
 _MAX_CONTEXTS = 16    # cache sets kept (a process is two: its user and kernel side); more start over
@@ -58,6 +58,10 @@ class TlbAddressing(Addressing):
         """Drop the cached translations of the pages in ``spans`` (``(first EA, bytes)``), in
         every context: a TLB0 refill changes one page, and the rest stay cached."""
         caches = self._every_cache()
+        for windows in self._every_window_set():
+            for access, (low, last, _, _, _) in enumerate(windows):
+                if any(first <= last and low < first + size for first, size in spans):
+                    windows[access] = NO_WINDOW
         for first, size in spans:
             low, high = first >> PAGE_SHIFT, (first + size + PAGE_MASK) >> PAGE_SHIFT
             for cache in caches:
@@ -79,8 +83,8 @@ class TlbAddressing(Addressing):
         if caches is None:
             if len(self._contexts) >= _MAX_CONTEXTS:
                 self._contexts.clear()
-            caches = self._contexts[msr, pid] = (({}, {}, {}), ({}, {}, {}))
-        self.page_cache, self.ram_cache = caches
+            caches = self._contexts[msr, pid] = (({}, {}, {}), ({}, {}, {}), [NO_WINDOW] * 3)
+        self.page_cache, self.ram_cache, self.windows = caches
         self._fetch_ram = self.ram_cache[_FETCH]
 
     def code_address(self, ea: int) -> int | None:
@@ -120,15 +124,33 @@ class TlbAddressing(Addressing):
         if isinstance(found, TlbFault):
             sprs.update(found.mas)
             raise GuestInterrupt(found.ivor, esr=found.esr, dear=found.dear)
+        if found.tlb == 1 and access != Access.FETCH:
+            self._widen(found, access, data_space, pid)
         return found.real >> PAGE_SHIFT
+
+    def _widen(self, found: Translation, access: Access, address_space: int, pid: int) -> None:
+        """Make the TLB1 entry of ``found`` the window of ``access`` in the current context,
+        cut to RAM, if it is larger than the window there and no other entry maps into it."""
+        first, real = found.page_ea, found.page_real
+        size = min(found.page_size, (self._ram_pages << PAGE_SHIFT) - real, EFFECTIVE_MASK + 1 - first)
+        current = self.windows[access]
+        if size <= current[1] + 1 - current[0] or not self.mmu.alone(first, first + size, found, address_space, pid):
+            return
+        self.windows[access] = window(first, size, real - first)
 
     def flush(self) -> None:
         for cache in self._every_cache():
             cache.clear()
+        for windows in self._every_window_set():
+            windows[:] = [NO_WINDOW] * 3
         super().flush()      # also the set in use before the first context was chosen
 
     def _every_cache(self) -> list[dict[int, int]]:
         """The page and RAM caches of every context kept."""
-        return [cache for page_cache, ram_cache in self._contexts.values() for cache in (*page_cache, *ram_cache)]
+        return [cache for page_cache, ram_cache, _ in self._contexts.values() for cache in (*page_cache, *ram_cache)]
+
+    def _every_window_set(self) -> list[list[tuple]]:
+        """The windows of every context kept, and those in use."""
+        return [windows for _, _, windows in self._contexts.values()] + [self.windows]
 
 

@@ -48,7 +48,10 @@ COMPUTED_TARGETS = 4   # link slots an exit to a computed target keeps, one per 
 M32 = 0xFFFFFFFF
 
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
-_PAGE_CACHES = {"fp": int(Access.FETCH), "rp": int(Access.READ), "wp": int(Access.WRITE)}   # block locals -> Addressing.ram_cache
+# block locals -> what the block's head reads: the RAM page caches and the windows
+_PAGE_CACHES = {"fp": f"ram_cache[{Access.FETCH:d}]", "rp": f"ram_cache[{Access.READ:d}]", "wp": f"ram_cache[{Access.WRITE:d}]",
+                "rw": f"windows[{Access.READ:d}]", "ww": f"windows[{Access.WRITE:d}]"}
+_HEAD_NAMES = {"rw": "rlo, rl1, rl2, rl4, rd", "ww": "wlo, wl1, wl2, wl4, wd"}
 
 
 class DebugKey(NamedTuple):
@@ -112,7 +115,7 @@ class _Emitter:
         self.debug = debug
         self.paged = paged
         self.carried = carried     # CR fields a loop keeps in their locals from pass to pass
-        self.page_caches: set[str] = set()   # "rp"/"wp": the RAM page caches the code reads
+        self.page_caches: set[str] = set()   # keys of _PAGE_CACHES: the RAM page caches and windows the code reads
         self.lines: list[str] = []
         self.owners: list[int] = []        # the instruction each line belongs to
         self.synced = 0            # instructions already added to cpu.icount at this point
@@ -169,7 +172,12 @@ class _Emitter:
         if watched:
             near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
             lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
-        crossing = [f"ea & 0xFFF > {0x1000 - size}"] if size > 1 else []   # into a page mapped anywhere
+        # under the MMU: in the window (``Addressing.windows``) its distance; else through the RAM
+        # page cache, which raises KeyError for a page it does not hold, and so does the key -1
+        # for an access that would cross into the next page (mapped anywhere)
+        page = f"ea >> 12 if ea & 0xFFF <= {0x1000 - size} else -1" if size > 1 else "ea >> 12"
+        kind = "w" if store else "r"
+        at = f"ea + {kind}d if ea <= {kind}l{size} and ea >= {kind}lo else ea + {kind}p[{page}]"
         if store:
             leave = _indented([*then, *self.exit_lines(self.index, self.pc + 4, linked=False)])
             write = (f"ram[{{}}] = {data} & 0xFF" if size == 1 else
@@ -177,8 +185,8 @@ class _Emitter:
             # RAM without code inline; anything else (a device, a line holding code) through cpu
             slow = [f"if cpu.store_ends_block(ea, {size}, {data}):", *leave]
             if self.paged:
-                self.page_caches.add("wp")
-                lines += ["try:", f"    if {' or '.join([*crossing, 'code_lines[(pa := ea + wp[ea >> 12]) >> 6]'])}:",
+                self.page_caches.update(("wp", "ww"))
+                lines += ["try:", f"    if code_lines[(pa := {at}) >> 6]:",
                           "        raise KeyError", "    " + write.format("pa"), "except KeyError:", *_indented(slow)]
             else:
                 lines += [f"if ea <= ram_last_{size} and not code_lines[ea >> 6]:", "    " + write.format("ea"),
@@ -188,12 +196,8 @@ class _Emitter:
                 return _sign_extended(read, size) if signed else read
             slow = loaded(f"cpu.load(ea, {size})")
             if self.paged:
-                # the RAM page cache raises KeyError for a page it does not hold, as does an
-                # access that would cross into the next page
-                self.page_caches.add("rp")
-                at = "ea + rp[ea >> 12]"
-                lines += ["try:", *(f"    if {c}:" for c in crossing), *(["        raise KeyError"] if crossing else []),
-                          f"    {data} = {loaded(f'ram[{at}]' if size == 1 else f'unpack{size}(ram, {at})[0]')}",
+                self.page_caches.update(("rp", "rw"))
+                lines += ["try:", f"    {data} = {loaded(f'ram[{at}]' if size == 1 else f'unpack{size}(ram, {at})[0]')}",
                           "except KeyError:", f"    {data} = {slow}"]
             else:
                 fast = loaded("ram[ea]" if size == 1 else f"unpack{size}(ram, ea)[0]")
@@ -429,7 +433,7 @@ class _Emitter:
             dropped = _PASS if in_locals else _PASSES
             body = [(_counted(line, in_locals), owner) for line, owner in body if line.split()[:1] != [dropped]]
         head = ["def block(cpu, left):", "    g = cpu.gpr", *([f"    length = {length}"] if self.loops else [])]
-        head += [f"    {cache} = addressing.ram_cache[{_PAGE_CACHES[cache]}]" for cache in sorted(self.page_caches)]
+        head += [f"    {_HEAD_NAMES.get(cache, cache)} = addressing.{_PAGE_CACHES[cache]}" for cache in sorted(self.page_caches)]
         stores, after = [], []    # after: the lines following the loop, within the try
         if in_locals:
             body, loads, stores = _state_in_locals(body)

@@ -811,6 +811,57 @@ def test_the_instruction_after_a_remap_of_its_own_page_comes_from_the_new_page()
     assert reference.gpr[3] == translated.gpr[3] == 1 + 100
 
 
+# Under the MMU a block reads and writes the RAM of a large TLB1 entry (here the board's boot
+# mapping) through its window, without a page lookup. Half-way, a TLB0 entry maps ``data``'s page
+# onto ``other``'s (TLB0 is searched first): the window must give way, also after a miss on
+# another page of the entry (``fresh``), which must not open it again over the TLB0 page.
+REMAPPED_DATA = f"""
+    li      3, 0
+    li      6, 0
+loop:
+    lis     9, more@ha
+    lwz     10, more@l(9)
+    add     3, 3, 10
+    lis     9, data@ha
+    lwz     10, data@l(9)
+    add     3, 3, 10
+    stw     6, data@l+4(9)
+    addi    6, 6, 1
+    cmpwi   6, 500
+    bne     1f
+{_tlb0_maps('data', 'other')}    isync
+    lis     9, fresh@ha
+    lwz     10, fresh@l(9)
+1:
+    cmpwi   6, 1000
+    bne     loop
+    b       finish
+    .balign 4096
+data:
+    .long   1, 0
+    .balign 4096
+other:
+    .long   100, 0
+    .balign 4096
+more:
+    .long   0
+    .balign 4096
+fresh:
+    .long   0
+finish:
+"""
+
+
+def test_under_the_mmu_a_tlb0_entry_over_a_window_takes_its_page_from_it():
+    elf = snippet_elf(REMAPPED_DATA, "translate-remapped-data")
+    reference, translated = _board_pair(elf, "ppce500")
+    _in_step(reference, translated, slices=30, steps=500)
+    assert translated.gpr[3] == 500 * 1 + 500 * 100
+    symbols = load(elf).symbols
+    assert [translated.memory.read(symbols[name] + 4, 4) for name in ("data", "other")] == [499, 999]
+    assert translated.addressing.windows[1][0] > translated.addressing.windows[1][1]   # none: TLB0 overlaps
+
+
 # A delay loop's kind of code: the time base (running: HID0[TBEN]) read in a loop, after a few
 # instructions of the same block, by mftb and by mfspr, into a sum that depends on each read.
 TIME_BASE_READS = """
