@@ -62,6 +62,7 @@ class TlbAddressing(Addressing):
             for access, (low, last, _, _, _) in enumerate(windows):
                 if any(first <= last and low < first + size for first, size in spans):
                     windows[access] = NO_WINDOW
+        self.refresh_view()
         for first, size in spans:
             low, high = first >> PAGE_SHIFT, (first + size + PAGE_MASK) >> PAGE_SHIFT
             for cache in caches:
@@ -86,6 +87,7 @@ class TlbAddressing(Addressing):
             caches = self._contexts[msr, pid] = (({}, {}, {}), ({}, {}, {}), [NO_WINDOW] * 3)
         self.page_cache, self.ram_cache, self.windows = caches
         self._fetch_ram = self.ram_cache[_FETCH]
+        self.refresh_view()
 
     def code_address(self, ea: int) -> int | None:
         cpu = self._cpu     # sync() inline: this runs once per translated block executed
@@ -137,6 +139,7 @@ class TlbAddressing(Addressing):
         if size <= current[1] + 1 - current[0] or not self.mmu.alone(first, first + size, found, address_space, pid):
             return
         self.windows[access] = window(first, size, real - first)
+        self.refresh_view()
 
     def flush(self) -> None:
         for cache in self._every_cache():

@@ -39,7 +39,7 @@ import re
 import struct
 from typing import Callable, NamedTuple
 
-from .addressing import PAGE_MASK, Access
+from .addressing import PAGE_MASK
 from .isa import lookup
 
 MAX_BLOCK = 16   # longer superblocks compiled slower and ran no faster (docs/performance.md)
@@ -48,10 +48,8 @@ COMPUTED_TARGETS = 4   # link slots an exit to a computed target keeps, one per 
 M32 = 0xFFFFFFFF
 
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
-# block locals -> what the block's head reads: the RAM page caches and the windows
-_PAGE_CACHES = {"fp": f"ram_cache[{Access.FETCH:d}]", "rp": f"ram_cache[{Access.READ:d}]", "wp": f"ram_cache[{Access.WRITE:d}]",
-                "rw": f"windows[{Access.READ:d}]", "ww": f"windows[{Access.WRITE:d}]"}
-_HEAD_NAMES = {"rw": "rlo, rl1, rl2, rl4, rd", "ww": "wlo, wl1, wl2, wl4, wd"}
+# the block locals ``Addressing.view`` holds: the RAM page caches, the read and write windows
+_VIEW = "fp, rp, wp, rlo, rl1, rl2, rl4, rd, wlo, wl1, wl2, wl4, wd"
 
 
 class DebugKey(NamedTuple):
@@ -115,7 +113,7 @@ class _Emitter:
         self.debug = debug
         self.paged = paged
         self.carried = carried     # CR fields a loop keeps in their locals from pass to pass
-        self.page_caches: set[str] = set()   # keys of _PAGE_CACHES: the RAM page caches and windows the code reads
+        self.uses_view = False     # the code reads the page caches and windows (``_VIEW``)
         self.lines: list[str] = []
         self.owners: list[int] = []        # the instruction each line belongs to
         self.synced = 0            # instructions already added to cpu.icount at this point
@@ -185,7 +183,7 @@ class _Emitter:
             # RAM without code inline; anything else (a device, a line holding code) through cpu
             slow = [f"if cpu.store_ends_block(ea, {size}, {data}):", *leave]
             if self.paged:
-                self.page_caches.update(("wp", "ww"))
+                self.uses_view = True
                 lines += ["try:", f"    if code_lines[(pa := {at}) >> 6]:",
                           "        raise KeyError", "    " + write.format("pa"), "except KeyError:", *_indented(slow)]
             else:
@@ -196,7 +194,7 @@ class _Emitter:
                 return _sign_extended(read, size) if signed else read
             slow = loaded(f"cpu.load(ea, {size})")
             if self.paged:
-                self.page_caches.update(("rp", "rw"))
+                self.uses_view = True
                 lines += ["try:", f"    {data} = {loaded(f'ram[{at}]' if size == 1 else f'unpack{size}(ram, {at})[0]')}",
                           "except KeyError:", f"    {data} = {slow}"]
             else:
@@ -238,7 +236,7 @@ class _Emitter:
         lines = [f"ea = {ea}"]
         if self.paged:
             cache = "wp" if store else "rp"
-            self.page_caches.add(cache)
+            self.uses_view = True
             lines += ["try:", f"    if {' or '.join([f'ea & 0xFFF > {0x1000 - size}', *misaligned])}:", "        raise KeyError",
                       f"    pa = ea + {cache}[ea >> 12]", "except KeyError:"]
             at = "pa"
@@ -403,7 +401,7 @@ class _Emitter:
         """A condition: the link slot ``slot`` may be taken to effective ``page`` (an
         expression), the fetch page cache mapping that page where its block was made, or the
         slot is still empty (the run loop then fills it)."""
-        self.page_caches.add("fp")
+        self.uses_view = True
         return f"fp.get({page}) == {slot}[2] or {slot}[0] is None"
 
     def sync(self, index: int) -> None:
@@ -433,7 +431,8 @@ class _Emitter:
             dropped = _PASS if in_locals else _PASSES
             body = [(_counted(line, in_locals), owner) for line, owner in body if line.split()[:1] != [dropped]]
         head = ["def block(cpu, left):", "    g = cpu.gpr", *([f"    length = {length}"] if self.loops else [])]
-        head += [f"    {_HEAD_NAMES.get(cache, cache)} = addressing.{_PAGE_CACHES[cache]}" for cache in sorted(self.page_caches)]
+        if self.uses_view:
+            head.append(f"    {_VIEW} = addressing.view")
         stores, after = [], []    # after: the lines following the loop, within the try
         if in_locals:
             body, loads, stores = _state_in_locals(body)
