@@ -63,14 +63,16 @@ class Addressing:
         self.page_cache: tuple[dict[int, int], ...] = ({}, {}, {})
         self.ram_cache: tuple[dict[int, int], ...] = ({}, {}, {})
         self.windows = [NO_WINDOW, NO_WINDOW, NO_WINDOW]
+        self.generation = 0   # counts the changes of the mapping in use (flushes, context switches)
         self.view: tuple = ()
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        """``view``: what a translated block reads of the caches in use, in one tuple (the RAM
-        caches, the read and the write window), so that its entry costs one look; call after
-        any of them changes."""
-        self.view = (*self.ram_cache, *self.windows[Access.READ], *self.windows[Access.WRITE])
+        """``view``: what a translated block reads of the caches in use, in one tuple (the read
+        and write RAM caches and windows, the generation), so that its entry costs one look;
+        call after any of them changes."""
+        self.view = (self.ram_cache[Access.READ], self.ram_cache[Access.WRITE], *self.windows[Access.READ],
+                     *self.windows[Access.WRITE], self.generation)
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
         """The physical address of ``ea`` for ``access``. A guest access that is not permitted
@@ -116,4 +118,5 @@ class Addressing:
         for cache in (*self.page_cache, *self.ram_cache):
             cache.clear()
         self.windows[:] = [NO_WINDOW] * 3
+        self.generation += 1
         self.refresh_view()

@@ -64,12 +64,12 @@ class CodeCache:
             self.unlink()
         return dropped
 
-    def link(self, slot: list, block: Block, start: int) -> None:
-        """An exit's link slot ``[run, length, page]`` leads to ``block``, at effective
-        ``start``, from now on; ``page``, how far its code lies from ``start`` (the fetch RAM
-        cache's value for that page when the block was made), is what an exit into another page
-        under the MMU compares with that page's current translation."""
-        slot[0], slot[1], slot[2] = block.run, block.length, block.physical - start
+    def link(self, slot: list, block: Block, generation: int) -> None:
+        """An exit's link slot ``[run, length, generation]`` leads to ``block`` from now on;
+        ``generation``, the mapping's (``Addressing.generation``) under which the run loop found
+        ``block`` where its code is, is what an exit into another page under the MMU compares
+        with the mapping's current one."""
+        slot[0], slot[1], slot[2] = block.run, block.length, generation
         self.links.append(slot)
 
     def unlink(self) -> None:

@@ -285,7 +285,7 @@ class Executor:
                             end = limit
                         if run is not None and cpu.icount + length <= end:
                             if slot is not None:
-                                code.link(slot, block, pc)
+                                code.link(slot, block, addressing.generation)
                             slot = run(cpu, end - cpu.icount)
                             # linked blocks: an exit that leaves nothing to look at (a called
                             # instruction that changes anything ends its block unlinked)

@@ -62,6 +62,7 @@ class TlbAddressing(Addressing):
             for access, (low, last, _, _, _) in enumerate(windows):
                 if any(first <= last and low < first + size for first, size in spans):
                     windows[access] = NO_WINDOW
+        self.generation += 1
         self.refresh_view()
         for first, size in spans:
             low, high = first >> PAGE_SHIFT, (first + size + PAGE_MASK) >> PAGE_SHIFT
@@ -87,6 +88,7 @@ class TlbAddressing(Addressing):
             caches = self._contexts[msr, pid] = (({}, {}, {}), ({}, {}, {}), [NO_WINDOW] * 3)
         self.page_cache, self.ram_cache, self.windows = caches
         self._fetch_ram = self.ram_cache[_FETCH]
+        self.generation += 1
         self.refresh_view()
 
     def code_address(self, ea: int) -> int | None:

@@ -48,8 +48,9 @@ COMPUTED_TARGETS = 4   # link slots an exit to a computed target keeps, one per 
 M32 = 0xFFFFFFFF
 
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
-# the block locals ``Addressing.view`` holds: the RAM page caches, the read and write windows
-_VIEW = "fp, rp, wp, rlo, rl1, rl2, rl4, rd, wlo, wl1, wl2, wl4, wd"
+# the block locals ``Addressing.view`` holds: the read and write RAM page caches and windows, the
+# mapping's generation
+_VIEW = "rp, wp, rlo, rl1, rl2, rl4, rd, wlo, wl1, wl2, wl4, wd, gen"
 
 
 class DebugKey(NamedTuple):
@@ -370,12 +371,12 @@ class _Emitter:
 
     def exit_lines(self, index: int, target: int | str, linked: bool = True) -> list[str]:
         """Leave after instruction ``index`` completed, continuing at ``target`` (an address, or
-        an expression). The exit returns its link slot, ``[run, length, page]`` of the block
-        there, filled by the run loop the first time (``CodeCache.link``), so that it runs next
-        without a lookup (``CodeCache.unlink`` empties the slots when blocks go); an
+        an expression). The exit returns its link slot, ``[run, length, generation]`` of the
+        block there, filled by the run loop the first time (``CodeCache.link``), so that it runs
+        next without a lookup (``CodeCache.unlink`` empties the slots when blocks go); an
         expression's exit keeps a slot per value it took (``_slot_for``). When ``paged``, an
         exit out of the start's page (whose translation the run loop checked) returns a filled
-        slot only while the fetch page cache still maps the target's page to its ``page``. An
+        slot only while the mapping is the one it was linked in (its ``generation``). An
         exit that is not ``linked`` (to an address, after a store or a call that changed code, a
         device or what the run loop looks at) returns None: the run loop looks first."""
         lines = [_CR_FLUSH]
@@ -389,20 +390,19 @@ class _Emitter:
             self.constants[name] = {}
             lines += [f"cpu.pc = {target}", f"slot = {name}.get({target}) or slot_for({name}, {target})"]
             if self.paged:
-                return lines + [f"return slot if slot is None or {self._still_mapped('slot', f'{target} >> 12')} else None"]
+                return lines + [f"return slot if slot is None or {self._still_mapped('slot')} else None"]
             return lines + ["return slot"]
         lines.append(f"cpu.pc = {target:#x}")
         self.constants[name] = [None, 0, None]
         if self.paged and (target ^ self.start) & ~PAGE_MASK:
-            return lines + [f"return {name} if {self._still_mapped(name, f'{target >> 12:#x}')} else None"]
+            return lines + [f"return {name} if {self._still_mapped(name)} else None"]
         return lines + [f"return {name}"]
 
-    def _still_mapped(self, slot: str, page: str) -> str:
-        """A condition: the link slot ``slot`` may be taken to effective ``page`` (an
-        expression), the fetch page cache mapping that page where its block was made, or the
-        slot is still empty (the run loop then fills it)."""
+    def _still_mapped(self, slot: str) -> str:
+        """A condition: the link slot ``slot`` may be taken, the mapping (``gen``) being the one
+        it was linked in, or the slot is still empty (the run loop then fills it)."""
         self.uses_view = True
-        return f"fp.get({page}) == {slot}[2] or {slot}[0] is None"
+        return f"{slot}[2] == gen or {slot}[0] is None"
 
     def sync(self, index: int) -> None:
         """Bring ``cpu.icount`` up to the start of instruction ``index``."""
