@@ -54,10 +54,14 @@ def record_cr0(cpu, result: int) -> None:
     cpu.cr = (cpu.cr & 0x0FFFFFFF) | compare_field(result >> 31 == 1, result != 0, cpu) << 28
 
 
+def sign_field_source(value: str) -> str:
+    """``compare_field`` of the signed comparison of ``value`` (a 32-bit name) with 0."""
+    return f"(8 if {value} & 0x80000000 else 4 if {value} else 2) | cpu.xer >> 31"
+
+
 def record_cr0_source(result: str) -> str:
     """The statement ``record_cr0`` of ``result``, a name holding a 32-bit value."""
-    return (f"cpu.cr = cpu.cr & 0x0FFFFFFF | ((8 if {result} & 0x80000000 else 4 if {result} else 2)"
-            f" | cpu.xer >> 31) << 28")
+    return f"cpu.cr = cpu.cr & 0x0FFFFFFF | ({sign_field_source(result)}) << 28"
 
 
 def cr_bit(cpu, bit: int) -> int:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
-from .bits import (MASK32, XER_CA, XER_OV, XER_SO, compare_field, compare_field_source, cr_bit, ra_or_zero,
-                   record_cr0, record_cr0_source, set_carry, set_carry_source, set_cr_field, set_overflow,
-                   signed32, signed32_source)
+from .bits import (MASK32, XER_CA, XER_OV, XER_SO, compare_field, compare_field_source, cr_bit,
+                   ra_or_zero, record_cr0, record_cr0_source, set_carry, set_carry_source,
+                   set_cr_field, set_overflow, sign_field_source, signed32, signed32_source)
 from .forms import A, D, DU, M, X, XFX_CR, XO
 from .table import instruction
 
@@ -405,7 +405,10 @@ def cmpl(cpu, bf_l, ra, rb, rc):
 
 
 def _emit_cmpi(e, bf_l, ra, si):
-    _emit_compare(e, bf_l >> 2, f"g[{ra}] ^ 0x80000000", str(si + 0x80000000))
+    if si == 0:     # the commonest: the sign and zero tests of the register, no biased operand
+        e.set_cr_field(bf_l >> 2, sign_field_source(f"g[{ra}]"))
+    else:
+        _emit_compare(e, bf_l >> 2, f"g[{ra}] ^ 0x80000000", str(si + 0x80000000))
 
 
 @instruction("cmpi", 11, form=D, registers_only=True, emit=_emit_cmpi)

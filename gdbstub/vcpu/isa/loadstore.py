@@ -81,11 +81,20 @@ def _register_store(name, size, convert, opcode, xo, update, emit=None):
     _register_access(name, transfer, False, opcode, xo, update, emit)
 
 
+def _ea_expression(ra: int, offset: int | str) -> str:
+    """EA = (RA|0) + ``offset`` (a displacement, or an expression of a 32-bit register) as a
+    32-bit expression, with no addition or mask where nothing is added (registers hold 32 bits)."""
+    if not ra:
+        return f"{offset & MASK32:#x}" if isinstance(offset, int) else offset
+    if offset == 0:
+        return f"g[{ra}]"
+    return f"(g[{ra}] + {offset}) & 0xFFFFFFFF"
+
+
 def _emit_access(size, store, signed, indexed, update):
     """The inline code of a GPR load/store: EA = (RA|0) + D, or + RB when ``indexed``."""
     def emit(e, reg, ra, offset, *_):
-        offset = f"g[{offset}]" if indexed else str(offset)
-        e.access(size, f"({f'g[{ra}] + ' if ra else ''}{offset}) & 0xFFFFFFFF", f"g[{reg}]", store=store,
+        e.access(size, _ea_expression(ra, f"g[{offset}]" if indexed else offset), f"g[{reg}]", store=store,
                  signed=signed, then=(f"g[{ra}] = ea",) if update else ())
     return emit
 
@@ -123,7 +132,7 @@ _register_store("stwbrx", 4, lambda value: _byte_reverse(value, 4), None, 662, F
 
 def _emit_multiple(store):
     def emit(e, reg, ra, d):
-        e.access_words(f"({f'g[{ra}] + ' if ra else ''}{d}) & 0xFFFFFFFF", reg, store)
+        e.access_words(_ea_expression(ra, d), reg, store)
     return emit
 
 
