@@ -64,15 +64,18 @@ class Addressing:
         self.ram_cache: tuple[dict[int, int], ...] = ({}, {}, {})
         self.windows = [NO_WINDOW, NO_WINDOW, NO_WINDOW]
         self.generation = 0   # counts the changes of the mapping in use (flushes, context switches)
-        self.view: tuple = ()
+        self.read_view = self.write_view = self.view = ()
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        """``view``: what a translated block reads of the caches in use, in one tuple (the read
-        and write RAM caches and windows, the generation), so that its entry costs one look;
-        call after any of them changes."""
-        self.view = (self.ram_cache[Access.READ], self.ram_cache[Access.WRITE], *self.windows[Access.READ],
-                     *self.windows[Access.WRITE], self.generation)
+        """What a translated block reads of the caches in use, in one tuple, so that its entry
+        costs one look (each name a block unpacks costs too): ``read_view`` (the read RAM cache,
+        the read window, the generation), ``write_view`` (the same for writes) and ``view``
+        (both, one generation). Call after any of them changes."""
+        read = (self.ram_cache[Access.READ], *self.windows[Access.READ])
+        write = (self.ram_cache[Access.WRITE], *self.windows[Access.WRITE])
+        self.read_view, self.write_view = (*read, self.generation), (*write, self.generation)
+        self.view = (*read, *write, self.generation)
 
     def translate(self, ea: int, access: Access, for_debugger: bool = False) -> int | None:
         """The physical address of ``ea`` for ``access``. A guest access that is not permitted

@@ -50,7 +50,10 @@ M32 = 0xFFFFFFFF
 _HALF, _WORD = struct.Struct(">H"), struct.Struct(">I")
 # the block locals ``Addressing.view`` holds: the read and write RAM page caches and windows, the
 # mapping's generation
-_VIEW = "rp, wp, rlo, rl1, rl2, rl4, rd, wlo, wl1, wl2, wl4, wd, gen"
+_READ_VIEW, _WRITE_VIEW = "rp, rlo, rl1, rl2, rl4, rd", "wp, wlo, wl1, wl2, wl4, wd"
+_VIEWS = {frozenset("rw"): f"{_READ_VIEW}, {_WRITE_VIEW}, gen = addressing.view",
+          frozenset("r"): f"{_READ_VIEW}, gen = addressing.read_view",
+          frozenset("w"): f"{_WRITE_VIEW}, gen = addressing.write_view", frozenset(): "gen = addressing.generation"}
 
 
 class DebugKey(NamedTuple):
@@ -114,7 +117,7 @@ class _Emitter:
         self.debug = debug
         self.paged = paged
         self.carried = carried     # CR fields a loop keeps in their locals from pass to pass
-        self.uses_view = False     # the code reads the page caches and windows (``_VIEW``)
+        self.views: set[str] | None = None   # "r"/"w": the read/write caches the code reads (``_VIEWS``)
         self.lines: list[str] = []
         self.owners: list[int] = []        # the instruction each line belongs to
         self.synced = 0            # instructions already added to cpu.icount at this point
@@ -184,7 +187,7 @@ class _Emitter:
             # RAM without code inline; anything else (a device, a line holding code) through cpu
             slow = [f"if cpu.store_ends_block(ea, {size}, {data}):", *leave]
             if self.paged:
-                self.uses_view = True
+                self.views_used("w")
                 lines += ["try:", f"    if code_lines[(pa := {at}) >> 6]:",
                           "        raise KeyError", "    " + write.format("pa"), "except KeyError:", *_indented(slow)]
             else:
@@ -195,7 +198,7 @@ class _Emitter:
                 return _sign_extended(read, size) if signed else read
             slow = loaded(f"cpu.load(ea, {size})")
             if self.paged:
-                self.uses_view = True
+                self.views_used("r")
                 lines += ["try:", f"    {data} = {loaded(f'ram[{at}]' if size == 1 else f'unpack{size}(ram, {at})[0]')}",
                           "except KeyError:", f"    {data} = {slow}"]
             else:
@@ -237,7 +240,7 @@ class _Emitter:
         lines = [f"ea = {ea}"]
         if self.paged:
             cache = "wp" if store else "rp"
-            self.uses_view = True
+            self.views_used(cache[0])
             lines += ["try:", f"    if {' or '.join([f'ea & 0xFFF > {0x1000 - size}', *misaligned])}:", "        raise KeyError",
                       f"    pa = ea + {cache}[ea >> 12]", "except KeyError:"]
             at = "pa"
@@ -401,8 +404,13 @@ class _Emitter:
     def _still_mapped(self, slot: str) -> str:
         """A condition: the link slot ``slot`` may be taken, the mapping (``gen``) being the one
         it was linked in, or the slot is still empty (the run loop then fills it)."""
-        self.uses_view = True
+        self.views_used()
         return f"{slot}[2] == gen or {slot}[0] is None"
+
+    def views_used(self, *kinds: str) -> None:
+        """The code reads the mapping's generation, and the RAM caches and windows of ``kinds``
+        ("r", "w") of ``Addressing``: the block's head unpacks them."""
+        self.views = {*(self.views or ()), *kinds}
 
     def sync(self, index: int) -> None:
         """Bring ``cpu.icount`` up to the start of instruction ``index``."""
@@ -431,8 +439,8 @@ class _Emitter:
             dropped = _PASS if in_locals else _PASSES
             body = [(_counted(line, in_locals), owner) for line, owner in body if line.split()[:1] != [dropped]]
         head = ["def block(cpu, left):", "    g = cpu.gpr", *([f"    length = {length}"] if self.loops else [])]
-        if self.uses_view:
-            head.append(f"    {_VIEW} = addressing.view")
+        if self.views is not None:
+            head.append("    " + _VIEWS[frozenset(self.views)])
         stores, after = [], []    # after: the lines following the loop, within the try
         if in_locals:
             body, loads, stores = _state_in_locals(body)
