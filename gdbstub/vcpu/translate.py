@@ -169,11 +169,7 @@ class _Emitter:
         that reaches memory: RAM inline (at ``ea`` itself, or through the RAM page cache of the
         current translation when ``paged``), anything else and the DAC comparators through
         ``cpu``; a store that reaches translated code ends the block."""
-        lines = [f"ea = {ea}"]
-        watched = self.debug.dac_write if store else self.debug.dac_read
-        if watched:
-            near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
-            lines += [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
+        lines = [f"ea = {ea}", *self._dac_check(size, store)]
         # under the MMU: in the window (``Addressing.windows``) its distance; else through the RAM
         # page cache, which raises KeyError for a page it does not hold, and so does the key -1
         # for an access that would cross into the next page (mapped anywhere)
@@ -208,6 +204,15 @@ class _Emitter:
         self.may_raise(self.index)
         self.emit(lines)
 
+    def _dac_check(self, size: int, store: bool) -> list[str]:
+        """The call of ``cpu.check_dac`` for a ``size``-byte access at ``ea`` that may overlap a
+        byte an armed DAC watches (which raises DebugEvent for one that does), if any."""
+        watched = self.debug.dac_write if store else self.debug.dac_read
+        if not watched:
+            return []
+        near = " or ".join(f"{first - size} < ea < {end}" for first, end in watched)
+        return [f"if {near}:", f"    cpu.check_dac(ea, {size}, {store})"]
+
     def access_words(self, ea: str, first: int, store: bool) -> None:
         """lmw/stmw: registers ``first``..31 from or to the aligned words at ``ea`` (kept in
         ``ea``), one struct call (see ``_access_range``)."""
@@ -225,11 +230,8 @@ class _Emitter:
     def _access_range(self, ea: str, size: int, store: bool, move: str, aligned: int = 1) -> None:
         """``move`` (a statement, ``{}`` standing for the physical address) inline where the
         ``size`` bytes at ``ea`` lie in one cached RAM page and ``ea`` is a multiple of
-        ``aligned``; anything else (an Alignment interrupt, a page crossing, a device, a DAC that
-        may match) is the instruction's semantics function, called."""
-        if self.debug.dac_write if store else self.debug.dac_read:
-            self.call()
-            return
+        ``aligned``, after the DAC comparators that may match; anything else (an Alignment
+        interrupt, a page crossing, a device) is the instruction's semantics function, called."""
         index, pc = self.index, self.pc
         name = f"F{index}"
         self.constants[name] = self._semantics
@@ -251,7 +253,7 @@ class _Emitter:
         leave = _indented(_indented(self.exit_lines(index, pc + 4, linked=False)))
         lines += [f"    cpu.pc = {pc:#x}", f"    {name}(cpu{fields})",
                   "    if cpu.code_or_debug_changed:", "        cpu.code_or_debug_changed = False", *leave,
-                  "else:", "    " + move.format(at)]
+                  "else:", *_indented(self._dac_check(size, store)), "    " + move.format(at)]
         if store:
             lines += [f"    if (code_lines[{at} >> 6] or code_lines[{at} + {size - 1} >> 6]) and cpu.forget_code({at}, {size}):",
                       *leave]

@@ -205,6 +205,49 @@ def test_every_comparator_event_matches_the_interpreter(comparators, translate_a
     assert translated.host.events == reference.host.events and len(reference.host.events) >= 3
 
 
+# stmw and lmw move their words inline in a block; a DAC on one of those words must stop them
+# before the access, as the interpreter does.
+WATCHED_MULTIPLE_WORDS = """
+    lis     9, buffer@ha
+    addi    9, 9, buffer@l
+    li      6, 0
+loop:
+    addi    28, 6, 1
+    addi    29, 6, 2
+    addi    30, 6, 3
+    addi    31, 6, 4
+    stmw    28, 0(9)
+    lmw     24, 0(9)
+    addi    6, 6, 1
+    cmpwi   6, 200
+    bne     loop
+    b       done
+    .balign 16
+buffer:
+    .space  64
+"""
+
+
+@pytest.mark.parametrize("watched", [[("dacw", 0, 8)], [("dacr", 1, 28), ("dacw", 0, 12)]])
+def test_a_dac_on_the_words_of_stmw_and_lmw_stops_them_in_a_block(watched):
+    enables = {"dacr": booke.DBCR0_DACR, "dacw": booke.DBCR0_DACW}
+    elf = snippet_elf(WATCHED_MULTIPLE_WORDS, "translate-watched-multiple-words")
+
+    def make():
+        loaded = load(elf)
+        cpu, regs = loaded.cpu, loaded.cpu.active_debug
+        cpu.host = RecordingHost()
+        regs.dbcr0 = booke.DBCR0_IDM
+        for kind, slot, offset in watched:
+            regs.dac[slot] = loaded.symbols["buffer"] + offset
+            regs.dbcr0 |= enables[kind][slot]
+        return cpu
+    reference, translated = pair(make)
+    run_lockstep(reference, translated, slice_steps=500)
+    assert translated.host.events == reference.host.events
+    assert len(reference.host.events) == 200 * len(watched)
+
+
 GUEST_ARMS_IC = """
     lis     10, _start@h
     mtspr   63, 10              /* IVPR */
