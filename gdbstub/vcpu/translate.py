@@ -170,12 +170,6 @@ class _Emitter:
         current translation when ``paged``), anything else and the DAC comparators through
         ``cpu``; a store that reaches translated code ends the block."""
         lines = [f"ea = {ea}", *self._dac_check(size, store)]
-        # under the MMU: in the window (``Addressing.windows``) its distance; else through the RAM
-        # page cache, which raises KeyError for a page it does not hold, and so does the key -1
-        # for an access that would cross into the next page (mapped anywhere)
-        page = f"ea >> 12 if ea & 0xFFF <= {0x1000 - size} else -1" if size > 1 else "ea >> 12"
-        kind = "w" if store else "r"
-        at = f"ea + {kind}d if ea <= {kind}l{size} and ea >= {kind}lo else ea + {kind}p[{page}]"
         if store:
             leave = _indented([*then, *self.exit_lines(self.index, self.pc + 4, linked=False)])
             write = (f"ram[{{}}] = {data} & 0xFF" if size == 1 else
@@ -183,8 +177,7 @@ class _Emitter:
             # RAM without code inline; anything else (a device, a line holding code) through cpu
             slow = [f"if cpu.store_ends_block(ea, {size}, {data}):", *leave]
             if self.paged:
-                self.views_used("w")
-                lines += ["try:", f"    if code_lines[(pa := {at}) >> 6]:",
+                lines += ["try:", f"    if code_lines[(pa := {self._paged_address(size, store)}) >> 6]:",
                           "        raise KeyError", "    " + write.format("pa"), "except KeyError:", *_indented(slow)]
             else:
                 lines += [f"if ea <= ram_last_{size} and not code_lines[ea >> 6]:", "    " + write.format("ea"),
@@ -194,7 +187,7 @@ class _Emitter:
                 return _sign_extended(read, size) if signed else read
             slow = loaded(f"cpu.load(ea, {size})")
             if self.paged:
-                self.views_used("r")
+                at = self._paged_address(size, store)
                 lines += ["try:", f"    {data} = {loaded(f'ram[{at}]' if size == 1 else f'unpack{size}(ram, {at})[0]')}",
                           "except KeyError:", f"    {data} = {slow}"]
             else:
@@ -203,6 +196,16 @@ class _Emitter:
         lines += then
         self.may_raise(self.index)
         self.emit(lines)
+
+    def _paged_address(self, size: int, store: bool) -> str:
+        """The physical address of a ``size``-byte access at ``ea`` under the MMU: in the window
+        (``Addressing.windows``) its distance added; else through the RAM page cache, which
+        raises KeyError for a page it does not hold, and so does the key -1 for an access that
+        would cross into the next page (mapped anywhere)."""
+        kind = "w" if store else "r"
+        self.views_used(kind)
+        page = f"ea >> 12 if ea & 0xFFF <= {0x1000 - size} else -1" if size > 1 else "ea >> 12"
+        return f"ea + {kind}d if ea <= {kind}l{size} and ea >= {kind}lo else ea + {kind}p[{page}]"
 
     def _dac_check(self, size: int, store: bool) -> list[str]:
         """The call of ``cpu.check_dac`` for a ``size``-byte access at ``ea`` that may overlap a
